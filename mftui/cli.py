@@ -1,0 +1,282 @@
+"""The command line: the same core as the TUI, for scripts and fleets.
+
+Exit codes: 0 ok, 1 the operation failed, 2 usage or settings error.
+Textual is imported only when the TUI starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from . import __version__
+from .errors import MftuiError
+from .settings import Settings, load_settings
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+EPILOG = """\
+commands:
+  (none)     start the terminal UI
+  backup     back up the whole configuration into one .zip
+  inspect    show a backup's information (--changes: what a restore would change)
+  verify     check a backup's structure and every checksum
+  list       list the backups, newest first
+  restore    restore a backup (asks first; --yes for scripts)
+
+exit codes:
+  0  ok
+  1  the operation failed (damaged archive, disk full, another backup running...)
+  2  usage or settings error (bad option, broken settings file)
+
+settings are read from --config, $MFTUI_CONFIG, /etc/mftui/config.toml or the
+user config file; with none, mftui runs on its embedded demo instance.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mftui",
+        description="Back up and restore a MobiusFlow-style instance's configuration.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--config", metavar="PATH", help="settings file (TOML)")
+    parser.add_argument("--version", action="version", version=f"mftui {__version__}")
+    parser.add_argument("--no-mouse", action="store_true", help="TUI: turn mouse reporting off")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("backup", help="back up the whole configuration")
+    p.add_argument("--name", default="", help="a name for the backup (the date and time are appended)")
+    p.add_argument("--json", action="store_true", help="print a JSON object")
+
+    p = sub.add_parser("inspect", help="show a backup's information")
+    p.add_argument("file", type=Path)
+    p.add_argument("--json", action="store_true", help="print a JSON object")
+    p.add_argument("--changes", action="store_true", help="also compare it with the live configuration")
+
+    p = sub.add_parser("verify", help="check structure and every checksum")
+    p.add_argument("file", type=Path)
+    p.add_argument("--json", action="store_true", help="print a JSON object")
+
+    p = sub.add_parser("list", help="list the backups, newest first")
+    p.add_argument("--json", action="store_true", help="print a JSON array")
+
+    p = sub.add_parser("restore", help="restore a backup, then reboot")
+    p.add_argument("file", type=Path)
+    p.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
+    p.add_argument("--no-reboot", action="store_true", help="do not ask the reboot service to reboot")
+    p.add_argument("--json", action="store_true", help="print a JSON object")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+        _recover(settings)
+        if args.command is None:
+            from .tui.app import run_tui
+
+            return run_tui(settings, mouse=not args.no_mouse)
+        return COMMANDS[args.command](settings, args)
+    except MftuiError as exc:
+        print(f"mftui: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("mftui: interrupted; nothing was changed", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _recover(settings: Settings) -> None:
+    """Finish or roll back an interrupted restore before anything else runs."""
+    try:
+        from .restore import recover
+    except ImportError:  # restore not built yet
+        return
+    message = recover(settings)
+    if message:
+        print(f"mftui: {message}", file=sys.stderr)
+
+
+# --- commands ---------------------------------------------------------------
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    from .archive.writer import create_backup
+
+    with ProgressBar("backup") as bar:
+        result = create_backup(settings, args.name, progress=bar)
+    info = result.info
+    if args.json:
+        _print_json({
+            "path": str(result.path),
+            "name": info.name,
+            "created_at": info.created_at,
+            "files": len(info.files),
+            "bytes": info.total_bytes,
+            "archive_bytes": result.archive_bytes,
+            "components": info.components,
+        })
+    else:
+        print(result.path)
+    return EXIT_OK
+
+
+def cmd_inspect(settings: Settings, args: argparse.Namespace) -> int:
+    from .archive.reader import read_info
+
+    info = read_info(args.file)
+    data = info_json(info)
+    changes = None
+    if args.changes:
+        from .restore import compare
+
+        changes = compare(settings, args.file)
+        data["changes"] = changes.to_json()
+    if args.json:
+        _print_json(data)
+        return EXIT_OK
+    print(format_info(info))
+    if changes is not None:
+        print()
+        print(changes.describe())
+    return EXIT_OK
+
+
+def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
+    from .archive.reader import verify
+
+    try:
+        with ProgressBar("verify") as bar:
+            info = verify(args.file, progress=bar)
+    except MftuiError as exc:
+        if args.json:
+            _print_json({"ok": False, "reason": str(exc)})
+        else:
+            print(f"mftui: {args.file}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        _print_json({"ok": True, "files": len(info.files), "bytes": info.total_bytes})
+    else:
+        print(f"{args.file}: ok ({len(info.files)} files, {_size(info.total_bytes)}, every checksum matches)")
+    return EXIT_OK
+
+
+def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
+    from .archive.catalog import list_backups
+
+    backups = list_backups(settings.backups_dir)
+    if args.json:
+        _print_json([b.to_json() for b in backups])
+        return EXIT_OK
+    if not backups:
+        print(f"no backups in {settings.backups_dir}")
+        return EXIT_OK
+    for b in backups:
+        if b.info is None:
+            print(f"{b.path.name}  (unreadable: {b.problem})")
+        else:
+            kind = "  [safety copy]" if b.info.kind == "safety" else ""
+            print(f"{b.path.name}  {b.info.created_at}  {len(b.info.files)} files  {_size(b.size)}{kind}")
+    return EXIT_OK
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from .errors import UsageError
+
+    raise UsageError("restore is not built yet")
+
+
+COMMANDS = {
+    "backup": cmd_backup,
+    "inspect": cmd_inspect,
+    "verify": cmd_verify,
+    "list": cmd_list,
+    "restore": cmd_restore,
+}
+
+
+# --- output -----------------------------------------------------------------
+
+
+def info_json(info: Any) -> dict[str, Any]:
+    """The flat JSON form of a backup's information (documented in the README)."""
+    return {
+        "name": info.name,
+        "kind": info.kind,
+        "created_at": info.created_at,
+        "format_version": info.format_version,
+        "tool_version": info.tool_version,
+        "product": info.product,
+        "product_version": info.product_version,
+        "instance_id": info.instance_id,
+        "hostname": info.hostname,
+        "files": len(info.files),
+        "bytes": info.total_bytes,
+        "components": info.components,
+    }
+
+
+def format_info(info: Any) -> str:
+    comps = ", ".join(f"{k} {v}" for k, v in sorted(info.components.items()))
+    rows = [
+        ("Name", info.name + ("  (safety copy taken by a restore)" if info.kind == "safety" else "")),
+        ("Created", info.created_at),
+        ("Source unit", f"hub {info.instance_id or '?'}, host {info.hostname or '?'}"),
+        ("Product", f"{info.product} {info.product_version}".strip()),
+        ("Format", f"v{info.format_version} (mftui {info.tool_version})"),
+        ("Files", f"{len(info.files)} ({_size(info.total_bytes)})"),
+        ("Components", comps),
+    ]
+    return "\n".join(f"{k + ':':<13}{v}" for k, v in rows)
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, label: str, stream: TextIO | None = None) -> None:
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty()
+        self._last = 0.0
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled and self._last:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+    def __call__(self, done: int, total: int, what: str) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self._last < 0.1 and done < total:
+            return
+        self._last = now
+        frac = done / total if total else 1.0
+        width = 24
+        filled = int(frac * width)
+        what = what if len(what) <= 30 else "..." + what[-27:]
+        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {frac:4.0%} {what}\x1b[K")
+        self.stream.flush()

@@ -1,0 +1,152 @@
+"""What an instance's configuration is: its root, which files belong, to which
+component, which are the unit's identity, and who the unit is."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import BackupError
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the unit is, from ``instance.json`` (blank strings where unknown)."""
+
+    product: str = ""
+    version: str = ""
+    hub_id: str = ""
+    hostname: str = ""
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    """One regular file of the configuration."""
+
+    path: str  # relative to the instance root, "/"-separated
+    size: int
+    mode: int  # permission bits only
+    mtime_ns: int
+
+
+@lru_cache(maxsize=512)
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """Compile a glob where ``*`` stays inside one path segment and ``**`` spans any.
+
+    ``logs/**`` matches ``logs`` itself too, so a whole excluded folder is pruned.
+    """
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("/**", i) and i + 3 == len(pattern):
+            out.append("(?:/.*)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z", re.DOTALL)
+
+
+def matches(path: str, patterns: tuple[str, ...]) -> bool:
+    return any(glob_regex(p).match(path) for p in patterns)
+
+
+class Instance:
+    """The instance root seen through the settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.root = settings.instance_root
+
+    def includes(self, path: str) -> bool:
+        """Whether a relative path is part of the configuration."""
+        s = self.settings
+        return matches(path, s.include) and not matches(path, s.exclude)
+
+    def component_of(self, path: str) -> str:
+        for name, globs in self.settings.components.items():
+            if matches(path, globs):
+                return name
+        return "other"
+
+    def is_identity(self, path: str) -> bool:
+        return matches(path, self.settings.identity)
+
+    def identity(self) -> Identity:
+        return read_identity(self.root / "instance.json")
+
+    def scan(self) -> list[ConfigFile]:
+        """Every configuration file, sorted by path.
+
+        Links, sockets, devices and unreadable folders inside the configuration
+        are refused, never skipped silently: a backup that quietly lacks a file
+        would restore into a unit that does not work.
+        """
+        files: list[ConfigFile] = []
+        problems: list[str] = []
+        root = str(self.root)
+
+        def walk(dir_abs: str, dir_rel: str) -> None:
+            try:
+                entries = sorted(os.scandir(dir_abs), key=lambda e: e.name)
+            except OSError as exc:
+                problems.append(f"{dir_rel or '.'}/ cannot be read ({exc.strerror})")
+                return
+            for entry in entries:
+                rel = f"{dir_rel}/{entry.name}" if dir_rel else entry.name
+                if matches(rel, self.settings.exclude):
+                    continue
+                st = entry.stat(follow_symlinks=False)
+                if stat.S_ISDIR(st.st_mode):
+                    walk(entry.path, rel)
+                elif not matches(rel, self.settings.include):
+                    continue
+                elif stat.S_ISREG(st.st_mode):
+                    files.append(ConfigFile(rel, st.st_size, stat.S_IMODE(st.st_mode), st.st_mtime_ns))
+                elif stat.S_ISLNK(st.st_mode):
+                    problems.append(f"{rel} is a symbolic link")
+                else:
+                    problems.append(f"{rel} is a special file (socket, pipe or device)")
+
+        walk(root, "")
+        if problems:
+            shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+            raise BackupError(
+                f"the configuration holds what a backup cannot keep: {shown}. "
+                "Replace each with a regular file, or add it to [instance] exclude in the settings."
+            )
+        return files
+
+    def size(self) -> tuple[int, int]:
+        """(file count, bytes) of the configuration, for display."""
+        files = self.scan()
+        return len(files), sum(f.size for f in files)
+
+
+def read_identity(path: Path) -> Identity:
+    """Identity from an ``instance.json``; blanks when missing or unreadable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return Identity()
+    if not isinstance(data, dict):
+        return Identity()
+    return Identity(**{k: str(data.get(k, "")) for k in ("product", "version", "hub_id", "hostname")})

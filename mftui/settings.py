@@ -1,0 +1,247 @@
+"""Settings: where the instance is, what its configuration is, where backups go.
+
+Looked up in order: ``--config PATH``, ``$MFTUI_CONFIG``,
+``/etc/mftui/config.toml``, the platformdirs user config file. When none
+exists, the embedded demo instance is used (seeded under the user data dir).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from .errors import SettingsError
+
+APP_NAME = "mftui"
+SYSTEM_CONFIG = Path("/etc/mftui/config.toml")
+MIB = 1024 * 1024
+
+# What a MobiusFlow-style instance's configuration is, by default.
+DEFAULT_INCLUDE = ("**",)
+DEFAULT_EXCLUDE = ("logs/**", "cache/**", "historian/**", "tmp/**", "**/*.tmp", "**/*.swp")
+DEFAULT_COMPONENTS: dict[str, tuple[str, ...]] = {
+    "hub": ("instance.json", "hub/**"),
+    "services": ("services/**",),
+    "profiles": ("profiles/**",),
+    "flows": ("flows/**",),
+    "users": ("users/**",),
+    "certs": ("certs/**",),
+    "licence": ("licence/**",),
+    "network": ("network/**",),
+}
+DEFAULT_IDENTITY = (
+    "instance.json",
+    "network/**",
+    "licence/**",
+    "certs/*.key",
+    "hub/psk.json",
+)
+REBOOT_BACKENDS = ("demo", "command", "systemd", "balena")
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """Limits a restore enforces on an archive (bytes actually inflated)."""
+
+    max_entries: int = 50_000
+    max_file_bytes: int = 512 * MIB
+    max_total_bytes: int = 4096 * MIB
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the core needs to know about one instance."""
+
+    instance_root: Path
+    backups_dir: Path
+    source: Path | None = None  # the settings file, None for the embedded demo
+    demo: bool = False
+    include: tuple[str, ...] = DEFAULT_INCLUDE
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    components: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_COMPONENTS))
+    identity: tuple[str, ...] = DEFAULT_IDENTITY
+    reboot_backend: str = "demo"
+    reboot_command: tuple[str, ...] = ()
+    reboot_unit: str | None = None
+    budgets: Budgets = Budgets()
+
+    @property
+    def state_dir(self) -> Path:
+        """Per-instance state (lock, journal, staging, previous tree, reboot log).
+
+        It sits beside the instance root so that staging is on the same
+        filesystem (the swap is a rename) and so that every mftui working on
+        this instance, whatever its settings file, shares one lock.
+        """
+        root = self.instance_root
+        return root.parent / f".mftui-{root.name}"
+
+
+def user_config_file() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def demo_home() -> Path:
+    """Where the embedded demo lives: the platformdirs user data dir."""
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "demo"
+
+
+def find_settings_file(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    """The settings file to use, or None for the embedded demo."""
+    if explicit is not None:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise SettingsError(f"settings file {path} does not exist: check the --config path")
+        return path
+    env = os.environ.get("MFTUI_CONFIG")
+    if env:
+        path = Path(env).expanduser()
+        if not path.is_file():
+            raise SettingsError(
+                f"settings file {path} (from $MFTUI_CONFIG) does not exist: fix or unset MFTUI_CONFIG"
+            )
+        return path
+    for path in (SYSTEM_CONFIG, user_config_file()):
+        if path.is_file():
+            return path
+    return None
+
+
+def load_settings(explicit: str | os.PathLike[str] | None = None) -> Settings:
+    """Find and read the settings; with none, seed and use the embedded demo."""
+    path = find_settings_file(explicit)
+    if path is None:
+        from .demo import ensure_demo
+
+        home = demo_home()
+        ensure_demo(home / "instance")
+        return Settings(
+            instance_root=home / "instance",
+            backups_dir=home / "backups",
+            demo=True,
+        )
+    return parse_settings_file(path)
+
+
+# --- parsing ----------------------------------------------------------------
+
+_SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "instance": {"root": str, "include": list, "exclude": list, "identity": list, "components": dict},
+    "backups": {"dir": str},
+    "reboot": {"backend": str, "command": list, "unit": str},
+    "limits": {"max_entries": int, "max_file_mib": int, "max_total_mib": int},
+}
+_TYPE_WORDS = {str: "a string", list: "a list", dict: "a table", int: "a whole number"}
+
+
+def parse_settings_file(path: Path) -> Settings:
+    """Read and check one settings file. Every problem names the file and the key."""
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML ({exc}); fix the file or point --config elsewhere") from None
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot be read ({exc.strerror})") from None
+
+    def fail(key: str, what: str) -> SettingsError:
+        return SettingsError(f"{path}: {key}: {what}")
+
+    for section, value in data.items():
+        if section not in _SCHEMA:
+            known = ", ".join(f"[{s}]" for s in _SCHEMA)
+            raise fail(section, f"unknown section; the known ones are {known}")
+        if not isinstance(value, dict):
+            raise fail(section, "must be a table, e.g. [" + section + "]")
+        for key, item in value.items():
+            expected = _SCHEMA[section].get(key)
+            if expected is None:
+                known = ", ".join(_SCHEMA[section])
+                raise fail(f"{section}.{key}", f"unknown key; [{section}] takes {known}")
+            if isinstance(item, bool) or not isinstance(item, expected):
+                word = _TYPE_WORDS.get(expected, str(expected))  # type: ignore[arg-type]
+                raise fail(f"{section}.{key}", f"must be {word}, not {type(item).__name__}")
+
+    instance = data.get("instance", {})
+    if "root" not in instance:
+        raise fail("instance.root", "missing; say where the instance is, e.g. root = \"/data/mobiusflow\"")
+    root = _abs_path(path, instance["root"])
+    if not root.is_dir():
+        raise fail("instance.root", f"{root} does not exist or is not a directory")
+
+    backups = data.get("backups", {})
+    backups_dir = _abs_path(path, backups["dir"]) if "dir" in backups else root.parent / "mftui-backups"
+    if backups_dir.exists() and not backups_dir.is_dir():
+        raise fail("backups.dir", f"{backups_dir} exists and is not a directory")
+    if _inside(backups_dir, root):
+        raise fail("backups.dir", f"{backups_dir} is inside the instance root; backups must live outside it")
+
+    def str_list(section: str, key: str, value: Any) -> tuple[str, ...]:
+        if not all(isinstance(v, str) and v for v in value):
+            raise fail(f"{section}.{key}", "must be a list of non-empty strings")
+        return tuple(value)
+
+    include = str_list("instance", "include", instance.get("include", list(DEFAULT_INCLUDE)))
+    exclude = str_list("instance", "exclude", instance.get("exclude", list(DEFAULT_EXCLUDE)))
+    identity = str_list("instance", "identity", instance.get("identity", list(DEFAULT_IDENTITY)))
+    components = dict(DEFAULT_COMPONENTS)
+    if "components" in instance:
+        components = {}
+        for name, globs in instance["components"].items():
+            if not isinstance(globs, list):
+                raise fail(f"instance.components.{name}", "must be a list of globs")
+            components[name] = str_list("instance.components", name, globs)
+
+    reboot = data.get("reboot", {})
+    backend = reboot.get("backend", "demo")
+    if backend not in REBOOT_BACKENDS:
+        raise fail("reboot.backend", f"{backend!r} is not one of {', '.join(REBOOT_BACKENDS)}")
+    command = str_list("reboot", "command", reboot.get("command", []))
+    if backend == "command" and not command:
+        raise fail("reboot.command", 'required for backend = "command", e.g. command = ["systemctl", "reboot"]')
+
+    limits = data.get("limits", {})
+    for key, item in limits.items():
+        if item <= 0:
+            raise fail(f"limits.{key}", "must be greater than zero")
+    defaults = Budgets()
+    budgets = Budgets(
+        max_entries=limits.get("max_entries", defaults.max_entries),
+        max_file_bytes=limits.get("max_file_mib", defaults.max_file_bytes // MIB) * MIB,
+        max_total_bytes=limits.get("max_total_mib", defaults.max_total_bytes // MIB) * MIB,
+    )
+
+    return Settings(
+        instance_root=root,
+        backups_dir=backups_dir,
+        source=path,
+        include=include,
+        exclude=exclude,
+        components=components,
+        identity=identity,
+        reboot_backend=backend,
+        reboot_command=command,
+        reboot_unit=reboot.get("unit"),
+        budgets=budgets,
+    )
+
+
+def _abs_path(settings_file: Path, value: str) -> Path:
+    """Relative paths in a settings file are relative to that file."""
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        path = settings_file.parent / path
+    return Path(os.path.abspath(path))
+
+
+def _inside(child: Path, parent: Path) -> bool:
+    try:
+        child.resolve().relative_to(parent.resolve())
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,1 @@
+"""The Textual terminal UI. Imports the core; the core never imports this."""
