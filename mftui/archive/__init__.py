@@ -1,0 +1,1 @@
+"""The backup archive: format v1, writing, reading, validating. No UI, no printing."""
