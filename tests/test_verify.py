@@ -1,0 +1,136 @@
+"""verify: every damaged archive fails with a reason that names what is wrong."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mftui.archive.reader import read_info, verify
+from mftui.archive.writer import create_backup
+from mftui.errors import ArchiveError
+from mftui.settings import Settings
+
+NOW = datetime(2026, 11, 26, 9, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def good(settings: Settings) -> Path:
+    return create_backup(settings, "good", now=NOW).path
+
+
+def rewrite(src: Path, dst: Path, edit_meta: Callable[[dict[str, Any]], None] | None = None,
+            drop: str | None = None, add: tuple[str, bytes] | None = None) -> Path:
+    """Copy an archive entry by entry, optionally editing backup.json, dropping or adding an entry."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            if item.filename == drop:
+                continue
+            data = zin.read(item)
+            if item.filename == "backup.json" and edit_meta:
+                meta = json.loads(data)
+                edit_meta(meta)
+                data = json.dumps(meta).encode()
+            zout.writestr(item, data)
+        if add:
+            zout.writestr(add[0], add[1])
+    return dst
+
+
+def data_offset(path: Path, name: str) -> tuple[int, int]:
+    """(offset, length) of an entry's stored bytes, read from its local header."""
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo(name)
+    raw = path.read_bytes()
+    off = info.header_offset
+    name_len = int.from_bytes(raw[off + 26 : off + 28], "little")
+    extra_len = int.from_bytes(raw[off + 28 : off + 30], "little")
+    return off + 30 + name_len + extra_len, info.compress_size
+
+
+def test_good_archive_verifies(good: Path) -> None:
+    info = verify(good)
+    assert info.name == "good" and len(info.files) > 10
+
+
+@pytest.mark.parametrize("entry", ["config/hub/psk.json", "config/certs/ca.pem"])
+def test_one_flipped_byte_names_the_entry(good: Path, entry: str) -> None:
+    raw = bytearray(good.read_bytes())
+    off, length = data_offset(good, entry)
+    raw[off + length // 2] ^= 0x01
+    good.write_bytes(bytes(raw))
+    with pytest.raises(ArchiveError) as err:
+        verify(good)
+    assert entry in str(err.value)
+
+
+def test_truncated_archive_is_refused(good: Path) -> None:
+    raw = good.read_bytes()
+    good.write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(ArchiveError, match="truncated|damaged"):
+        verify(good)
+
+
+def test_not_a_zip_is_refused(tmp_path: Path) -> None:
+    p = tmp_path / "notes.zip"
+    p.write_text("this is not a zip\n")
+    with pytest.raises(ArchiveError, match="not a readable zip|not a zip"):
+        verify(p)
+
+
+def test_checksum_in_manifest_disagrees(good: Path, tmp_path: Path) -> None:
+    def edit(meta: dict[str, Any]) -> None:
+        entry = next(f for f in meta["files"] if f["path"] == "hub/hub.json")
+        entry["sha256"] = "0" * 64
+
+    bad = rewrite(good, tmp_path / "bad.zip", edit)
+    with pytest.raises(ArchiveError, match=r"hub/hub\.json.*checksum"):
+        verify(bad)
+
+
+def test_size_in_manifest_disagrees(good: Path, tmp_path: Path) -> None:
+    def edit(meta: dict[str, Any]) -> None:
+        next(f for f in meta["files"] if f["path"] == "network/network.json")["size"] += 1
+
+    with pytest.raises(ArchiveError, match=r"network/network\.json"):
+        verify(rewrite(good, tmp_path / "bad.zip", edit))
+
+
+def test_entry_missing_from_archive(good: Path, tmp_path: Path) -> None:
+    with pytest.raises(ArchiveError, match=r"config/users/users\.json"):
+        verify(rewrite(good, tmp_path / "bad.zip", drop="config/users/users.json"))
+
+
+def test_entry_missing_from_manifest(good: Path, tmp_path: Path) -> None:
+    with pytest.raises(ArchiveError, match=r"config/hub/extra\.json"):
+        verify(rewrite(good, tmp_path / "bad.zip", add=("config/hub/extra.json", b"{}")))
+
+
+def test_newer_format_is_refused_with_the_version(good: Path, tmp_path: Path) -> None:
+    def edit(meta: dict[str, Any]) -> None:
+        meta["format_version"] = 7
+        meta["tool"]["version"] = "9.1.0"
+
+    bad = rewrite(good, tmp_path / "future.zip", edit)
+    with pytest.raises(ArchiveError, match=r"format version 7 \(made by mftui 9\.1\.0\).*Update mftui"):
+        read_info(bad)
+
+
+def test_cli_verify_exit_codes(good: Path, tmp_path: Path, config_file: Path) -> None:
+    def run(path: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "mftui", "--config", str(config_file), "verify", str(path)],
+                              capture_output=True, text=True)
+
+    ok = run(good)
+    assert ok.returncode == 0 and "ok" in ok.stdout
+    bad = rewrite(good, tmp_path / "bad.zip", drop="config/hub/psk.json")
+    failed = run(bad)
+    assert failed.returncode == 1
+    assert "config/hub/psk.json" in failed.stderr and "Traceback" not in failed.stderr
