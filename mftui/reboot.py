@@ -132,10 +132,7 @@ class DemoReboot:
         return RebootOutcome(
             backend=self.name,
             real=False,
-            message=(
-                f"Demo instance: the reboot was recorded in {self.log_path}; "
-                "no real reboot happened."
-            ),
+            message=f"Demo instance: the reboot was recorded in {self.log_path}; no real reboot happened.",
         )
 
 
@@ -292,6 +289,11 @@ def _shorten(text: str) -> str:
 
 # --- balena ---------------------------------------------------------------------
 
+_BY_HAND = (
+    f"{_COMMITTED}; reboot the device by hand (balenaCloud dashboard: Reboot, or power-cycle it) to start using it."
+)
+_BY_HAND_LOWER = _BY_HAND[0].lower() + _BY_HAND[1:]
+
 _NOT_BALENA = (
     "this is not running in a balenaOS container with the supervisor API enabled "
     "({missing} is not set): add the io.balena.features.supervisor-api label to this "
@@ -331,10 +333,9 @@ class BalenaReboot:
         """Ask the Supervisor to reboot the device, respecting update locks."""
         if self.address is None or self.api_key is None:
             raise RebootError(f"{_NOT_BALENA.format(missing=self._missing())}. {_BY_HAND}")
-        parts = urllib.parse.urlsplit(self.address)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        if not _is_http_address(self.address):
             raise RebootError(
-                f"BALENA_SUPERVISOR_ADDRESS={self.address!r} is not an http:// address. {_BY_HAND}"
+                f"BALENA_SUPERVISOR_ADDRESS={self.address!r} is not an http://host:port address. {_BY_HAND}"
             )
         url = f"{self.address}/v1/reboot?" + urllib.parse.urlencode({"apikey": self.api_key})
         request = urllib.request.Request(
@@ -397,11 +398,14 @@ class BalenaReboot:
         return message.replace(self.api_key, "***") if self.api_key else message
 
 
-_BY_HAND = (
-    f"{_COMMITTED}; reboot the device by hand (balenaCloud dashboard: Reboot, "
-    "or power-cycle it) to start using it."
-)
-_BY_HAND_LOWER = _BY_HAND[0].lower() + _BY_HAND[1:]
+def _is_http_address(address: str) -> bool:
+    """Checked up front: urllib's own errors for a bad URL would quote the API key."""
+    try:
+        parts = urllib.parse.urlsplit(address)
+        port = parts.port  # raises ValueError for a port out of range
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and port != 0
 
 
 def _http_failure(where: str, status: int, detail: str) -> str:
