@@ -8,13 +8,13 @@ import json
 import os
 import stat
 import tempfile
-import time
-import zipfile
 import zlib
-from collections import Counter
+from collections import Counter, deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from .. import __version__
 from ..errors import BackupError
@@ -22,12 +22,20 @@ from ..instance import ConfigFile, Instance
 from ..lock import instance_lock
 from ..progress import Progress, no_progress
 from ..settings import Settings
+from .compress import SAMPLE, STORE, WINDOW, choose, deflate, deflate_chunk, deflate_once
 from .format import CONFIG_PREFIX, METADATA_NAME, BackupInfo, FileEntry
 from .names import backup_file_name, safe_name
+from .zipstream import DEFLATED, STORED, ZipStream
 
+# A file larger than CHUNK is read in chunks of that size by the main thread and
+# compressed chunk by chunk on every core; smaller files go to the workers in
+# batches. IN_FLIGHT bounds the bytes read but not yet written: it, not the
+# size of the instance, is what the backup's memory grows with.
 CHUNK = 1024 * 1024
-SAMPLE = 64 * 1024
-LEVEL = 6
+BATCH_BYTES = 1024 * 1024
+BATCH_FILES = 64
+IN_FLIGHT = 16 * 1024 * 1024
+OUT_BUFFER = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,7 @@ def write_backup(
     """
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     files = instance.scan()
+    _check_names(files)
     identity = instance.identity()
     total = sum(f.size for f in files)
     try:
@@ -77,8 +86,9 @@ def write_backup(
         raise BackupError(f"cannot write into the backups folder {dest_dir} ({exc.strerror})") from None
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", allowZip64=True) as zf:
-            entries = _write_files(zf, instance, files, total, progress)
+        with os.fdopen(fd, "wb", buffering=OUT_BUFFER) as raw:
+            zs = ZipStream(raw)
+            entries = _Packer(zs, instance, total, progress).run(files)
             info = BackupInfo(
                 name=safe_name(name),
                 created_at=now.isoformat(),
@@ -91,8 +101,9 @@ def write_backup(
                 kind=kind,
                 components=dict(Counter(e.component for e in entries)),
             )
-            _write_metadata(zf, info)
-        _fsync_path(tmp)
+            _write_metadata(zs, info)
+            zs.close()
+            os.fsync(raw.fileno())
         final = _link_unique(tmp, dest_dir, name, now)
         _fsync_path(dest_dir)
     except BaseException as exc:
@@ -105,74 +116,236 @@ def write_backup(
     return BackupResult(final, info, final.stat().st_size)
 
 
-def _write_files(
-    zf: zipfile.ZipFile, instance: Instance, files: list[ConfigFile], total: int, progress: Progress
-) -> list[FileEntry]:
-    entries: list[FileEntry] = []
-    done = 0
+def _check_names(files: list[ConfigFile]) -> None:
     for cf in files:
-        progress(done, total, cf.path)
-        sha = _add_member(zf, instance.root, cf)
-        entries.append(FileEntry(cf.path, cf.size, sha, cf.mode, instance.component_of(cf.path)))
-        done += cf.size
-    return entries
+        try:
+            cf.path.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BackupError(
+                f"{cf.path.encode('utf-8', 'replace').decode()} has a name that is not valid UTF-8; "
+                "rename it, or add it to [instance] exclude in the settings"
+            ) from None
 
 
-def _add_member(zf: zipfile.ZipFile, root: Path, cf: ConfigFile) -> str:
-    """Stream one file into the archive; return its SHA-256.
-
-    Opened without following links, and checked against what the scan saw
-    before and after reading, so a file that changes under the backup is
-    reported instead of being archived half-old, half-new.
-    """
-    path = root / cf.path
+def _workers() -> int:
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))
+
+
+@dataclass(frozen=True)
+class _Packed:
+    """A small file read, hashed and compressed by a worker, ready to write."""
+
+    cf: ConfigFile
+    method: int
+    crc: int
+    sha256: str
+    data: bytes
+
+
+class _Packer:
+    """Read, hash and compress on every core; write members in scan order.
+
+    The main thread walks the files in order: small ones go to the workers in
+    batches; a large one it reads itself, chunk by chunk (hashing as it goes),
+    and hands each chunk to the workers to compress. What it hands over waits
+    in ``pending`` (futures, and the framing of large members) and is written
+    strictly in order, so the archive and its manifest come out the same
+    whatever the thread timing. At most IN_FLIGHT bytes are read ahead.
+    """
+
+    def __init__(self, zs: ZipStream, instance: Instance, total: int, progress: Progress) -> None:
+        self.zs = zs
+        self.instance = instance
+        self.root = instance.root
+        self.total = total
+        self.progress = progress
+        self.pending: deque[tuple[str, Any, int]] = deque()
+        self.in_flight = 0
+        self.done = 0
+        self.entries: list[FileEntry] = []
+
+    def run(self, files: list[ConfigFile]) -> list[FileEntry]:
+        self.progress(0, self.total, files[0].path if files else "")
+        with ThreadPoolExecutor(_workers(), thread_name_prefix="mftui-backup") as pool:
+            self.pool = pool
+            try:
+                batch: list[ConfigFile] = []
+                batch_bytes = 0
+                for cf in files:
+                    if cf.size > CHUNK:
+                        self._submit_batch(batch, batch_bytes)
+                        batch, batch_bytes = [], 0
+                        self._large(cf)
+                        continue
+                    batch.append(cf)
+                    batch_bytes += cf.size
+                    if batch_bytes >= BATCH_BYTES or len(batch) >= BATCH_FILES:
+                        self._submit_batch(batch, batch_bytes)
+                        batch, batch_bytes = [], 0
+                self._submit_batch(batch, batch_bytes)
+                self._drain(0)
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+        return self.entries
+
+    # --- handing work over ----------------------------------------------------
+
+    def _push(self, tag: str, value: Any, nbytes: int) -> None:
+        self.pending.append((tag, value, nbytes))
+        self.in_flight += nbytes
+        self._drain(IN_FLIGHT)
+
+    def _submit_batch(self, batch: list[ConfigFile], nbytes: int) -> None:
+        if batch:
+            self._push("files", self.pool.submit(_pack_files, self.root, batch), nbytes)
+
+    def _large(self, cf: ConfigFile) -> None:
+        """Frame one large member; read and hash it here, compress its chunks on the workers."""
+        fd = _open_checked(self.root, cf)
+        try:
+            method = DEFLATED if any(choose(s) != STORE for s in _samples(fd, cf.size)) else STORED
+            self._push("begin", (cf, method), 0)
+            sha = hashlib.sha256()
+            crc = 0
+            read = 0
+            window = b""
+            while read < cf.size:
+                chunk = _read_upto(fd, min(CHUNK, cf.size - read), cf)
+                if not chunk:
+                    break
+                read += len(chunk)
+                sha.update(chunk)
+                crc = zlib.crc32(chunk, crc)
+                if method == STORED:
+                    self._push("data", chunk, len(chunk))
+                else:
+                    job = self.pool.submit(deflate_chunk, chunk, window=window, last=read >= cf.size)
+                    self._push("data", job, len(chunk))
+                    window = chunk[-WINDOW:]
+            grew = read == cf.size and _read_upto(fd, 1, cf)
+            after = os.fstat(fd)
+        finally:
+            os.close(fd)
+        if grew or read != cf.size or (after.st_size, after.st_mtime_ns) != (cf.size, cf.mtime_ns):
+            raise _changed(cf)
+        self._push("end", (cf, crc, sha.hexdigest()), 0)
+
+    # --- writing, in order ----------------------------------------------------
+
+    def _drain(self, limit: int) -> None:
+        while self.pending and self.in_flight > limit or (limit == 0 and self.pending):
+            tag, value, nbytes = self.pending.popleft()
+            self.in_flight -= nbytes
+            if tag == "files":
+                for p in value.result():
+                    self.progress(self.done, self.total, p.cf.path)
+                    self.zs.add(CONFIG_PREFIX + p.cf.path, p.data, method=p.method, crc=p.crc, size=p.cf.size,
+                                mode=p.cf.mode, mtime_ns=p.cf.mtime_ns)
+                    self._record(p.cf, p.sha256)
+            elif tag == "begin":
+                cf, method = value
+                self.progress(self.done, self.total, cf.path)
+                self.zs.begin(CONFIG_PREFIX + cf.path, method=method, size=cf.size, mode=cf.mode,
+                              mtime_ns=cf.mtime_ns)
+            elif tag == "data":
+                self.zs.write(value if isinstance(value, bytes) else value.result())
+            else:  # "end"
+                cf, crc, sha = value
+                self.zs.end(crc=crc, size=cf.size)
+                self._record(cf, sha)
+
+    def _record(self, cf: ConfigFile, sha: str) -> None:
+        self.entries.append(FileEntry(cf.path, cf.size, sha, cf.mode, self.instance.component_of(cf.path)))
+        self.done += cf.size
+
+
+# --- on the workers -------------------------------------------------------------
+
+
+def _pack_files(root: Path, batch: list[ConfigFile]) -> list[_Packed]:
+    return [_pack(root, cf) for cf in batch]
+
+
+def _pack(root: Path, cf: ConfigFile) -> _Packed:
+    """Read one small file whole, hash it and compress it (if that shrinks it)."""
+    fd = _open_checked(root, cf)
+    try:
+        data = _read_upto(fd, cf.size + 1, cf)
+        after = os.fstat(fd)
+    finally:
+        os.close(fd)
+    if len(data) != cf.size or (after.st_size, after.st_mtime_ns) != (cf.size, cf.mtime_ns):
+        raise _changed(cf)
+    crc = zlib.crc32(data)
+    sha = hashlib.sha256(data).hexdigest()
+    kind = choose(memoryview(data)[:SAMPLE])
+    if kind != STORE:
+        packed = deflate(data, kind)
+        if len(packed) < len(data):
+            return _Packed(cf, DEFLATED, crc, sha, packed)
+    return _Packed(cf, STORED, crc, sha, data)
+
+
+def _open_checked(root: Path, cf: ConfigFile) -> int:
+    """Open without following links; refuse what is no longer a regular file.
+
+    What was read is later checked against what the scan saw, so a file that
+    changes under the backup is reported instead of archived half-old, half-new.
+    """
+    try:
+        fd = os.open(root / cf.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise BackupError(f"{cf.path} became a symbolic link during the backup; try again") from None
         raise BackupError(f"{cf.path} cannot be read ({exc.strerror}); fix its permissions or exclude it") from None
-    with os.fdopen(fd, "rb", buffering=0) as fh:
-        before = os.fstat(fd)
-        if not stat.S_ISREG(before.st_mode):
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise BackupError(f"{cf.path} is no longer a regular file; try again")
-        first = fh.read(SAMPLE)
-        zinfo = zipfile.ZipInfo(CONFIG_PREFIX + cf.path, _zip_time(cf.mtime_ns))
-        zinfo.external_attr = (stat.S_IFREG | cf.mode) << 16
-        zinfo.file_size = before.st_size
-        zinfo.compress_type = zipfile.ZIP_DEFLATED if _worth_deflating(first) else zipfile.ZIP_STORED
-        if zinfo.compress_type == zipfile.ZIP_DEFLATED:
-            zinfo._compresslevel = LEVEL  # type: ignore[attr-defined]  # per-member level (stdlib has no public setter before 3.13)
-        digest = hashlib.sha256()
-        read = 0
-        with zf.open(zinfo, "w", force_zip64=before.st_size > 0x7FFF0000) as out:
-            chunk = first
-            while chunk:
-                digest.update(chunk)
-                out.write(chunk)
-                read += len(chunk)
-                chunk = fh.read(CHUNK)
-        after = os.fstat(fd)
-    if read != cf.size or (after.st_size, after.st_mtime_ns) != (cf.size, cf.mtime_ns):
-        raise BackupError(
-            f"{cf.path} changed while it was being backed up; "
-            "try again when the instance is idle (stop the service that writes it if it keeps changing)"
-        )
-    return digest.hexdigest()
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
-def _worth_deflating(sample: bytes) -> bool:
-    """Deflate only what shrinks: random or already-compressed data costs CPU and gains nothing."""
-    if len(sample) < 256:
-        return True
-    return len(zlib.compress(sample, 1)) < 0.9 * len(sample)
+def _read_upto(fd: int, n: int, cf: ConfigFile) -> bytes:
+    """Up to ``n`` bytes from the file position; fewer only at the end of the file."""
+    try:
+        data = os.read(fd, n)
+        if 0 < len(data) < n:
+            parts = [data]
+            got = len(data)
+            while got < n and (more := os.read(fd, n - got)):
+                parts.append(more)
+                got += len(more)
+            data = b"".join(parts)
+    except OSError as exc:
+        raise BackupError(f"{cf.path} cannot be read ({exc.strerror}); fix the disk or exclude it") from None
+    return data
 
 
-def _write_metadata(zf: zipfile.ZipFile, info: BackupInfo) -> None:
-    zinfo = zipfile.ZipInfo(METADATA_NAME, info.created.timetuple()[:6])
-    zinfo.external_attr = (stat.S_IFREG | 0o600) << 16
-    zinfo.compress_type = zipfile.ZIP_DEFLATED
-    zf.writestr(zinfo, json.dumps(info.to_json(), indent=1, ensure_ascii=False) + "\n")
+def _samples(fd: int, size: int) -> list[bytes]:
+    """The start, middle and end of a large file, to choose stored or deflated."""
+    return [os.pread(fd, SAMPLE, max(0, at)) for at in (0, size // 2, size - SAMPLE)]
+
+
+def _changed(cf: ConfigFile) -> BackupError:
+    return BackupError(
+        f"{cf.path} changed while it was being backed up; "
+        "try again when the instance is idle (stop the service that writes it if it keeps changing)"
+    )
+
+
+def _write_metadata(zs: ZipStream, info: BackupInfo) -> None:
+    data = (json.dumps(info.to_json(), indent=1, ensure_ascii=False) + "\n").encode()
+    packed = deflate_once(data)
+    mtime_ns = int(info.created.timestamp()) * 1_000_000_000
+    zs.add(METADATA_NAME, packed, method=DEFLATED, crc=zlib.crc32(data), size=len(data), mode=0o600,
+           mtime_ns=mtime_ns)
 
 
 def _link_unique(tmp: Path, dest_dir: Path, name: str, when: datetime) -> Path:
@@ -201,11 +374,6 @@ def _fsync_path(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _zip_time(mtime_ns: int) -> tuple[int, int, int, int, int, int]:
-    t = time.gmtime(mtime_ns // 1_000_000_000)
-    return (max(t.tm_year, 1980), t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec)
 
 
 def _os_reason(exc: OSError, dest_dir: Path) -> str:
