@@ -1,33 +1,148 @@
-"""The mftui application (minimal: shows the instance)."""
+"""The mftui application: settings, clock, mode, the error hub; screens live in screens/."""
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
-from textual.widgets import Footer, Header, Static
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from ..errors import MftuiError
 from ..instance import Instance
 from ..settings import Settings
+from .crash import CrashLog
+from .dialogs.message import ErrorDialog
+from .dialogs.restore_triggered import RestoreTriggered
+from .lowband import low_bandwidth_default
+from .screens.administration import AdministrationScreen
+from .styles import stylesheets
+from .typeahead import TypeaheadApp
+
+# What failed, by worker name, for the error dialog's title.
+FAILURE_TITLES = {
+    "backup": "Backup failed",
+    "copy": "Copy failed",
+    "inspect": "The backup could not be checked",
+    "instance": "The instance could not be read",
+    "pick": "Upload Zip failed",
+    "reboot": "The reboot request failed",
+    "restore": "Restore failed",
+}
+BUSY_GROUPS = ("backup", "restore", "reboot")
 
 
-class MftuiApp(App[None]):
+class MftuiApp(TypeaheadApp):
+    """Administration, then Backup/Restore: keyboard-only, 80x24, serial-ready."""
+
     TITLE = "mftui"
+    CSS_PATH = stylesheets()
+    ENABLE_COMMAND_PALETTE = False  # one more key and screen a technician does not need
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+l", "redraw", "Redraw", show=False),
+    ]
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        low_bandwidth: bool = False,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
         super().__init__()
         self.settings = settings
+        self.low_bandwidth = low_bandwidth
+        self.now: Callable[[], datetime] = now or (lambda: datetime.now(UTC))
+        self.crash = CrashLog()
+        self.error_console = self.crash.console()  # Textual's own last-resort traceback goes to the log
+        self._reboot_words: str | None = None
+        if low_bandwidth:
+            self.animation_level = "none"
+            self.add_class("-low-bandwidth")
 
-    def compose(self) -> ComposeResult:
-        inst = Instance(self.settings)
-        ident = inst.identity()
-        count, size = inst.size()
-        yield Header()
-        yield Static(
-            f"Administration\n\nProduct: {ident.product} {ident.version}\nHub id: {ident.hub_id}\n"
-            f"Hostname: {ident.hostname}\nConfiguration: {count} files, {size} bytes"
-        )
-        yield Footer()
+    def on_mount(self) -> None:
+        if self.low_bandwidth:
+            self.theme = "ansi-dark"  # the terminal's own colours: the fewest escape codes
+
+    def get_default_screen(self) -> Screen[Any]:
+        return AdministrationScreen()
+
+    # --- shared words ---------------------------------------------------------
+
+    def title_line(self, screen: str) -> str:
+        ident = Instance(self.settings).identity()
+        unit = f"hub {ident.hub_id or '?'} ({ident.hostname or '?'})"
+        return f"mftui  {screen:<18}{unit:>{80 - 7 - 18 - 2}}"
+
+    def reboot_words(self) -> str:
+        """What the reboot service will do, in one line (cached: it never changes while running)."""
+        if self._reboot_words is None:
+            from ..reboot import reboot_service
+
+            try:
+                self._reboot_words = reboot_service(self.settings).describe()
+            except MftuiError as exc:
+                self._reboot_words = f"not available: {exc}"
+        return self._reboot_words
+
+    # --- the one error hub ----------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.show_error(FAILURE_TITLES.get(event.worker.name, "Something failed"), event.worker.error)
+
+    def show_error(self, title: str, error: BaseException) -> None:
+        """A dialog with the technician-facing reason; a traceback only ever goes to the crash log."""
+        if isinstance(error, MftuiError):
+            message = str(error)
+        else:
+            message = self.crash.describe(error)
+        self.push_screen(ErrorDialog(title, message))
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual's hook for an exception outside any worker: it ends the app.
+        # Record it so run_tui can print one short line instead of a traceback.
+        self.crash.record(error)
+        super()._handle_exception(error)
+
+    # --- app-wide actions -----------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        """A backup, restore or reboot request is running: leaving now would be a surprise."""
+        return any(w.is_running and w.group in BUSY_GROUPS for w in self.workers)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "quit" and self.busy:
+            return None
+        return True
+
+    def action_redraw(self) -> None:
+        """Ctrl+L: paint the whole screen again (a serial console may have printed over it)."""
+        self.refresh(repaint=True, layout=True)
+        self.screen.refresh(repaint=True, layout=True)
+
+    def restore_done(self, result: Any) -> None:
+        """The restore is committed: say so, request the reboot, then show the restored instance."""
+        self.push_screen(RestoreTriggered(result.info.name, result.safety_backup), self._after_restore)
+
+    def _after_restore(self, _outcome: object) -> None:
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, AdministrationScreen):
+            self.pop_screen()
+        if isinstance(self.screen, AdministrationScreen):
+            self.screen.action_refresh()
 
 
-def run_tui(settings: Settings, mouse: bool = True) -> int:
-    MftuiApp(settings).run(mouse=mouse)
-    return 0
+def run_tui(settings: Settings, mouse: bool = True, low_bandwidth: bool | None = None) -> int:
+    """Run the TUI until the technician quits; 1 (and one short line) after an unexpected error."""
+    low = low_bandwidth_default() if low_bandwidth is None else low_bandwidth
+    app = MftuiApp(settings, low_bandwidth=low)
+    app.run(mouse=mouse and not low)
+    if app.crash.error is not None:
+        print(f"mftui: {app.crash.describe(app.crash.error)}", file=sys.stderr)
+        return 1
+    return app.return_code or 0

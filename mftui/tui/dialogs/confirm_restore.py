@@ -1,0 +1,94 @@
+"""The restore confirmation: the safe answer is focused, and Enter alone cannot say yes.
+
+"No" comes first and has the focus, Esc means no, and yes takes a deliberate
+key (``y``). When the backup comes from another unit, yes takes typing that
+unit's hub id instead: restoring another unit's identity is how two boxes end
+up fighting over one address.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+
+
+@dataclass(frozen=True)
+class RestoreQuestion:
+    """Everything the confirmation says, worked out by the caller."""
+
+    archive: str  # the file name
+    source: str  # "hub 3fa2c1 (mobius-demo-01), created 2026-..."
+    target: str  # the live unit, same words
+    changes: str  # "2 added, 1 changed, 0 removed"
+    reboot: str  # what the reboot service will do
+    warnings: tuple[str, ...] = ()
+    type_to_confirm: str = ""  # the hub id to type when the backup is from another unit
+
+
+class ConfirmRestore(ModalScreen[bool]):
+    """Ask before replacing the live configuration. Dismisses with True only on a deliberate yes."""
+
+    BINDINGS = [
+        Binding("escape,n", "no", "No", show=False),
+        Binding("y", "yes", "Yes", show=False),
+    ]
+
+    def __init__(self, question: RestoreQuestion) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        q = self.question
+        lines = [
+            f"Restore {q.archive}",
+            f"  from {q.source}",
+            f"  onto {q.target}?",
+            f"Changes: {q.changes}.",
+            *(f"! {warning}" for warning in q.warnings),
+            "The live configuration is kept as a safety copy, then the",
+            f"instance reboots ({q.reboot}).",
+        ]
+        with Vertical(classes="dialog") as box:
+            box.border_title = "Restore this backup?"
+            yield Static("\n".join(lines), id="question", markup=False)
+            if q.type_to_confirm:
+                yield Static(
+                    f"This backup comes from another unit: type its hub id {q.type_to_confirm} "
+                    "and press Enter to restore.",
+                    id="type-hint",
+                    markup=False,
+                )
+                yield Input(placeholder=q.type_to_confirm, id="hub-id", compact=True, max_length=32)
+            with Horizontal(classes="buttons"):
+                yield Button("No (Esc)", id="no", compact=True)
+                label = "Restore (type hub id)" if q.type_to_confirm else "Yes, restore (y)"
+                yes = Button(label, id="yes", compact=True, variant="error")
+                yes.can_focus = False  # Tab + Enter must not reach it by habit
+                yield yes
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    @on(Button.Pressed, "#no")
+    def action_no(self) -> None:
+        self.dismiss(False)
+
+    @on(Button.Pressed, "#yes")
+    @on(Input.Submitted, "#hub-id")
+    def action_yes(self) -> None:
+        expected = self.question.type_to_confirm
+        if expected:
+            typed = self.query_one("#hub-id", Input).value.strip().lower()
+            if typed != expected.lower():
+                self.query_one("#type-hint", Static).update(
+                    f"That is not {expected}. Type the hub id {expected} exactly, then Enter; Esc cancels."
+                )
+                self.app.bell()
+                return
+        self.dismiss(True)

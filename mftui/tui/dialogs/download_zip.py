@@ -1,0 +1,102 @@
+"""Download Zip: how to get a backup off the box.
+
+Its path; a ready ``scp`` line when this is an SSH session; and a copy to a
+folder the technician types (a USB stick), read back and checked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+from textual.worker import Worker, WorkerState
+
+from ..download import CopyResult, copy_verified, scp_line
+from ..text import human_size
+
+
+class DownloadZip(ModalScreen[None]):
+    """Path, scp line, copy to a folder. Esc closes."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Close", show=False),
+        Binding("c", "copy", "Copy", show=False),
+    ]
+
+    def __init__(self, archive: Path, archive_bytes: int, sha256: str | None = None, *, blink: bool = True) -> None:
+        super().__init__()
+        self.archive = archive
+        self.archive_bytes = archive_bytes
+        self.sha256 = sha256
+        self._blink = blink
+        self.last_copy: CopyResult | None = None
+
+    def compose(self) -> ComposeResult:
+        scp = scp_line(self.archive)
+        with Vertical(classes="dialog") as box:
+            box.border_title = "Download Zip"
+            yield Static(f"The backup ({human_size(self.archive_bytes)}) is at:", markup=False)
+            yield Static(str(self.archive), id="archive-path", classes="path", markup=False)
+            if scp:
+                yield Static("On your computer, run:", markup=False)
+                yield Static(scp, id="scp", classes="path", markup=False)
+            else:
+                yield Static("Not an SSH session: no scp line (copy it to a USB stick below).", markup=False)
+            yield Static("Copy to a folder (e.g. a USB stick), then Enter:", markup=False)
+            with Horizontal(id="copy-row"):
+                yield Input(placeholder="/media/usb", id="folder", compact=True)
+                yield Button("Copy (c)", id="copy", compact=True)
+            yield Static("", id="copy-status", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Close (Esc)", id="close", compact=True)
+
+    def on_mount(self) -> None:
+        folder = self.query_one("#folder", Input)
+        folder.cursor_blink = self._blink
+        folder.focus()
+
+    @on(Button.Pressed, "#close")
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#copy")
+    @on(Input.Submitted, "#folder")
+    def action_copy(self) -> None:
+        typed = self.query_one("#folder", Input).value.strip()
+        status = self.query_one("#copy-status", Static)
+        if not typed:
+            status.update("Type the folder to copy to first, e.g. /media/usb.")
+            status.set_class(True, "-error")
+            return
+        status.update(f"Copying to {typed} ...")
+        status.set_class(False, "-error")
+        self.query_one("#copy", Button).disabled = True
+        self._copy(Path(typed))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, name="copy", group="download")
+    def _copy(self, folder: Path) -> CopyResult:
+        return copy_verified(self.archive, folder, self.sha256)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "download":
+            return
+        status = self.query_one("#copy-status", Static)
+        if event.state is WorkerState.SUCCESS:
+            result: CopyResult = event.worker.result
+            self.last_copy = result
+            already = " (an identical copy was already there)" if result.already_there else ""
+            status.update(f"Copied and verified (size and SHA-256 match): {result.path}{already}")
+            status.set_class(False, "-error")
+        elif event.state is WorkerState.ERROR:
+            # Shown here rather than in a dialog: the technician fixes the path and tries again.
+            status.update(f"Not copied: {event.worker.error}")
+            status.set_class(True, "-error")
+            event.stop()
+        else:
+            return
+        self.query_one("#copy", Button).disabled = False

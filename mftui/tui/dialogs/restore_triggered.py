@@ -1,0 +1,68 @@
+"""After a committed restore: say so, say the instance reboots, then ask the reboot service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+from textual.worker import Worker, WorkerState
+
+from ...reboot import RebootOutcome, reboot_service
+from ..context import mftui_app
+
+
+class RestoreTriggered(ModalScreen[RebootOutcome | None]):
+    """Shown once the restore is committed; the reboot is requested as soon as it is on screen."""
+
+    BINDINGS = [Binding("escape,o", "close", "OK", show=False)]
+
+    def __init__(self, archive: str, safety_copy: Any) -> None:
+        super().__init__()
+        self.archive = archive
+        self.safety_copy = safety_copy
+        self.outcome: RebootOutcome | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog") as box:
+            box.border_title = "Restore triggered"
+            yield Static(
+                f"{self.archive} was restored. The instance will now reboot.\n"
+                f"The previous configuration was kept as a safety copy:\n{self.safety_copy}",
+                id="restored",
+                markup=False,
+            )
+            yield Static(f"Requesting the reboot ({mftui_app(self).reboot_words()}) ...", id="reboot", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("OK (Enter)", id="ok", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#ok", Button).focus()
+        # Paint the dialog first: with a real backend the terminal may go away with the box.
+        self.call_after_refresh(self._reboot)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, name="reboot", group="reboot")
+    def _reboot(self) -> RebootOutcome:
+        return reboot_service(mftui_app(self).settings).request_reboot()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "reboot":
+            return
+        line = self.query_one("#reboot", Static)
+        if event.state is WorkerState.SUCCESS:
+            self.outcome = event.worker.result
+            assert self.outcome is not None
+            extra = "" if self.outcome.real else "\nNo real reboot happened: the restored instance is shown next."
+            line.update(self.outcome.message + extra)
+        elif event.state is WorkerState.ERROR:
+            # The error dialog (the app's) says what to do; the restore stays committed.
+            line.update("The reboot request failed: reboot the unit by hand. The restore stays committed.")
+            line.add_class("-error")
+
+    @on(Button.Pressed, "#ok")
+    def action_close(self) -> None:
+        self.dismiss(self.outcome)

@@ -1,0 +1,32 @@
+"""Low-bandwidth mode: what makes the TUI cheap over a 9600-baud serial line.
+
+On: ANSI colours on the terminal's own background (few escape codes), no
+animations, no cursor blink (it repaints twice a second), modal dialogs
+drawn over the screen instead of dimming all of it, no mouse reporting.
+
+It is on by default where the terminal says it is a console (``TERM=linux``,
+``vt100``...). ``MFTUI_LOW_BANDWIDTH=1`` or ``0`` (or the command-line flag
+``--low-bandwidth`` / ``--no-low-bandwidth``) decides instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+ENV_VAR = "MFTUI_LOW_BANDWIDTH"
+CONSOLE_TERMS = frozenset({"linux", "vt100", "vt102", "vt220", "vt320", "ansi", "dumb", "cons25"})
+_YES = frozenset({"1", "yes", "true", "on"})
+_NO = frozenset({"0", "no", "false", "off"})
+
+
+def low_bandwidth_default(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether low-bandwidth mode should be on when nothing on the command line says."""
+    env = os.environ if environ is None else environ
+    choice = env.get(ENV_VAR, "").strip().lower()
+    if choice in _YES:
+        return True
+    if choice in _NO:
+        return False
+    term = env.get("TERM", "").strip().lower()
+    return term in CONSOLE_TERMS or term.startswith("vt")

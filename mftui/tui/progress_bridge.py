@@ -1,0 +1,34 @@
+"""Core progress callbacks, called in a worker thread, shown in the UI thread.
+
+Each update repaints a bar, and each repaint is bytes on a slow line, so an
+update is passed on only when the whole percentage changes, at most a few
+times a second.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from textual.app import App
+
+MIN_INTERVAL = 0.25  # seconds between two updates of the bar
+
+
+class ThreadProgress:
+    """A core ``Progress`` that forwards to ``show(percent, what)`` in the UI thread."""
+
+    def __init__(self, app: App[object], show: Callable[[int, str], None]) -> None:
+        self._app = app
+        self._show = show
+        self._percent = -1
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int, what: str) -> None:
+        percent = 100 if total <= 0 else min(100, done * 100 // total)
+        now = time.monotonic()
+        if percent == self._percent or (now - self._last < MIN_INTERVAL and percent < 100):
+            return
+        self._percent = percent
+        self._last = now
+        self._app.call_from_thread(self._show, percent, what)

@@ -1,0 +1,84 @@
+"""Backup/Restore: make a backup on top, restore one below; every action has a letter."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Static
+
+from ..context import mftui_app
+from ..dialogs.download_zip import DownloadZip
+from ..widgets.backup_panel import BackupPanel
+from ..widgets.keybar import KeyBar
+from ..widgets.restore_panel import RestorePanel
+
+
+class BackupRestoreScreen(Screen[None]):
+    """The vendor's Backup/Restore page, on a keyboard."""
+
+    BINDINGS = [
+        Binding("b", "backup", "Backup"),
+        Binding("n", "new_backup", "New backup"),
+        Binding("d", "download", "Download Zip"),
+        Binding("u", "upload", "Upload Zip"),
+        Binding("r", "restore", "Restore"),
+        Binding("a,escape", "back", "Admin"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static(mftui_app(self).title_line("Backup/Restore"), classes="title", markup=False)
+        yield BackupPanel(id="backup-panel")
+        yield RestorePanel(id="restore-panel")
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.backup_panel.focus_name()
+
+    @property
+    def backup_panel(self) -> BackupPanel:
+        return self.query_one(BackupPanel)
+
+    @property
+    def restore_panel(self) -> RestorePanel:
+        return self.query_one(RestorePanel)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide keys that mean nothing now; dim Restore until a valid backup is chosen."""
+        if not self.is_mounted:
+            return True
+        backup, restore = self.backup_panel, self.restore_panel
+        if action == "backup":
+            return not backup.showing_result and (None if backup.running else True)
+        if action == "download":
+            return backup.showing_result
+        if action == "restore":
+            return True if restore.restorable else None
+        if action in ("upload", "back"):
+            return None if (restore.busy or backup.running) else True
+        return True
+
+    def action_backup(self) -> None:
+        self.backup_panel.start_backup()
+
+    def action_new_backup(self) -> None:
+        if self.backup_panel.showing_result:
+            self.backup_panel.new_backup()
+        else:
+            self.backup_panel.focus_name()
+
+    def action_download(self) -> None:
+        result = self.backup_panel.result
+        if result is None:
+            return
+        app = mftui_app(self)
+        self.app.push_screen(DownloadZip(result.path, result.archive_bytes, blink=not app.low_bandwidth))
+
+    def action_upload(self) -> None:
+        self.restore_panel.upload()
+
+    def action_restore(self) -> None:
+        self.restore_panel.restore()
+
+    def action_back(self) -> None:
+        self.dismiss(None)

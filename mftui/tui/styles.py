@@ -1,0 +1,27 @@
+"""Where the stylesheets are: inside the installed package, or in a checkout.
+
+The wheel force-includes the top-level ``styles/`` as ``mftui/styles``; a
+checkout (or an editable install) has it beside the package.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mftui
+
+# Order matters: later files refine earlier ones (low_bandwidth.tcss last).
+STYLESHEETS = ("app.tcss", "administration.tcss", "backup_restore.tcss", "dialogs.tcss", "low_bandwidth.tcss")
+
+
+def styles_dir() -> Path:
+    package = Path(mftui.__file__).resolve().parent
+    for candidate in (package / "styles", package.parent / "styles"):
+        if (candidate / STYLESHEETS[0]).is_file():
+            return candidate
+    raise FileNotFoundError(f"mftui's stylesheets are missing (looked in {package / 'styles'}); reinstall mftui")
+
+
+def stylesheets() -> list[Path]:
+    folder = styles_dir()
+    return [folder / name for name in STYLESHEETS]

@@ -1,0 +1,139 @@
+"""The backup side of Backup/Restore: name, preview, Backup, progress, result."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, ContentSwitcher, Input, ProgressBar, Static
+from textual.worker import Worker, WorkerState
+
+from ...archive.names import backup_file_name, name_problem
+from ...archive.writer import BackupResult, create_backup
+from ..context import mftui_app
+from ..progress_bridge import ThreadProgress
+from ..text import human_size
+from .hinted_input import HintedInput
+
+
+class BackupPanel(Vertical):
+    """Make a backup: the form, then the result with Download Zip and Request new backup."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("Backup", classes="heading")
+        with ContentSwitcher(initial="backup-form", id="backup-switcher"):
+            with Vertical(id="backup-form"):
+                with Horizontal(classes="row"):
+                    yield Static("Name", classes="label")
+                    yield HintedInput(
+                        placeholder="e.g. site-visit",
+                        id="name",
+                        compact=True,
+                        key_hints=(("Enter", "Backup"), ("Tab", "Next")),
+                    )
+                with Horizontal(classes="row"):
+                    yield Static("File", classes="label")
+                    yield Static("", id="preview", markup=False)
+                with Horizontal(classes="row"):
+                    yield Button("Backup (b)", id="backup", compact=True)
+                    yield ProgressBar(total=100, show_eta=False, id="backup-progress")
+                    yield Static("", id="backup-status", markup=False)
+            with Vertical(id="backup-result"):
+                yield Static("", id="result-path", markup=False)
+                yield Static("", id="result-summary", markup=False)
+                with Horizontal(classes="row"):
+                    yield Button("Download Zip (d)", id="download", compact=True)
+                    yield Button("Request new backup (n)", id="new-backup", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#name", Input).cursor_blink = not mftui_app(self).low_bandwidth
+        self.query_one("#backup-progress", ProgressBar).display = False
+        self.result: BackupResult | None = None
+        self.update_preview()
+
+    # --- the form -------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return any(w.group == "backup" and w.is_running for w in self.workers)
+
+    @property
+    def showing_result(self) -> bool:
+        return self.query_one(ContentSwitcher).current == "backup-result"
+
+    @on(Input.Changed, "#name")
+    def update_preview(self) -> None:
+        name = self.query_one("#name", Input).value
+        preview = self.query_one("#preview", Static)
+        problem = name_problem(name)
+        if problem:
+            preview.update(problem)
+        else:
+            preview.update(backup_file_name(name, mftui_app(self).now()))
+        preview.set_class(bool(problem), "-error")
+
+    def focus_name(self) -> None:
+        self.query_one("#name", Input).focus()
+
+    @on(Input.Submitted, "#name")
+    @on(Button.Pressed, "#backup")
+    def start_backup(self) -> None:
+        """Enter in the name, the Backup button and the ``b`` key all land here."""
+        if self.running or self.showing_result:
+            return
+        name = self.query_one("#name", Input).value
+        if name_problem(name):
+            self.app.bell()
+            self.focus_name()
+            return
+        self.query_one("#name", Input).disabled = True
+        self.query_one("#backup", Button).disabled = True
+        bar = self.query_one("#backup-progress", ProgressBar)
+        bar.update(progress=0)
+        bar.display = True
+        self.query_one("#backup-status", Static).update("backing up ...")
+        self._backup(name)
+
+    def _show_progress(self, percent: int, what: str) -> None:
+        self.query_one("#backup-progress", ProgressBar).update(progress=percent)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, name="backup", group="backup")
+    def _backup(self, name: str) -> BackupResult:
+        app = mftui_app(self)
+        return create_backup(app.settings, name, progress=ThreadProgress(app, self._show_progress), now=app.now())
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "backup" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
+        self.query_one("#backup-progress", ProgressBar).display = False
+        self.query_one("#backup-status", Static).update("")
+        self.query_one("#name", Input).disabled = False
+        self.query_one("#backup", Button).disabled = False
+        if event.state is WorkerState.SUCCESS:
+            self.show_result(event.worker.result)
+        else:
+            self.focus_name()  # the failure itself goes on to the app's error dialog
+
+    # --- the result -----------------------------------------------------------
+
+    def show_result(self, result: BackupResult) -> None:
+        self.result = result
+        info = result.info
+        self.query_one("#result-path", Static).update(f"Backup made: {result.path}")
+        self.query_one("#result-summary", Static).update(
+            f"{len(info.files)} files ({human_size(info.total_bytes)}) of configuration; "
+            f"archive {human_size(result.archive_bytes)}"
+        )
+        self.query_one(ContentSwitcher).current = "backup-result"
+        self.query_one("#download", Button).focus()
+        self.screen.refresh_bindings()
+
+    @on(Button.Pressed, "#new-backup")
+    def new_backup(self) -> None:
+        """Request new backup: back to the form, name kept for a second try."""
+        if self.running:
+            return
+        self.query_one(ContentSwitcher).current = "backup-form"
+        self.update_preview()
+        self.focus_name()
+        self.screen.refresh_bindings()

@@ -1,0 +1,169 @@
+"""The restore side of Backup/Restore: Upload Zip, the metadata pane, Restore."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, ProgressBar, Static
+from textual.worker import Worker, WorkerState
+
+from ...archive.reader import read_info
+from ...errors import ArchiveError, RestoreError
+from ...instance import Instance
+from ..context import mftui_app
+from ..dialogs.confirm_restore import ConfirmRestore, RestoreQuestion
+from ..dialogs.pick_backup import PickBackup
+from ..progress_bridge import ThreadProgress
+from ..text import change_summary, unit_words, when
+from .backup_details import BackupDetails, Inspection
+
+
+class RestorePanel(Vertical):
+    """Choose a backup, see what it is and what it would change, restore it."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("Restore", classes="heading")
+        with VerticalScroll(id="details-scroll"):
+            yield BackupDetails(id="details")
+        with Horizontal(classes="row"):
+            yield Button("Upload Zip (u)", id="upload", compact=True)
+            yield Button("Restore (r)", id="restore", compact=True, disabled=True)
+            yield ProgressBar(total=100, show_eta=False, id="restore-progress")
+            yield Static("", id="restore-status", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#restore-progress", ProgressBar).display = False
+        self.query_one("#details-scroll").can_focus = False  # focus goes to the buttons; arrows scroll it below
+
+    @property
+    def details(self) -> BackupDetails:
+        return self.query_one("#details", BackupDetails)
+
+    @property
+    def busy(self) -> bool:
+        return any(w.is_running and w.group in ("inspect", "restore") for w in self.workers)
+
+    @property
+    def restorable(self) -> bool:
+        inspection = self.details.inspection
+        return inspection is not None and inspection.restorable and not self.busy
+
+    def _set_inspection(self, inspection: Inspection | None) -> None:
+        self.details.inspection = inspection
+        self.query_one("#restore", Button).disabled = not (inspection is not None and inspection.restorable)
+        self.screen.refresh_bindings()
+
+    # --- Upload Zip -----------------------------------------------------------
+
+    @on(Button.Pressed, "#upload")
+    def upload(self) -> None:
+        if not self.busy:
+            self._pick()
+
+    @work(exclusive=True, exit_on_error=False, name="pick", group="pick")
+    async def _pick(self) -> None:
+        app = mftui_app(self)
+        chosen = await app.push_screen_wait(PickBackup(app.settings.backups_dir, blink=not app.low_bandwidth))
+        if chosen is not None:
+            self.inspect(Path(chosen))
+
+    def inspect(self, path: Path) -> None:
+        """Read and fully check an archive, then show what a restore would change."""
+        self._set_inspection(Inspection(path, checking=True))
+        self._show_progress(0, "")
+        self._check(path)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, name="inspect", group="inspect")
+    def _check(self, path: Path) -> Inspection:
+        from ...restore import plan_restore  # lands separately; the rest of the TUI works without it
+
+        app = mftui_app(self)
+        try:
+            info = read_info(path)
+        except ArchiveError as exc:
+            return Inspection(path, problem=str(exc))
+        self.app.call_from_thread(self._set_inspection, Inspection(path, info, checking=True))
+        try:
+            plan = plan_restore(app.settings, path, ThreadProgress(app, self._show_progress))
+        except (ArchiveError, RestoreError) as exc:
+            return Inspection(path, info, problem=str(exc))
+        return Inspection(path, plan.info, plan=plan)
+
+    def _show_progress(self, percent: int, what: str) -> None:
+        bar = self.query_one("#restore-progress", ProgressBar)
+        bar.update(progress=percent)
+        bar.display = True
+
+    # --- Restore --------------------------------------------------------------
+
+    @on(Button.Pressed, "#restore")
+    def restore(self) -> None:
+        """Ask first; on a deliberate yes, run the restore."""
+        inspection = self.details.inspection
+        if not self.restorable or inspection is None:
+            self.app.bell()
+            return
+        self.app.push_screen(ConfirmRestore(self._question(inspection)), self._confirmed)
+
+    def _question(self, inspection: Inspection) -> RestoreQuestion:
+        app = mftui_app(self)
+        plan = inspection.plan
+        info, changes = plan.info, plan.changes
+        live = Instance(app.settings).identity()
+        return RestoreQuestion(
+            archive=inspection.path.name,
+            source=f"{unit_words(info.instance_id, info.hostname)}, made {when(info.created_at)}",
+            target=f"this unit, {unit_words(live.hub_id, live.hostname)}",
+            changes=change_summary(changes),
+            reboot=app.reboot_words(),
+            warnings=tuple(changes.warnings),
+            type_to_confirm=(changes.archive_instance_id or info.instance_id or "?") if changes.other_unit else "",
+        )
+
+    def _confirmed(self, yes: bool | None) -> None:
+        inspection = self.details.inspection
+        if not yes or inspection is None:
+            self.query_one("#restore-status", Static).update("Restore cancelled; nothing was changed.")
+            return
+        self.query_one("#restore", Button).disabled = True
+        self.query_one("#upload", Button).disabled = True
+        self.query_one("#restore-status", Static).update("restoring ...")
+        self._show_progress(0, "")
+        self._restore(inspection.path)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, name="restore", group="restore")
+    def _restore(self, path: Path) -> Any:
+        from ...restore import restore_backup
+
+        app = mftui_app(self)
+        return restore_backup(app.settings, path, ThreadProgress(app, self._show_progress))
+
+    # --- results --------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        group = event.worker.group
+        if group not in ("inspect", "restore") or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
+        self.query_one("#restore-progress", ProgressBar).display = False
+        self.query_one("#upload", Button).disabled = False
+        status = self.query_one("#restore-status", Static)
+        status.update("")
+        if group == "inspect":
+            if event.state is WorkerState.SUCCESS:
+                self._set_inspection(event.worker.result)
+            else:  # the reason goes on to the app's error dialog
+                inspection = self.details.inspection
+                path = inspection.path if inspection else Path("?")
+                self._set_inspection(Inspection(path, problem=f"not checked: {event.worker.error}"))
+            return
+        if event.state is WorkerState.SUCCESS:
+            self._set_inspection(None)
+            status.update("Restored.")
+            mftui_app(self).restore_done(event.worker.result)
+        else:
+            status.update("Restore failed: see the message.")
+            self._set_inspection(self.details.inspection)
