@@ -49,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="PATH", help="settings file (TOML)")
     parser.add_argument("--version", action="version", version=f"mftui {__version__}")
     parser.add_argument("--no-mouse", action="store_true", help="TUI: turn mouse reporting off")
+    parser.add_argument(
+        "--low-bandwidth",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="TUI: fewest bytes for a slow serial line (default: on for TERM=linux/vt100; env MFTUI_LOW_BANDWIDTH=1/0)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("backup", help="back up the whole configuration")
@@ -83,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             from .tui.app import run_tui
 
-            return run_tui(settings, mouse=not args.no_mouse)
+            return run_tui(settings, mouse=not args.no_mouse, low_bandwidth=args.low_bandwidth)
         return COMMANDS[args.command](settings, args)
     except MftuiError as exc:
         print(f"mftui: {exc}", file=sys.stderr)
