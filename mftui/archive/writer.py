@@ -135,7 +135,7 @@ def _workers() -> int:
     return max(1, min(cores, 8))
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Packed:
     """A small file read, hashed and compressed by a worker, ready to write."""
 
@@ -227,11 +227,10 @@ class _Packer:
                     job = self.pool.submit(deflate_chunk, chunk, window=window, last=read >= cf.size)
                     self._push("data", job, len(chunk))
                     window = chunk[-WINDOW:]
-            grew = read == cf.size and _read_upto(fd, 1, cf)
             after = os.fstat(fd)
         finally:
             os.close(fd)
-        if grew or read != cf.size or (after.st_size, after.st_mtime_ns) != (cf.size, cf.mtime_ns):
+        if read != cf.size or (after.st_size, after.st_mtime_ns) != (cf.size, cf.mtime_ns):
             raise _changed(cf)
         self._push("end", (cf, crc, sha.hexdigest()), 0)
 
@@ -275,7 +274,7 @@ def _pack(root: Path, cf: ConfigFile) -> _Packed:
     """Read one small file whole, hash it and compress it (if that shrinks it)."""
     fd = _open_checked(root, cf)
     try:
-        data = _read_upto(fd, cf.size + 1, cf)
+        data = _read_upto(fd, cf.size, cf)  # a file that grew is caught by its size below
         after = os.fstat(fd)
     finally:
         os.close(fd)
@@ -298,7 +297,8 @@ def _open_checked(root: Path, cf: ConfigFile) -> int:
     changes under the backup is reported instead of archived half-old, half-new.
     """
     try:
-        fd = os.open(root / cf.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        # O_NONBLOCK: a pipe put in the file's place must not hang the open
+        fd = os.open(root / cf.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise BackupError(f"{cf.path} became a symbolic link during the backup; try again") from None
@@ -341,11 +341,27 @@ def _changed(cf: ConfigFile) -> BackupError:
 
 
 def _write_metadata(zs: ZipStream, info: BackupInfo) -> None:
-    data = (json.dumps(info.to_json(), indent=1, ensure_ascii=False) + "\n").encode()
+    data = _metadata_json(info)
     packed = deflate_once(data)
     mtime_ns = int(info.created.timestamp()) * 1_000_000_000
     zs.add(METADATA_NAME, packed, method=DEFLATED, crc=zlib.crc32(data), size=len(data), mode=0o600,
            mtime_ns=mtime_ns)
+
+
+def _metadata_json(info: BackupInfo) -> bytes:
+    """``backup.json``: indented, with one line per file.
+
+    Encoding 50,000 file entries with ``indent`` takes json's pure-Python
+    encoder a quarter of a second; one line each takes its C encoder a tenth
+    of that, and stays readable with ``unzip -p``.
+    """
+    doc = info.to_json()
+    files = doc.pop("files")
+    head = json.dumps(doc, indent=1, ensure_ascii=False)
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    listing = ",\n  ".join(map(encode, files))
+    listing = f"[\n  {listing}\n ]" if files else "[]"
+    return f'{head[:-2]},\n "files": {listing}\n}}\n'.encode()
 
 
 def _link_unique(tmp: Path, dest_dir: Path, name: str, when: datetime) -> Path:
