@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from textual import events
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.worker import Worker, WorkerState
 
 from ..errors import MftuiError
 from ..instance import Instance
@@ -17,7 +18,9 @@ from ..settings import Settings
 from .crash import CrashLog
 from .dialogs.message import ErrorDialog
 from .dialogs.restore_triggered import RestoreTriggered
+from .failures import WorkerFailed
 from .lowband import low_bandwidth_default
+from .screen_diff import ScreenDiff
 from .screens.administration import AdministrationScreen
 from .styles import stylesheets
 from .typeahead import TypeaheadApp
@@ -53,7 +56,15 @@ class MftuiApp(TypeaheadApp):
         low_bandwidth: bool = False,
         now: Callable[[], datetime] | None = None,
     ) -> None:
-        super().__init__()
+        diff = ScreenDiff() if low_bandwidth and _screen_diff_wanted() else None
+        driver_class = None
+        if diff is not None:
+            from .driver import DiffingDriver
+
+            driver_class = DiffingDriver
+        super().__init__(driver_class=driver_class)
+        self.screen_diff = diff  # read by DiffingDriver; forgotten on resize and Ctrl+L
+        self._diff_size: tuple[int, int] | None = None
         self.settings = settings
         self.low_bandwidth = low_bandwidth
         self.now: Callable[[], datetime] = now or (lambda: datetime.now(UTC))
@@ -63,9 +74,6 @@ class MftuiApp(TypeaheadApp):
         if low_bandwidth:
             self.animation_level = "none"
             self.add_class("-low-bandwidth")
-
-    def on_mount(self) -> None:
-        if self.low_bandwidth:
             self.theme = "ansi-dark"  # the terminal's own colours: the fewest escape codes
 
     def get_default_screen(self) -> Screen[Any]:
@@ -91,9 +99,8 @@ class MftuiApp(TypeaheadApp):
 
     # --- the one error hub ----------------------------------------------------
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self.show_error(FAILURE_TITLES.get(event.worker.name, "Something failed"), event.worker.error)
+    def on_worker_failed(self, message: WorkerFailed) -> None:
+        self.show_error(FAILURE_TITLES.get(message.name, "Something failed"), message.error)
 
     def show_error(self, title: str, error: BaseException) -> None:
         """A dialog with the technician-facing reason; a traceback only ever goes to the crash log."""
@@ -123,8 +130,15 @@ class MftuiApp(TypeaheadApp):
 
     def action_redraw(self) -> None:
         """Ctrl+L: paint the whole screen again (a serial console may have printed over it)."""
-        self.refresh(repaint=True, layout=True)
+        if self.screen_diff is not None:
+            self.screen_diff.invalidate(clear=True)
         self.screen.refresh(repaint=True, layout=True)
+
+    def on_resize(self, event: events.Resize) -> None:
+        size = (event.size.width, event.size.height)
+        if self.screen_diff is not None and self._diff_size not in (None, size):
+            self.screen_diff.invalidate()  # the terminal may have reflowed: send every cell again
+        self._diff_size = size
 
     def restore_done(self, result: Any) -> None:
         """The restore is committed: say so, request the reboot, then show the restored instance."""
@@ -135,6 +149,11 @@ class MftuiApp(TypeaheadApp):
             self.pop_screen()
         if isinstance(self.screen, AdministrationScreen):
             self.screen.action_refresh()
+
+
+def _screen_diff_wanted() -> bool:
+    """The screen diff is part of low-bandwidth mode; MFTUI_SCREEN_DIFF=0 turns it off (diagnosis)."""
+    return sys.platform != "win32" and os.environ.get("MFTUI_SCREEN_DIFF", "1").strip() not in ("0", "no", "off")
 
 
 def run_tui(settings: Settings, mouse: bool = True, low_bandwidth: bool | None = None) -> int:

@@ -14,8 +14,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
+
+from ..screens.base import LeanModalScreen
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class RestoreQuestion:
     type_to_confirm: str = ""  # the hub id to type when the backup is from another unit
 
 
-class ConfirmRestore(ModalScreen[bool]):
+class ConfirmRestore(LeanModalScreen[bool]):
     """Ask before replacing the live configuration. Dismisses with True only on a deliberate yes."""
 
     BINDINGS = [

@@ -12,15 +12,17 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 from textual.worker import Worker, WorkerState
 
+from ...errors import MftuiError
 from ..download import CopyResult, copy_verified, scp_line
+from ..failures import ReportsFailures
+from ..screens.base import LeanModalScreen
 from ..text import human_size
 
 
-class DownloadZip(ModalScreen[None]):
+class DownloadZip(ReportsFailures, LeanModalScreen[None]):
     """Path, scp line, copy to a folder. Esc closes."""
 
     BINDINGS = [
@@ -93,10 +95,14 @@ class DownloadZip(ModalScreen[None]):
             status.update(f"Copied and verified (size and SHA-256 match): {result.path}{already}")
             status.set_class(False, "-error")
         elif event.state is WorkerState.ERROR:
-            # Shown here rather than in a dialog: the technician fixes the path and tries again.
-            status.update(f"Not copied: {event.worker.error}")
+            error = event.worker.error
+            if isinstance(error, MftuiError):
+                # Shown here rather than in a dialog: the technician fixes the path and tries again.
+                event.prevent_default()
+                status.update(f"Not copied: {error}")
+            else:
+                status.update("Not copied: an unexpected error (see the message).")
             status.set_class(True, "-error")
-            event.stop()
         else:
             return
         self.query_one("#copy", Button).disabled = False

@@ -6,11 +6,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from ..screens.base import LeanModalScreen
 
-class MessageDialog(ModalScreen[None]):
+
+class MessageDialog(LeanModalScreen[None]):
     """Title, a few sentences, and OK. Enter, Esc or ``o`` close it."""
 
     BINDINGS = [

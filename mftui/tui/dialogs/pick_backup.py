@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.reactive import Reactive
+from textual.widget import Widget
 from textual.widgets import Input
 from textual_fspicker import FileOpen, Filters
 
@@ -14,6 +16,8 @@ def _is_zip(path: Path) -> bool:
 
 class PickBackup(FileOpen):
     """textual-fspicker's FileOpen with our filters; a typed path passes through, so the caller checks it."""
+
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)  # see screens/base.py
 
     def __init__(self, location: Path, *, blink: bool = True) -> None:
         start = location if location.is_dir() else Path.home()

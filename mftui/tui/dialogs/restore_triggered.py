@@ -8,15 +8,16 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 from textual.worker import Worker, WorkerState
 
 from ...reboot import RebootOutcome, reboot_service
 from ..context import mftui_app
+from ..failures import ReportsFailures
+from ..screens.base import LeanModalScreen
 
 
-class RestoreTriggered(ModalScreen[RebootOutcome | None]):
+class RestoreTriggered(ReportsFailures, LeanModalScreen[RebootOutcome | None]):
     """Shown once the restore is committed; the reboot is requested as soon as it is on screen."""
 
     BINDINGS = [Binding("escape,o", "close", "OK", show=False)]

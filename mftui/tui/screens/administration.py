@@ -8,15 +8,16 @@ from rich.table import Table
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from ...instance import Identity, Instance
 from ..context import mftui_app
+from ..failures import ReportsFailures
 from ..text import human_size
 from ..widgets.keybar import KeyBar
+from .base import LeanScreen
 
 LABEL_WIDTH = 15
 
@@ -28,7 +29,7 @@ class ConfigurationSize:
     backups: int  # archives in the backups folder
 
 
-class AdministrationScreen(Screen[None]):
+class AdministrationScreen(ReportsFailures, LeanScreen[None]):
     """The first screen: the instance at a glance, and the menu."""
 
     BINDINGS = [
@@ -55,11 +56,11 @@ class AdministrationScreen(Screen[None]):
         self.query_one("#menu", OptionList).focus()
         self.action_refresh()
 
-    def _instance_text(self, ident: Identity, size: ConfigurationSize | None) -> Table:
+    def _instance_text(self, ident: Identity, size: ConfigurationSize | None, failed: bool = False) -> Table:
         app = mftui_app(self)
         settings = app.settings
         if size is None:
-            config, backups = "counting ...", "..."
+            config, backups = ("cannot be read (see the message)", "?") if failed else ("counting ...", "...")
         else:
             config = f"{size.files} files, {human_size(size.bytes)}"
             backups = f"{size.backups} in {settings.backups_dir}"
@@ -95,9 +96,14 @@ class AdministrationScreen(Screen[None]):
         return instance.identity(), ConfigurationSize(files, size, backups)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "instance" and event.state is WorkerState.SUCCESS:
+        if event.worker.group != "instance":
+            return
+        if event.state is WorkerState.SUCCESS:
             ident, size = event.worker.result
             self.query_one("#instance", Static).update(self._instance_text(ident, size))
+        elif event.state is WorkerState.ERROR:  # the reason is in the error dialog
+            ident = Instance(mftui_app(self).settings).identity()
+            self.query_one("#instance", Static).update(self._instance_text(ident, None, failed=True))
 
     def action_backup_restore(self) -> None:
         from .backup_restore import BackupRestoreScreen

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Static
 
 from ..context import mftui_app
@@ -12,9 +11,10 @@ from ..dialogs.download_zip import DownloadZip
 from ..widgets.backup_panel import BackupPanel
 from ..widgets.keybar import KeyBar
 from ..widgets.restore_panel import RestorePanel
+from .base import LeanScreen
 
 
-class BackupRestoreScreen(Screen[None]):
+class BackupRestoreScreen(LeanScreen[None]):
     """The vendor's Backup/Restore page, on a keyboard."""
 
     BINDINGS = [

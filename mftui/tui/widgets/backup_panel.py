@@ -11,12 +11,13 @@ from textual.worker import Worker, WorkerState
 from ...archive.names import backup_file_name, name_problem
 from ...archive.writer import BackupResult, create_backup
 from ..context import mftui_app
+from ..failures import ReportsFailures
 from ..progress_bridge import ThreadProgress
 from ..text import human_size
 from .hinted_input import HintedInput
 
 
-class BackupPanel(Vertical):
+class BackupPanel(ReportsFailures, Vertical):
     """Make a backup: the form, then the result with Download Zip and Request new backup."""
 
     def compose(self) -> ComposeResult:

@@ -17,12 +17,13 @@ from ...instance import Instance
 from ..context import mftui_app
 from ..dialogs.confirm_restore import ConfirmRestore, RestoreQuestion
 from ..dialogs.pick_backup import PickBackup
+from ..failures import ReportsFailures
 from ..progress_bridge import ThreadProgress
 from ..text import change_summary, unit_words, when
 from .backup_details import BackupDetails, Inspection
 
 
-class RestorePanel(Vertical):
+class RestorePanel(ReportsFailures, Vertical):
     """Choose a backup, see what it is and what it would change, restore it."""
 
     def compose(self) -> ComposeResult:

@@ -1,0 +1,39 @@
+"""Pilot helpers shared by the TUI tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from textual.pilot import Pilot
+from textual.widgets import Static
+from textual.worker import WorkerFailed
+
+
+async def settle(pilot: Pilot[Any], rounds: int = 3) -> None:
+    """Let workers finish and the screen catch up (screen switches take a moment in Textual 8)."""
+    for _ in range(rounds):
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerFailed:
+            pass  # the app shows it; the test looks at the screen
+        await pilot.pause()
+    await pilot.pause(0.05)
+
+
+def plain(renderable: Any, width: int = 80) -> str:
+    """A str, Text or Table as the plain text it shows."""
+    if isinstance(renderable, str):
+        return renderable
+    console = Console(width=width, record=True, color_system=None, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(renderable)
+    return console.export_text()
+
+
+def static_text(pilot: Pilot[Any], selector: str) -> str:
+    """The text a Static on the current screen shows."""
+    return plain(pilot.app.screen.query_one(selector, Static).content)
+
+
+async def type_text(pilot: Pilot[Any], text: str) -> None:
+    await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])

@@ -1,0 +1,189 @@
+"""Pilot tests of the backup side: name it, make it, get it off the box."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from textual.widgets import Button, Input
+
+from mftui.settings import Settings
+from mftui.tui.app import MftuiApp
+from mftui.tui.dialogs.download_zip import DownloadZip
+from mftui.tui.dialogs.message import ErrorDialog
+from mftui.tui.screens.administration import AdministrationScreen
+from mftui.tui.screens.backup_restore import BackupRestoreScreen
+
+from .conftest import SIZE
+from .helpers import settle, static_text, type_text
+
+EXPECTED = "site-visit_2026-11-05T101500Z.zip"
+
+
+async def open_backup_restore(pilot) -> None:  # type: ignore[no-untyped-def]
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, AdministrationScreen)
+    await pilot.press("b")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, BackupRestoreScreen)
+
+
+async def test_name_a_backup_and_make_it(make_app: Callable[..., MftuiApp], settings: Settings) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_backup_restore(pilot)
+        assert app.focused is not None and app.focused.id == "name"
+        await type_text(pilot, "site visit")
+        assert static_text(pilot, "#preview") == EXPECTED  # previewed as typed, time from the frozen clock
+        await pilot.press("enter")  # Enter in the name makes the backup
+        await settle(pilot)
+        archive = settings.backups_dir / EXPECTED
+        assert archive.is_file()
+        assert str(archive) in static_text(pilot, "#result-path")
+        assert "17 files" in static_text(pilot, "#result-summary")
+        assert app.focused is not None and app.focused.id == "download"
+
+        await pilot.press("n")  # Request new backup: back to the form
+        await settle(pilot)
+        assert app.focused is not None and app.focused.id == "name"
+        assert app.screen.query_one("#name", Input).value == "site visit"
+
+
+async def test_a_bad_name_is_shown_and_refused(make_app: Callable[..., MftuiApp], settings: Settings) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_backup_restore(pilot)
+        app.screen.query_one("#name", Input).value = "x" * 70
+        await settle(pilot)
+        assert "keep it to 64" in static_text(pilot, "#preview")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not settings.backups_dir.exists() or not list(settings.backups_dir.glob("*.zip"))
+        assert app.focused is not None and app.focused.id == "name"
+
+
+async def test_backup_button_and_key_make_a_backup(make_app: Callable[..., MftuiApp], settings: Settings) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_backup_restore(pilot)
+        await pilot.press("tab")  # leave the name: letters are keys again
+        assert app.focused is not None and app.focused.id == "backup"
+        await pilot.press("b")
+        await settle(pilot)
+        assert [p.name for p in settings.backups_dir.glob("*.zip")] == ["backup_2026-11-05T101500Z.zip"]
+
+
+async def test_a_failed_backup_shows_the_reason(
+    make_app: Callable[..., MftuiApp], settings: Settings, tmp_path: Path
+) -> None:
+    (tmp_path / "not-a-folder").write_text("")
+    app = make_app(app_settings=replace(settings, backups_dir=tmp_path / "not-a-folder" / "backups"))
+    async with app.run_test(size=SIZE) as pilot:
+        await open_backup_restore(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorDialog)
+        assert app.screen.query_one(".dialog").border_title == "Backup failed"
+        message = static_text(pilot, "#message")
+        assert "cannot write into the backups folder" in message
+        assert "Traceback" not in message
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, BackupRestoreScreen)
+        assert not app.screen.query_one("#name", Input).disabled
+        assert app.focused is not None and app.focused.id == "name"
+
+
+async def test_an_unreadable_instance_is_reported_on_the_first_screen(
+    make_app: Callable[..., MftuiApp], settings: Settings
+) -> None:
+    (settings.instance_root / "hub" / "link.json").symlink_to("hub.json")  # a configuration cannot hold links
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorDialog)
+        assert "hub/link.json is a symbolic link" in static_text(pilot, "#message")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, AdministrationScreen)
+        assert "cannot be read" in static_text(pilot, "#instance")
+
+
+async def make_backup_and_open_download(pilot) -> Path:  # type: ignore[no-untyped-def]
+    await open_backup_restore(pilot)
+    await type_text(pilot, "site visit")
+    await pilot.press("enter")
+    await settle(pilot)
+    await pilot.press("d")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, DownloadZip)
+    return pilot.app.screen.archive
+
+
+async def test_download_zip_copies_to_a_folder_and_verifies(
+    make_app: Callable[..., MftuiApp], usb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SSH_CONNECTION", raising=False)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        archive = await make_backup_and_open_download(pilot)
+        assert str(archive) in static_text(pilot, "#archive-path")
+        assert app.focused is not None and app.focused.id == "folder"
+        await type_text(pilot, str(usb))
+        await pilot.press("enter")
+        await settle(pilot)
+        copy = usb / archive.name
+        assert copy.read_bytes() == archive.read_bytes()
+        assert "Copied and verified" in static_text(pilot, "#copy-status")
+        assert not list(usb.glob(".partial-*"))
+        assert app.screen.last_copy.sha256 == hashlib.sha256(archive.read_bytes()).hexdigest()
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, BackupRestoreScreen)
+
+
+async def test_download_zip_shows_an_scp_line_over_ssh(
+    make_app: Callable[..., MftuiApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSH_CONNECTION", "192.0.2.99 51234 192.0.2.20 22")
+    monkeypatch.setattr("getpass.getuser", lambda: "tech")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        archive = await make_backup_and_open_download(pilot)
+        assert static_text(pilot, "#scp") == f"scp tech@192.0.2.20:{archive} ."
+
+
+async def test_download_zip_to_a_missing_folder_says_so(make_app: Callable[..., MftuiApp], tmp_path: Path) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await make_backup_and_open_download(pilot)
+        await type_text(pilot, str(tmp_path / "nousb"))
+        await pilot.press("enter")
+        await settle(pilot)
+        status = static_text(pilot, "#copy-status")
+        assert "does not exist" in status and "mounted" in status
+        assert isinstance(app.screen, DownloadZip)  # the technician fixes the path and tries again
+        assert not app.screen.query_one("#copy", Button).disabled
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+async def test_download_zip_to_a_read_only_folder_says_so(make_app: Callable[..., MftuiApp], usb: Path) -> None:
+    usb.chmod(0o555)
+    app = make_app()
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            archive = await make_backup_and_open_download(pilot)
+            await type_text(pilot, str(usb))
+            await pilot.press("c")  # typed into the folder field: c is a letter there
+            await pilot.press("tab")
+            await pilot.press("c")  # now the Copy key
+            await settle(pilot)
+            status = static_text(pilot, "#copy-status")
+            assert "cannot be written" in status or "does not exist" in status
+            assert not (usb / archive.name).exists()
+    finally:
+        usb.chmod(0o755)
