@@ -74,7 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print a JSON array")
 
     p = sub.add_parser("restore", help="restore a backup, then reboot")
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=Path, nargs="?", help="the backup archive (.zip)")
+    p.add_argument("--previous", action="store_true",
+                   help="put back the configuration the last restore replaced, instead of a FILE")
     p.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
     p.add_argument("--no-reboot", action="store_true", help="do not ask the reboot service to reboot")
     p.add_argument("--json", action="store_true", help="print a JSON object")
@@ -194,9 +196,125 @@ def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    """Restore a backup (or the previous configuration), asking first unless --yes; then reboot.
+
+    Exit 0: restored (and the reboot requested, unless --no-reboot). Exit 1:
+    refused, cancelled, failed (the live configuration is unchanged), or
+    restored but the reboot request failed ("restored": true in --json).
+    Exit 2: no FILE, or no terminal to ask on and no --yes.
+    """
     from .errors import UsageError
 
-    raise UsageError("restore is not built yet")
+    try:
+        if args.previous == (args.file is not None):
+            raise UsageError("restore takes a backup FILE, or --previous to undo the last restore (not both)")
+        if not args.yes and not sys.stdin.isatty():
+            raise UsageError("restore asks for confirmation on the terminal and there is none: "
+                             "add --yes to restore from a script")
+        return _restore(settings, args)
+    except MftuiError as exc:
+        if not args.json:
+            raise
+        _print_json({"ok": False, "restored": False, "reason": str(exc)})
+        return exc.exit_code
+
+
+def _restore(settings: Settings, args: argparse.Namespace) -> int:
+    from .restore import plan_restore, previous_configuration, restore_backup, restore_previous
+
+    # What the technician reads goes to stdout, or to stderr when stdout is for JSON.
+    out = sys.stderr if args.json else sys.stdout
+    if not args.yes:
+        if args.previous:
+            prev = previous_configuration(settings)
+            if prev is None:
+                from .errors import RestoreError
+
+                raise RestoreError("there is no previous configuration to go back to: it is kept only after a "
+                                   "restore, until the next one")
+            print(f"Put back the {prev.describe()}", file=out)
+            question = "Put the previous configuration back over the live one?"
+            expected_id = ""
+        else:
+            with ProgressBar("checking") as bar:
+                plan = plan_restore(settings, args.file, progress=bar)
+            print(format_info(plan.info), file=out)
+            print(file=out)
+            print(plan.changes.describe(), file=out)
+            question = f"Restore backup {plan.info.name!r} over the live configuration?"
+            expected_id = plan.changes.archive_instance_id if plan.changes.other_unit else ""
+        if not _confirm(question, expected_id):
+            print("mftui: restore cancelled; nothing was changed", file=sys.stderr)
+            if args.json:
+                _print_json({"ok": False, "restored": False, "reason": "cancelled"})
+            return EXIT_FAILED
+    try:
+        with ProgressBar("restore") as bar:
+            result = restore_previous(settings, progress=bar) if args.previous else \
+                restore_backup(settings, args.file, progress=bar)
+    except KeyboardInterrupt:
+        # Interrupted in the middle: say honestly where the instance stands.
+        from .restore import recover
+
+        said = recover(settings)
+        print(f"mftui: interrupted; {said or 'nothing was changed'}", file=sys.stderr)
+        return EXIT_FAILED
+    data: dict[str, Any] = {
+        "ok": True,
+        "restored": True,
+        "name": result.info.name,
+        "instance_id": result.info.instance_id,
+        "files": len(result.info.files),
+        "bytes": result.info.total_bytes,
+        "safety_backup": str(result.safety_backup),
+        "safety_archive": str(result.safety_archive) if result.safety_archive else None,
+        "previous": str(result.previous),
+        "method": result.method,
+        "carried_over": result.carried,
+        "changes": result.changes.to_json(),
+    }
+    if not args.previous:
+        data["path"] = str(args.file)
+    print(result.summary, file=out)
+    code = EXIT_OK
+    if args.no_reboot:
+        data["reboot"] = {"requested": False}
+        print("Not rebooting (--no-reboot): restart the unit to run the restored configuration.", file=out)
+    else:
+        from .errors import RebootError
+        from .reboot import reboot_service
+
+        try:
+            outcome = reboot_service(settings).request_reboot()
+        except RebootError as exc:
+            data["ok"] = False
+            data["reboot"] = {"requested": True, "ok": False, "message": str(exc)}
+            print(f"mftui: the restore is committed, but the reboot request failed: {exc}", file=sys.stderr)
+            code = EXIT_FAILED
+        else:
+            data["reboot"] = {"requested": True, "ok": True, "backend": outcome.backend, "real": outcome.real,
+                              "message": outcome.message}
+            print(outcome.message, file=out)
+    if args.json:
+        _print_json(data)
+    return code
+
+
+def _confirm(question: str, expected_id: str = "") -> bool:
+    """Ask on the terminal; the default is No. A clone must be confirmed by typing the source hub id."""
+    try:
+        if expected_id:
+            sys.stderr.write(
+                f"{question}\nThis backup comes from another unit. To clone it onto this one, type its hub id "
+                f"({expected_id}); anything else cancels: "
+            )
+            sys.stderr.flush()
+            return sys.stdin.readline().strip().lower() == expected_id.strip().lower()
+        sys.stderr.write(f"{question} [y/N] ")
+        sys.stderr.flush()
+        return sys.stdin.readline().strip().lower() in ("y", "yes")
+    except (EOFError, OSError):
+        return False
 
 
 COMMANDS = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import zipfile
 import zlib
@@ -10,7 +9,8 @@ from pathlib import Path
 
 from ..errors import ArchiveError
 from ..progress import Progress, no_progress
-from .format import CONFIG_PREFIX, MAX_METADATA_BYTES, METADATA_NAME, BackupInfo
+from ..settings import Budgets
+from .format import MAX_METADATA_BYTES, METADATA_NAME, BackupInfo
 
 CHUNK = 1024 * 1024
 # What zipfile and zlib raise on damaged data.
@@ -61,39 +61,14 @@ def read_info(path: Path) -> BackupInfo:
         return read_info_from(zf)
 
 
-def verify(path: Path, progress: Progress = no_progress) -> BackupInfo:
-    """Check structure and every checksum; raise ArchiveError with the first reason."""
-    with open_zip(path) as zf:
-        info = read_info_from(zf)
-        members = {m.filename: m for m in zf.infolist() if m.filename != METADATA_NAME}
-        manifest = {CONFIG_PREFIX + f.path: f for f in info.files}
-        extra = sorted(set(members) - set(manifest))
-        missing = sorted(set(manifest) - set(members))
-        if missing:
-            raise ArchiveError(f"the archive is damaged: {missing[0]} is listed in backup.json but missing", missing[0])
-        if extra:
-            raise ArchiveError(f"the archive holds {extra[0]}, which backup.json does not list", extra[0])
-        total = info.total_bytes
-        done = 0
-        for name, entry in manifest.items():
-            progress(done, total, entry.path)
-            digest = hashlib.sha256()
-            size = 0
-            try:
-                with zf.open(members[name]) as fh:
-                    while chunk := fh.read(CHUNK):
-                        size += len(chunk)
-                        if size > entry.size:
-                            break
-                        digest.update(chunk)
-            except READ_ERRORS as exc:
-                raise ArchiveError(f"the archive is damaged: entry {name} cannot be read ({exc})", name) from None
-            if size != entry.size:
-                raise ArchiveError(
-                    f"the archive is damaged: entry {name} has {size} bytes, backup.json says {entry.size}", name
-                )
-            if digest.hexdigest() != entry.sha256:
-                raise ArchiveError(f"the archive is damaged: entry {name} fails its checksum", name)
-            done += entry.size
-        progress(total, total, "done")
-        return info
+def verify(path: Path, progress: Progress = no_progress, budgets: Budgets | None = None) -> BackupInfo:
+    """Every check a restore makes on an archive, and every checksum; raise ArchiveError with the first reason.
+
+    The same strict validation as a restore (archive/validate.py): a zip
+    that ``verify`` accepts is one a restore accepts, and the other way round.
+    ``budgets`` defaults to the built-in limits; pass ``settings.budgets`` to
+    apply the configured ones.
+    """
+    from .validate import validate_archive
+
+    return validate_archive(Path(path), budgets, progress)

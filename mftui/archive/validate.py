@@ -1,0 +1,866 @@
+"""Strict checks of an uploaded backup archive, and reading its entries safely.
+
+An archive is refused unless the mftui writer could have made it. The zip
+container is parsed here, byte by byte, instead of trusting ``zipfile``: the
+Python on an appliance may lack recent ``zipfile`` fixes, and ``zipfile``
+tolerates things a restore must not (junk before or after the archive, two
+archives glued together, headers that disagree, overlapping entries).
+
+What is checked, in order:
+
+1. The container: one End of Central Directory record ending exactly at the
+   end of the file (no comment, no junk after), ZIP64 records only where
+   consistent, the central directory immediately before it, and local headers
+   that tile the file from byte 0 to the central directory with no gap and no
+   overlap (no junk before, no glued archive, no entry hidden in another).
+2. Each entry: its local header agrees with its central record (name, flags,
+   method, CRC, sizes), no encryption, method stored or deflate, a regular
+   file (no link, device, directory or special file), no setuid, setgid or
+   sticky bit, only the extra fields the writer writes (ZIP64).
+3. Names: ``backup.json`` or ``config/<path>`` where ``<path>`` passes the
+   grammar in :func:`config_path_problem`; no duplicates, no two names that
+   fold to the same one (case, Unicode normalisation), no file that is also
+   the folder of another.
+4. The manifest (``backup.json``) lists exactly the ``config/`` entries, with
+   the same sizes and modes.
+5. Budgets: entry count, bytes per file, bytes in all, first from the
+   headers, then counted again on the bytes actually inflated, which stop
+   one byte past what the header declared.
+
+:func:`open_archive` does 1-4 (it reads headers and ``backup.json`` only);
+:meth:`Archive.chunks` streams one entry, checking 5 and its size, CRC and
+SHA-256 as the bytes come out. Nothing here writes anywhere.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import stat
+import struct
+import unicodedata
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ArchiveError
+from ..progress import Progress, no_progress
+from ..settings import Budgets
+from .format import CONFIG_PREFIX, MAX_METADATA_BYTES, METADATA_NAME, BackupInfo, FileEntry
+
+CHUNK = 1024 * 1024  # bytes read from the archive, and inflated, at a time
+
+# Zip record signatures and fixed sizes (APPNOTE.TXT 6.3).
+_EOCD = b"PK\x05\x06"
+_Z64_LOCATOR = b"PK\x06\x07"
+_Z64_EOCD = b"PK\x06\x06"
+_CENTRAL = b"PK\x01\x02"
+_LOCAL = b"PK\x03\x04"
+_DESCRIPTOR = b"PK\x07\x08"
+_EOCD_SIZE = 22
+_Z64_LOCATOR_SIZE = 20
+_Z64_EOCD_SIZE = 56
+_CENTRAL_SIZE = 46
+_LOCAL_SIZE = 30
+_TAIL_SEARCH = 1024 * 1024  # how far back from the end an End of Central Directory is looked for
+
+_ZIP64_EXTRA = 0x0001
+_U16 = 0xFFFF
+_U32 = 0xFFFFFFFF
+
+# General-purpose flag bits.
+_FLAG_ENCRYPTED = 1 << 0
+_FLAG_DEFLATE_OPTIONS = (1 << 1) | (1 << 2)  # compression level hints: harmless
+_FLAG_DESCRIPTOR = 1 << 3
+_FLAG_PATCHED = 1 << 5
+_FLAG_STRONG_ENCRYPTION = 1 << 6
+_FLAG_UTF8 = 1 << 11
+_FLAG_MASKED_HEADERS = 1 << 13
+_FLAGS_ALLOWED = _FLAG_DEFLATE_OPTIONS | _FLAG_DESCRIPTOR | _FLAG_UTF8
+
+_STORED, _DEFLATED = 0, 8
+_METHOD_NAMES = {1: "shrink", 6: "implode", 9: "deflate64", 12: "bzip2", 14: "lzma", 93: "zstandard", 95: "xz",
+                 98: "ppmd"}
+_MAX_VERSION_NEEDED = 45  # ZIP64; anything newer is a feature the writer never uses
+_UNIX, _MSDOS = 3, 0  # "version made by" host systems the writer can be on
+
+# Name grammar limits (Linux allows 255 bytes per segment).
+MAX_NAME_BYTES = 1024
+MAX_SEGMENT_BYTES = 255
+MAX_DEPTH = 32
+_ASCII_ALLOWED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 ._-+@,=~#%()[]{}")
+# Largest central directory record a valid name can have: header, name, ZIP64 extra.
+_MAX_CENTRAL_RECORD = _CENTRAL_SIZE + MAX_NAME_BYTES + 4 + 24
+
+
+@dataclass(frozen=True)
+class Member:
+    """One entry of an archive that passed the container checks."""
+
+    name: str  # the full entry name, e.g. "config/hub/hub.json"
+    method: int
+    flags: int
+    crc: int
+    compressed_size: int
+    file_size: int
+    header_offset: int
+    data_offset: int  # first byte of the (compressed) data
+    end_offset: int  # first byte after the data and its descriptor
+    mode: int | None  # permission bits from a Unix external attribute, None otherwise
+
+    @property
+    def path(self) -> str:
+        """The path relative to the instance root (for a ``config/`` entry)."""
+        return self.name[len(CONFIG_PREFIX) :]
+
+
+def show(name: str, limit: int = 100) -> str:
+    """A name as a technician can read it: control characters escaped, long names shortened."""
+    out = []
+    for ch in name:
+        if ch.isprintable() and unicodedata.category(ch) != "Cf":
+            out.append(ch)
+        elif ord(ch) < 0x100:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(f"\\u{ord(ch):04x}")
+    text = "".join(out)
+    if len(text) > limit:
+        text = text[: limit // 2 - 1] + "…" + text[-(limit // 2) :]
+    return text
+
+
+def config_path_problem(path: str) -> str | None:
+    """Why ``path`` (relative to the instance root) cannot be a configuration file, or None.
+
+    The grammar: "/"-separated segments of letters, digits (any script, with
+    their combining marks), space and ``._-+@,=~#%()[]{}``; no segment is
+    empty, ``.`` or ``..``, or starts or ends with a space; at most
+    MAX_SEGMENT_BYTES per segment, MAX_DEPTH segments. Everything the demo and
+    real instances use (``services/00a.json``, ``flows/flows_cred.json``,
+    ``certs/hub.key``) passes; anything that could climb out, hide or confuse
+    does not.
+    """
+    if not path:
+        return "has an empty name"
+    if "\x00" in path:
+        return "has a NUL byte in its name"
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in path):
+        return "has a control character in its name"
+    if path.startswith("/"):
+        return "is an absolute path"
+    if "\\" in path:
+        return "has a backslash in its name (a Windows path separator)"
+    if len(path) >= 2 and path[1] == ":" and path[0].isascii() and path[0].isalpha():
+        return "starts with a drive letter"
+    if ":" in path:
+        return "has a ':' in its name (a drive letter or Windows stream)"
+    segments = path.split("/")
+    if ".." in segments:
+        return "climbs out of the instance folder ('..')"
+    if path.endswith("/"):
+        return "ends with '/' (a directory entry)"
+    if "" in segments:
+        return "has an empty folder name ('//')"
+    if "." in segments:
+        return "has a '.' folder in its name"
+    if len(segments) > MAX_DEPTH:
+        return f"is {len(segments)} folders deep (at most {MAX_DEPTH})"
+    for seg in segments:
+        if len(seg.encode("utf-8", "surrogatepass")) > MAX_SEGMENT_BYTES:
+            return f"has a name segment longer than {MAX_SEGMENT_BYTES} bytes"
+        if seg[0] == " " or seg[-1] == " ":
+            return "has a name segment that starts or ends with a space"
+        for ch in seg:
+            if ch in _ASCII_ALLOWED:
+                continue
+            if ch.isascii() or unicodedata.category(ch)[0] not in "LNM":
+                return f"has the character {show(ch)!r} (U+{ord(ch):04X}) in its name, which backups never use"
+    return None
+
+
+def fold(name: str) -> str:
+    """The key two names collide on: Unicode-normalised (NFC) and case-folded."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
+
+
+class Archive:
+    """An archive that passed every container, name and manifest check.
+
+    Its entries are read with :meth:`chunks`, which enforces the budgets on
+    the bytes actually inflated and checks size, CRC and SHA-256.
+    """
+
+    def __init__(self, path: Path, fd: int, budgets: Budgets) -> None:
+        self.path = path
+        self._fd = fd
+        self.budgets = budgets
+        self.members: list[Member] = []  # the config/ entries, in archive order
+        self.info: BackupInfo | None = None
+        self.manifest: dict[str, FileEntry] = {}  # config path -> manifest entry
+        self.inflated = 0  # bytes actually inflated so far, across all entries
+
+    # --- life cycle ---------------------------------------------------------
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- what callers use ---------------------------------------------------
+
+    @property
+    def backup_info(self) -> BackupInfo:
+        assert self.info is not None
+        return self.info
+
+    def entries(self) -> list[tuple[Member, FileEntry]]:
+        """Every configuration entry with its manifest entry, in archive order (sequential reads)."""
+        return [(m, self.manifest[m.path]) for m in self.members]
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(m.file_size for m in self.members)
+
+    def chunks(self, member: Member, entry: FileEntry) -> Iterator[bytes]:
+        """Inflate one entry chunk by chunk; raise ArchiveError the moment anything is wrong.
+
+        Budgets count the bytes as they come out. The size, CRC and SHA-256
+        are checked after the last chunk: a caller writing the chunks must
+        treat the file as unconfirmed until this generator finishes.
+        """
+        digest = hashlib.sha256()
+        crc = 0
+        size = 0
+        for chunk in self._inflate(member):
+            size += len(chunk)
+            self.inflated += len(chunk)
+            if size > member.file_size:
+                raise self._refused(
+                    f"entry {show(member.name)} inflates to more than the {member.file_size} bytes its header "
+                    "declares (a zip bomb, or a damaged entry)",
+                    member.name,
+                )
+            if size > self.budgets.max_file_bytes:
+                raise self._budget(f"entry {show(member.name)} is larger than", self.budgets.max_file_bytes, member)
+            if self.inflated > self.budgets.max_total_bytes:
+                raise self._budget("the archive inflates to more than", self.budgets.max_total_bytes, member)
+            digest.update(chunk)
+            crc = zlib.crc32(chunk, crc)
+            yield chunk
+        if size != member.file_size or size != entry.size:
+            raise self._damaged(
+                f"entry {show(member.name)} has {size} bytes, backup.json says {entry.size}", member.name
+            )
+        if crc != member.crc:
+            raise self._damaged(f"entry {show(member.name)} fails its CRC check", member.name)
+        if digest.hexdigest() != entry.sha256:
+            raise self._damaged(
+                f"entry {show(member.name)} fails its checksum (its SHA-256 differs from backup.json)", member.name
+            )
+
+    def verify_all(self, progress: Progress = no_progress) -> None:
+        """Inflate and check every entry, writing nothing."""
+        total = self.total_bytes
+        done = 0
+        for member, entry in self.entries():
+            progress(done, total, entry.path)
+            for chunk in self.chunks(member, entry):
+                done += len(chunk)
+        progress(total, total, "done")
+
+    # --- errors -------------------------------------------------------------
+
+    def _refused(self, reason: str, entry: str | None = None) -> ArchiveError:
+        return ArchiveError(f"the archive is refused: {reason}", entry)
+
+    def _damaged(self, reason: str, entry: str | None = None) -> ArchiveError:
+        return ArchiveError(f"the archive is damaged: {reason}", entry)
+
+    def _budget(self, what: str, limit: int, member: Member | None = None) -> ArchiveError:
+        return ArchiveError(
+            f"the archive is refused: {what} the limit of {_size(limit)} set in the settings ([limits]); "
+            "a real configuration stays far below it",
+            member.name if member else None,
+        )
+
+    # --- reading ------------------------------------------------------------
+
+    def _pread(self, size: int, offset: int) -> bytes:
+        data = b""
+        while len(data) < size:
+            try:
+                got = os.pread(self._fd, size - len(data), offset + len(data))
+            except OSError as exc:
+                raise ArchiveError(f"{self.path} cannot be read ({exc.strerror})") from None
+            if not got:
+                break
+            data += got
+        return data
+
+    def _inflate(self, member: Member) -> Iterator[bytes]:
+        """The raw inflated bytes of one entry, never more than one byte past its declared size."""
+        remaining = member.compressed_size
+        offset = member.data_offset
+        if member.method == _STORED:
+            while remaining:
+                chunk = self._pread(min(CHUNK, remaining), offset)
+                if not chunk:
+                    raise self._damaged(f"entry {show(member.name)} is cut short (truncated archive)", member.name)
+                offset += len(chunk)
+                remaining -= len(chunk)
+                yield chunk
+            return
+        inflater = zlib.decompressobj(-15)
+        produced = 0
+        while not inflater.eof:
+            if inflater.unconsumed_tail:
+                feed = inflater.unconsumed_tail
+            elif remaining:
+                feed = self._pread(min(CHUNK, remaining), offset)
+                if not feed:
+                    raise self._damaged(f"entry {show(member.name)} is cut short (truncated archive)", member.name)
+                offset += len(feed)
+                remaining -= len(feed)
+            else:
+                feed = b""
+            # Ask for at most one byte more than declared: a bomb is caught
+            # having inflated one extra byte, not gigabytes.
+            room = min(CHUNK, member.file_size - produced + 1)
+            try:
+                out = inflater.decompress(feed, room)
+            except zlib.error:
+                raise self._damaged(f"entry {show(member.name)} has corrupt compressed data", member.name) from None
+            if out:
+                produced += len(out)
+                yield out
+            elif not feed:
+                break  # no input left and nothing more comes out
+        if not inflater.eof:
+            raise self._damaged(f"entry {show(member.name)} ends before its compressed data does", member.name)
+        if remaining or inflater.unused_data or inflater.unconsumed_tail:
+            raise self._refused(
+                f"entry {show(member.name)} has extra bytes after the end of its compressed data", member.name
+            )
+
+
+def open_archive(path: Path, budgets: Budgets | None = None) -> Archive:
+    """Open and check an uploaded archive (container, names, manifest); read no file data.
+
+    Raises ArchiveError with one sentence naming the entry and the reason.
+    """
+    budgets = budgets or Budgets()
+    path = Path(path)
+    try:
+        # O_NONBLOCK: a FIFO posing as an archive must not hang the restore.
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise ArchiveError(f"{path} does not exist; check the path") from None
+    except IsADirectoryError:
+        raise ArchiveError(f"{path} is a folder, not a backup archive") from None
+    except PermissionError:
+        raise ArchiveError(f"{path} cannot be read (permission denied)") from None
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise ArchiveError(f"{path} is not a regular file") from None
+        raise ArchiveError(f"{path} cannot be opened ({exc.strerror})") from None
+    archive = Archive(path, fd, budgets)
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise ArchiveError(f"{path} is a folder, not a backup archive")
+        if not stat.S_ISREG(st.st_mode):
+            raise ArchiveError(f"{path} is not a regular file (a device, pipe or socket), so it is not a backup")
+        _Parser(archive, st.st_size).parse()
+    except BaseException:
+        archive.close()
+        raise
+    return archive
+
+
+def validate_archive(path: Path, budgets: Budgets | None = None, progress: Progress = no_progress) -> BackupInfo:
+    """Every check, including every entry's size, CRC and SHA-256; writes nothing."""
+    with open_archive(path, budgets) as archive:
+        archive.verify_all(progress)
+        return archive.backup_info
+
+
+# --- the parser ------------------------------------------------------------------
+
+
+@dataclass
+class _Central:
+    """A central directory record, with ZIP64 values resolved."""
+
+    raw_name: bytes
+    name: str
+    made_by: int
+    version_needed: int
+    flags: int
+    method: int
+    crc: int
+    compressed_size: int
+    file_size: int
+    header_offset: int
+    external_attr: int
+    mode: int | None = None
+
+
+class _Parser:
+    def __init__(self, archive: Archive, size: int) -> None:
+        self.a = archive
+        self.size = size
+
+    def refused(self, reason: str, entry: str | None = None) -> ArchiveError:
+        return self.a._refused(reason, entry)
+
+    def damaged(self, reason: str, entry: str | None = None) -> ArchiveError:
+        return self.a._damaged(reason, entry)
+
+    def entry(self, name: str, reason: str) -> ArchiveError:
+        """The archive is refused because of one entry: the message names it."""
+        return self.a._refused(f"entry {show(name)} {reason}", name)
+
+    def parse(self) -> None:
+        head = self.a._pread(4, 0)
+        if self.size == 0:
+            raise ArchiveError(f"{self.a.path.name} is empty (0 bytes); it is not a backup")
+        if head[:2] != b"PK":
+            raise ArchiveError(f"{self.a.path.name} is not a zip archive (it does not start like one)")
+        eocd_at, count, cd_size, cd_offset, cd_end = self._end_records()
+        if count == 0:
+            raise ArchiveError(f"{self.a.path.name} is an empty zip archive; it is not a backup")
+        if count > self.a.budgets.max_entries + 1:  # + backup.json
+            raise self.a._budget(f"it has {count - 1} entries, more than", self.a.budgets.max_entries)
+        self._locate_central(cd_offset, cd_size, cd_end)
+        if cd_size > count * _MAX_CENTRAL_RECORD:
+            raise self.refused("its central directory is larger than its entries can need")
+        records = self._central_records(cd_offset, cd_size, count)
+        self._check_names(records)
+        members = self._local_headers(records, cd_offset)
+        meta = [m for m in members if m.name == METADATA_NAME]
+        self.a.members = [m for m in members if m.name != METADATA_NAME]
+        self._check_declared_budgets()
+        self.a.info = self._metadata(meta[0])
+        self._check_manifest()
+
+    # --- 1. end records -------------------------------------------------------
+
+    def _end_records(self) -> tuple[int, int, int, int, int]:
+        """(eocd offset, entry count, cd size, cd offset, where the cd must end)."""
+        if self.size < _EOCD_SIZE:
+            raise self.damaged("it is too short to be a zip archive (truncated?)")
+        tail_len = min(self.size, _TAIL_SEARCH + _EOCD_SIZE)
+        tail_start = self.size - tail_len
+        tail = self.a._pread(tail_len, tail_start)
+        pos = tail.rfind(_EOCD, 0, len(tail) - _EOCD_SIZE + 4)  # a whole record must fit
+        while pos >= 0:
+            disk, cd_disk, n_disk, n_total, cd_size, cd_offset, comment_len = struct.unpack_from(
+                "<4xHHHHIIH", tail, pos
+            )
+            if disk == 0 and cd_disk == 0 and n_disk == n_total:
+                break
+            pos = tail.rfind(_EOCD, 0, pos + 3)
+        if pos < 0:
+            if self.a._pread(4, 0) == _LOCAL:
+                raise self.damaged(
+                    "it has no end-of-archive record; it is truncated (copy it again) or not a zip at all"
+                )
+            raise ArchiveError(f"{self.a.path.name} is not a zip archive (no end-of-archive record found)")
+        eocd_at = tail_start + pos
+        record_end = eocd_at + _EOCD_SIZE + comment_len
+        if record_end > self.size:
+            raise self.damaged("its end-of-archive record is cut short (truncated archive)")
+        if record_end < self.size:
+            raise self.refused(
+                f"it has {self.size - record_end} bytes of junk after the end of the archive"
+                + (" (possibly a second archive glued on)" if _EOCD in tail[pos + 4 :] else "")
+            )
+        if comment_len:
+            raise self.refused(f"it carries an archive comment ({comment_len} bytes); mftui backups have none")
+
+        if eocd_at >= _Z64_LOCATOR_SIZE and self.a._pread(4, eocd_at - _Z64_LOCATOR_SIZE) == _Z64_LOCATOR:
+            return self._zip64_end(eocd_at, n_total, cd_size, cd_offset)
+        return eocd_at, n_total, cd_size, cd_offset, eocd_at
+
+    def _zip64_end(self, eocd_at: int, n16: int, size32: int, offset32: int) -> tuple[int, int, int, int, int]:
+        locator_at = eocd_at - _Z64_LOCATOR_SIZE
+        z64_disk, z64_at, disks = struct.unpack("<4xIQI", self.a._pread(_Z64_LOCATOR_SIZE, locator_at))
+        if z64_disk != 0 or disks != 1:
+            raise self.refused("it claims to span several disks; mftui backups are one file")
+        if z64_at != locator_at - _Z64_EOCD_SIZE:
+            raise self.refused("its ZIP64 end record is not where its locator says (junk or a glued archive)")
+        rec = self.a._pread(_Z64_EOCD_SIZE, z64_at)
+        if len(rec) != _Z64_EOCD_SIZE or rec[:4] != _Z64_EOCD:
+            raise self.damaged("its ZIP64 end record is missing or damaged")
+        rec_size, _made, _need, disk, cd_disk, n_disk, n_total, cd_size, cd_offset = struct.unpack(
+            "<4xQHHIIQQQQ", rec
+        )
+        if rec_size != _Z64_EOCD_SIZE - 12:
+            raise self.refused("its ZIP64 end record carries extension data mftui never writes")
+        if disk or cd_disk or n_disk != n_total:
+            raise self.refused("it claims to span several disks; mftui backups are one file")
+        # The 32-bit record must agree, or say "see ZIP64".
+        if n16 not in (_U16, n_total & _U16) or size32 not in (_U32, cd_size) or offset32 not in (_U32, cd_offset):
+            raise self.refused("its end-of-archive records disagree with each other")
+        return eocd_at, n_total, cd_size, cd_offset, z64_at
+
+    def _locate_central(self, cd_offset: int, cd_size: int, cd_end: int) -> None:
+        if cd_offset + cd_size == cd_end:
+            return
+        if cd_offset + cd_size > cd_end:
+            raise self.damaged("its central directory runs past its end record (truncated or damaged)")
+        extra = cd_end - cd_size - cd_offset
+        glued = self._eocd_before(cd_end - cd_size)
+        raise self.refused(
+            "two archives are glued together" if glued else f"{extra} bytes of junk precede or sit inside the archive"
+        )
+
+    def _eocd_before(self, limit: int) -> bool:
+        """Whether an end-of-archive record appears before ``limit`` (a glued archive). Error path only."""
+        pos = 0
+        carry = b""
+        while pos < limit:
+            chunk = carry + self.a._pread(min(CHUNK, limit - pos), pos)
+            if _EOCD in chunk:
+                return True
+            pos += len(chunk) - len(carry)
+            carry = chunk[-3:]
+            if len(chunk) == len(carry):
+                break
+        return False
+
+    # --- 2. central directory ----------------------------------------------------
+
+    def _central_records(self, cd_offset: int, cd_size: int, count: int) -> list[_Central]:
+        data = self.a._pread(cd_size, cd_offset)
+        if len(data) != cd_size:
+            raise self.damaged("its central directory is cut short (truncated archive)")
+        records: list[_Central] = []
+        pos = 0
+        for _ in range(count):
+            if pos + _CENTRAL_SIZE > cd_size or data[pos : pos + 4] != _CENTRAL:
+                raise self.damaged("its central directory is damaged (a record is missing or cut short)")
+            (made_by, need, flags, method, _t, _d, crc, csize, usize, n_len, x_len, c_len, disk, _iattr,
+             eattr, offset) = struct.unpack_from("<4xHHHHHHIIIHHHHHII", data, pos)
+            pos += _CENTRAL_SIZE
+            if pos + n_len + x_len + c_len > cd_size:
+                raise self.damaged("its central directory is damaged (a record runs past its end)")
+            raw_name = data[pos : pos + n_len]
+            extra = data[pos + n_len : pos + n_len + x_len]
+            pos += n_len + x_len + c_len
+            name = self._decode_name(raw_name, flags)
+            if c_len:
+                raise self.entry(name, "carries a comment; mftui backups have none")
+            usize, csize, offset, disk = self._zip64(extra, name, usize, csize, offset, disk)
+            rec = _Central(raw_name, name, made_by, need, flags, method, crc, csize, usize, offset, eattr)
+            self._check_record(rec, disk)
+            records.append(rec)
+        if pos != cd_size:
+            raise self.refused("its central directory holds more than its entries (hidden data)")
+        return records
+
+    def _decode_name(self, raw: bytes, flags: int) -> str:
+        if not raw:
+            raise self.refused("an entry has an empty name")
+        if len(raw) > MAX_NAME_BYTES:
+            shown = show(raw[:60].decode("utf-8", "replace"))
+            raise self.refused(f"entry {shown}… has a name of {len(raw)} bytes (at most {MAX_NAME_BYTES})")
+        if flags & _FLAG_UTF8:
+            try:
+                return raw.decode("utf-8")
+            except UnicodeDecodeError:
+                shown = show(raw.decode("utf-8", "replace"))
+                raise self.refused(f"entry {shown} has a name that is not valid UTF-8") from None
+        if not raw.isascii():
+            shown = show(raw.decode("latin-1"))
+            raise self.refused(f"entry {shown} has a non-ASCII name not marked as UTF-8 (its spelling is ambiguous)")
+        return raw.decode("ascii")
+
+    def _zip64(self, extra: bytes, name: str, usize: int, csize: int, offset: int, disk: int
+               ) -> tuple[int, int, int, int]:
+        """Resolve ZIP64 values from the extra field; refuse any other extra field."""
+        z64 = None
+        pos = 0
+        while pos < len(extra):
+            if pos + 4 > len(extra):
+                raise self.entry(name, "has a malformed extra field")
+            ident, length = struct.unpack_from("<HH", extra, pos)
+            body = extra[pos + 4 : pos + 4 + length]
+            if len(body) != length:
+                raise self.entry(name, "has a malformed extra field")
+            if ident != _ZIP64_EXTRA:
+                raise self.entry(name, f"carries an extra field (id 0x{ident:04x}) the mftui writer never writes")
+            if z64 is not None:
+                raise self.entry(name, "has two ZIP64 extra fields")
+            z64 = body
+            pos += 4 + length
+        values = [usize, csize, offset]
+        need = [v == _U32 for v in values] + [disk == _U16]
+        if z64 is None:
+            if any(need[:3]):
+                raise self.entry(name, "needs a ZIP64 extra field it does not have")
+            return usize, csize, offset, disk
+        widths = [8, 8, 8, 4]
+        expected = sum(w for w, n in zip(widths, need, strict=True) if n)
+        if len(z64) != expected:
+            raise self.entry(name, "has a ZIP64 extra field of the wrong size")
+        pos = 0
+        resolved = [*values, disk]
+        for i, (width, needed) in enumerate(zip(widths, need, strict=True)):
+            if needed:
+                resolved[i] = int.from_bytes(z64[pos : pos + width], "little")
+                pos += width
+        return resolved[0], resolved[1], resolved[2], resolved[3]
+
+    def _check_record(self, rec: _Central, disk: int) -> None:
+        name = rec.name
+        if rec.flags & (_FLAG_ENCRYPTED | _FLAG_STRONG_ENCRYPTION | _FLAG_MASKED_HEADERS) or rec.method == 99:
+            raise self.entry(name, "is encrypted; mftui backups never are")
+        if rec.flags & _FLAG_PATCHED:
+            raise self.entry(name, "is patch data, which mftui backups never hold")
+        if rec.flags & ~_FLAGS_ALLOWED:
+            raise self.entry(name, f"uses zip features mftui never writes (flags 0x{rec.flags:04x})")
+        if rec.method not in (_STORED, _DEFLATED):
+            what = _METHOD_NAMES.get(rec.method, "unknown")
+            raise self.entry(
+                name, f"uses compression method {rec.method} ({what}); mftui backups use only stored or deflate"
+            )
+        if rec.version_needed > _MAX_VERSION_NEEDED:
+            raise self.entry(name, f"needs zip version {rec.version_needed / 10:.1f}, newer than mftui writes")
+        if disk != 0:
+            raise self.entry(name, "claims to be on another disk; mftui backups are one file")
+        if rec.method == _STORED and rec.compressed_size != rec.file_size:
+            raise self.entry(name, "is stored but its two sizes differ (headers disagree)")
+        rec.mode = self._mode(rec)
+
+    def _mode(self, rec: _Central) -> int | None:
+        """Permission bits from the external attribute; refuse anything but a plain file."""
+        host = rec.made_by >> 8
+        unix = rec.external_attr >> 16
+        if rec.external_attr & 0x10 or rec.name.endswith("/"):
+            raise self.entry(rec.name, "is a directory entry; mftui backups hold files only")
+        if host == _MSDOS:
+            if unix:
+                raise self.entry(rec.name, "has Unix attributes on a DOS entry (headers disagree)")
+            return None
+        if host != _UNIX:
+            raise self.entry(rec.name, f"was made on a system mftui never runs on (host {host})")
+        kind = stat.S_IFMT(unix)
+        if kind == stat.S_IFLNK:
+            raise self.entry(rec.name, "is a symbolic link; mftui backups hold regular files only")
+        if kind in (stat.S_IFCHR, stat.S_IFBLK):
+            raise self.entry(rec.name, "is a device file; mftui backups hold regular files only")
+        if kind == stat.S_IFDIR:
+            raise self.entry(rec.name, "is a directory entry; mftui backups hold files only")
+        if kind not in (0, stat.S_IFREG):
+            raise self.entry(rec.name, "is a special file (pipe or socket); backups hold regular files only")
+        if unix & 0o7000:
+            bits = [w for bit, w in ((0o4000, "setuid"), (0o2000, "setgid"), (0o1000, "sticky")) if unix & bit]
+            raise self.entry(rec.name, f"has the {' and '.join(bits)} bit set; mftui backups never do")
+        return unix & 0o777
+
+    # --- 3. names --------------------------------------------------------------
+
+    def _check_names(self, records: list[_Central]) -> None:
+        seen: dict[str, str] = {}  # exact name -> itself
+        folded: dict[str, str] = {}  # folded name -> first name
+        metadata = 0
+        for rec in records:
+            name = rec.name
+            if name == METADATA_NAME:
+                metadata += 1
+            elif not name.startswith(CONFIG_PREFIX):
+                problem = config_path_problem(name)
+                if problem:
+                    raise self.entry(name, f"{problem}")
+                raise self.entry(name, "is outside config/; mftui backups hold only backup.json and config/")
+            else:
+                problem = config_path_problem(name[len(CONFIG_PREFIX) :])
+                if problem:
+                    raise self.entry(name, f"{problem}")
+            if name in seen:
+                raise self.entry(name, "appears twice")
+            seen[name] = name
+            key = fold(name)
+            if key in folded:
+                raise self.refused(
+                    f"entries {show(folded[key])} and {show(name)} collide once case and Unicode "
+                    "normalisation are ignored",
+                    name,
+                )
+            folded[key] = name
+        if metadata == 0:
+            raise ArchiveError("this zip is not an mftui backup: it has no backup.json")
+        # A file that is also the folder of another entry.
+        for rec in records:
+            parts = rec.name.split("/")
+            for i in range(1, len(parts)):
+                folder = fold("/".join(parts[:i]))
+                if folder in folded:
+                    raise self.refused(
+                        f"{show(folded[folder])} is both a file and the folder of {show(rec.name)}", rec.name
+                    )
+
+    # --- local headers and the tiling --------------------------------------------
+
+    def _local_headers(self, records: list[_Central], cd_offset: int) -> list[Member]:
+        members: list[Member] = []
+        for rec in records:
+            members.append(self._local(rec, cd_offset))
+        ordered = sorted(members, key=lambda m: m.header_offset)
+        if ordered[0].header_offset != 0:
+            first = ordered[0].header_offset
+            glued = self.a._pread(4, 0) == _LOCAL
+            raise self.refused(
+                "two archives are glued together (another one comes before this one)"
+                if glued and self._eocd_before(first)
+                else f"{first} bytes of junk come before the first entry"
+            )
+        for prev, cur in zip(ordered, ordered[1:], strict=False):
+            if cur.header_offset < prev.end_offset:
+                raise self.refused(
+                    f"entries {show(prev.name)} and {show(cur.name)} overlap (one's data lies inside the other)",
+                    cur.name,
+                )
+            if cur.header_offset > prev.end_offset:
+                raise self.refused(
+                    f"{cur.header_offset - prev.end_offset} unexplained bytes sit between entries "
+                    f"{show(prev.name)} and {show(cur.name)}",
+                    cur.name,
+                )
+        last = ordered[-1]
+        if last.end_offset > cd_offset:
+            raise self.entry(last.name, "overlaps the central directory")
+        if last.end_offset < cd_offset:
+            raise self.refused(
+                f"{cd_offset - last.end_offset} unexplained bytes sit between the last entry and the central directory"
+            )
+        return members
+
+    def _local(self, rec: _Central, cd_offset: int) -> Member:
+        if rec.header_offset + _LOCAL_SIZE > cd_offset:
+            raise self.entry(rec.name, "points outside the archive's data area")
+        head = self.a._pread(_LOCAL_SIZE, rec.header_offset)
+        if head[:4] != _LOCAL:
+            raise self.entry(rec.name, "has no local header where the central directory says")
+        _need, flags, method, _t, _d, crc, csize, usize, n_len, x_len = struct.unpack_from("<4xHHHHHIIIHH", head)
+        names_extra = self.a._pread(n_len + x_len, rec.header_offset + _LOCAL_SIZE)
+        if len(names_extra) != n_len + x_len:
+            raise self.damaged(f"entry {show(rec.name)} is cut short (truncated archive)", rec.name)
+        if names_extra[:n_len] != rec.raw_name:
+            local = show(names_extra[:n_len].decode("utf-8", "replace"))
+            raise self.entry(rec.name, f"is named {local} in its local header (headers disagree)")
+        if flags != rec.flags:
+            raise self.entry(rec.name, "has different flags in its two headers (headers disagree)")
+        if method != rec.method:
+            raise self.entry(rec.name, "has different compression methods in its two headers")
+        data_offset = rec.header_offset + _LOCAL_SIZE + n_len + x_len
+        local_z64 = False
+        if not flags & _FLAG_DESCRIPTOR:
+            local_z64 = usize == _U32 or csize == _U32
+            usize, csize, _o, _d = self._zip64(names_extra[n_len:], rec.name, usize, csize, 0, 0)
+            if (crc, csize, usize) != (rec.crc, rec.compressed_size, rec.file_size):
+                raise self.entry(rec.name, "has different sizes or CRC in its two headers (headers disagree)")
+        else:
+            local_z64 = bool(names_extra[n_len:])
+            self._zip64(names_extra[n_len:], rec.name, 0, 0, 0, 0)  # well-formed, ZIP64 only
+        end = data_offset + rec.compressed_size
+        if end > cd_offset:
+            raise self.entry(rec.name, "runs into the central directory (sizes are wrong)")
+        if flags & _FLAG_DESCRIPTOR:
+            width = 8 if local_z64 else 4
+            dd = self.a._pread(4 + 4 + 2 * width, end)
+            if dd[:4] != _DESCRIPTOR:
+                raise self.entry(rec.name, "lacks the data descriptor its flags announce")
+            d_crc = int.from_bytes(dd[4:8], "little")
+            d_csize = int.from_bytes(dd[8 : 8 + width], "little")
+            d_usize = int.from_bytes(dd[8 + width : 8 + 2 * width], "little")
+            if (d_crc, d_csize, d_usize) != (rec.crc, rec.compressed_size, rec.file_size):
+                raise self.entry(rec.name, "has a data descriptor that disagrees with its header")
+            end += len(dd)
+        return Member(rec.name, rec.method, rec.flags, rec.crc, rec.compressed_size, rec.file_size,
+                      rec.header_offset, data_offset, end, rec.mode)
+
+    # --- 4. budgets, metadata and manifest ---------------------------------------
+
+    def _check_declared_budgets(self) -> None:
+        b = self.a.budgets
+        total = 0
+        for m in self.a.members:
+            if m.file_size > b.max_file_bytes:
+                raise self.a._budget(f"entry {show(m.name)} declares {_size(m.file_size)}, more than",
+                                     b.max_file_bytes, m)
+            total += m.file_size
+        if total > b.max_total_bytes:
+            raise self.a._budget(f"its entries declare {_size(total)} in all, more than", b.max_total_bytes)
+
+    def _metadata(self, member: Member) -> BackupInfo:
+        if member.file_size > MAX_METADATA_BYTES:
+            raise self.refused(f"backup.json declares {member.file_size} bytes, more than any real backup needs")
+        raw = bytearray()
+        crc = 0
+        for chunk in self.a._inflate(member):
+            raw += chunk
+            if len(raw) > member.file_size:
+                raise self.refused("backup.json inflates to more than its header declares")
+            crc = zlib.crc32(chunk, crc)
+        if len(raw) != member.file_size or crc != member.crc:
+            raise self.damaged("backup.json fails its CRC check", METADATA_NAME)
+        try:
+            data = json.loads(bytes(raw).decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise self.damaged("backup.json is not valid JSON") from None
+        return BackupInfo.from_json(data)
+
+    def _check_manifest(self) -> None:
+        info = self.a.backup_info
+        manifest: dict[str, FileEntry] = {}
+        for entry in info.files:
+            name = CONFIG_PREFIX + entry.path
+            problem = config_path_problem(entry.path)
+            if problem:
+                raise self.refused(f"backup.json lists {show(name)}, which {problem}", name)
+            if entry.path in manifest:
+                raise self.refused(f"backup.json lists {show(name)} twice", name)
+            manifest[entry.path] = entry
+        members = {m.path: m for m in self.a.members}
+        missing = sorted(set(manifest) - set(members))
+        extra = sorted(set(members) - set(manifest))
+        if missing:
+            name = CONFIG_PREFIX + missing[0]
+            raise self.damaged(f"{show(name)} is listed in backup.json but missing from the archive", name)
+        if extra:
+            name = CONFIG_PREFIX + extra[0]
+            raise self.refused(f"the archive holds {show(name)}, which backup.json does not list", name)
+        for path, entry in manifest.items():
+            m = members[path]
+            if m.file_size != entry.size:
+                raise self.damaged(
+                    f"entry {show(m.name)} has {m.file_size} bytes, backup.json says {entry.size}", m.name
+                )
+            if m.mode is not None and m.mode != entry.mode:
+                raise self.refused(
+                    f"entry {show(m.name)} has mode {m.mode:04o} in the zip but {entry.mode:04o} in backup.json "
+                    "(headers disagree)",
+                    m.name,
+                )
+        self.a.manifest = manifest
+
+
+def _size(n: int) -> str:
+    """A byte count for a message: "512 MiB", "4 GiB", "1000 bytes"."""
+    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= factor:
+            value = n / factor
+            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
+    return f"{n} bytes"

@@ -1,0 +1,121 @@
+"""The restore journal: one small JSON file in the state dir, always whole.
+
+Written to a temporary file, fsync'ed, renamed over the journal, and the
+state dir fsync'ed: after a power cut it is the old record or the new one.
+It names the trees by (device, inode), so recovery can tell where each one is
+whatever step the restore reached.
+
+States:
+
+- ``prepared``: staging is complete and durable; the swap may have started.
+  Recovery finds the trees by identity and either rolls back (the live tree
+  is still the old one) or finishes the swap (the new tree is in place, or
+  half-way through the pair of renames).
+- ``committed``: the new configuration is live; the old tree is the
+  previous tree. Kept as the record of the last restore.
+- ``rolled-back``: recovery undid a restore that had not swapped yet.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import RestoreError
+from .fsops import fsync_dir
+
+JOURNAL_NAME = "restore-journal.json"
+PREPARED, COMMITTED, ROLLED_BACK = "prepared", "committed", "rolled-back"
+RESTORE, UNDO = "restore", "undo"  # restore an archive / put the previous tree back
+
+
+@dataclass
+class Journal:
+    """One restore transaction, as recovery needs to see it."""
+
+    state: str
+    action: str  # RESTORE or UNDO
+    root: str  # the instance root
+    new_at: str  # where the new tree waits before the swap (staging, or the previous tree)
+    new_id: list[int]  # (device, inode) of the new tree
+    old_id: list[int]  # (device, inode) of the live tree when the restore began
+    aside: str  # where the old tree is parked between the two renames (no RENAME_EXCHANGE)
+    old_to: str  # where the old tree ends: the previous tree
+    archive: str = ""  # the archive restored (empty for UNDO)
+    backup_name: str = ""
+    backup_created_at: str = ""
+    instance_id: str = ""  # the hub id in the restored configuration
+    safety_backup: str = ""  # the safety archive, when one was written
+    method: str = ""  # "exchange" or "renames", once the swap has started
+    started_at: str = field(default_factory=lambda: _now())
+    finished_at: str = ""
+    note: str = ""  # what recovery did, if it did anything
+    version: int = 1
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Journal:
+        if not isinstance(data, dict) or data.get("version") != 1:
+            raise ValueError("not a version 1 journal")
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    @property
+    def what(self) -> str:
+        """The restore in a few words, for messages."""
+        if self.action == UNDO:
+            return "the return to the previous configuration"
+        return f"the restore of {Path(self.archive).name}" if self.archive else "the restore"
+
+
+def journal_path(state_dir: Path) -> Path:
+    return state_dir / JOURNAL_NAME
+
+
+def read_journal(state_dir: Path) -> Journal | None:
+    """The journal, or None when there is none. A damaged one is a RestoreError (never guessed at)."""
+    path = journal_path(state_dir)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise RestoreError(f"the restore journal {path} cannot be read ({exc.strerror})") from None
+    try:
+        return Journal.from_json(json.loads(raw.decode("utf-8")))
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise RestoreError(
+            f"the restore journal {path} is damaged, so an interrupted restore cannot be finished "
+            "automatically; compare the instance folder with the trees in "
+            f"{state_dir} and remove the journal once the instance is right"
+        ) from None
+
+
+def write_journal(state_dir: Path, journal: Journal) -> None:
+    """Replace the journal atomically and durably."""
+    path = journal_path(state_dir)
+    tmp = path.with_name(path.name + ".tmp")
+    data = (json.dumps(journal.to_json(), indent=1) + "\n").encode()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    fsync_dir(state_dir)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def now() -> str:
+    """The time in the journal's format (UTC, ISO 8601)."""
+    return _now()
