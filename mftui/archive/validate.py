@@ -251,9 +251,10 @@ class Archive:
                     member.name,
                 )
             if size > self.budgets.max_file_bytes:
-                raise self._budget(f"entry {show(member.name)} is larger than", self.budgets.max_file_bytes, member)
+                raise self._budget(f"entry {show(member.name)} is larger than", _size(self.budgets.max_file_bytes),
+                                   member)
             if self.inflated > self.budgets.max_total_bytes:
-                raise self._budget("the archive inflates to more than", self.budgets.max_total_bytes, member)
+                raise self._budget("the archive inflates to more than", _size(self.budgets.max_total_bytes), member)
             digest.update(chunk)
             crc = zlib.crc32(chunk, crc)
             yield chunk
@@ -286,9 +287,9 @@ class Archive:
     def _damaged(self, reason: str, entry: str | None = None) -> ArchiveError:
         return ArchiveError(f"the archive is damaged: {reason}", entry)
 
-    def _budget(self, what: str, limit: int, member: Member | None = None) -> ArchiveError:
+    def _budget(self, what: str, limit: str, member: Member | None = None) -> ArchiveError:
         return ArchiveError(
-            f"the archive is refused: {what} the limit of {_size(limit)} set in the settings ([limits]); "
+            f"the archive is refused: {what} the limit of {limit} set in the settings ([limits]); "
             "a real configuration stays far below it",
             member.name if member else None,
         )
@@ -431,16 +432,13 @@ class _Parser:
         return self.a._refused(f"entry {show(name)} {reason}", name)
 
     def parse(self) -> None:
-        head = self.a._pread(4, 0)
         if self.size == 0:
             raise ArchiveError(f"{self.a.path.name} is empty (0 bytes); it is not a backup")
-        if head[:2] != b"PK":
-            raise ArchiveError(f"{self.a.path.name} is not a zip archive (it does not start like one)")
         eocd_at, count, cd_size, cd_offset, cd_end = self._end_records()
         if count == 0:
             raise ArchiveError(f"{self.a.path.name} is an empty zip archive; it is not a backup")
         if count > self.a.budgets.max_entries + 1:  # + backup.json
-            raise self.a._budget(f"it has {count - 1} entries, more than", self.a.budgets.max_entries)
+            raise self.a._budget(f"it has {count - 1} entries, more than", f"{self.a.budgets.max_entries} entries")
         self._locate_central(cd_offset, cd_size, cd_end)
         if cd_size > count * _MAX_CENTRAL_RECORD:
             raise self.refused("its central directory is larger than its entries can need")
@@ -799,10 +797,10 @@ class _Parser:
         for m in self.a.members:
             if m.file_size > b.max_file_bytes:
                 raise self.a._budget(f"entry {show(m.name)} declares {_size(m.file_size)}, more than",
-                                     b.max_file_bytes, m)
+                                     _size(b.max_file_bytes), m)
             total += m.file_size
         if total > b.max_total_bytes:
-            raise self.a._budget(f"its entries declare {_size(total)} in all, more than", b.max_total_bytes)
+            raise self.a._budget(f"its entries declare {_size(total)} in all, more than", _size(b.max_total_bytes))
 
     def _metadata(self, member: Member) -> BackupInfo:
         if member.file_size > MAX_METADATA_BYTES:

@@ -1,0 +1,466 @@
+"""Hostile archives: each class is refused with a clear reason, and nothing changes.
+
+Every archive is a valid backup of the demo instance (true manifest) with one
+planted defect. Each goes through the real restore; the test asserts the
+refusal's reason, that the instance and everything around it are
+byte-for-byte unchanged, that no staging, journal or safety backup was left,
+and that ``verify`` refuses it too.
+"""
+
+from __future__ import annotations
+
+import bz2
+import dataclasses
+import os
+import re
+import stat
+import struct
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hostile import (
+    Entry,
+    backup_entries,
+    central_record,
+    deflate,
+    end_record,
+    find,
+    layout,
+    local_record,
+    make_backup,
+    read_tree,
+)
+
+from mftui.archive.reader import verify
+from mftui.archive.validate import open_archive
+from mftui.errors import ArchiveError
+from mftui.restore import plan_restore, restore_backup
+from mftui.settings import Budgets, Settings
+
+Files = dict[str, tuple[bytes, int]]
+
+
+def snapshot(top: Path, skip: Path) -> dict[str, Any]:
+    """Every file (bytes, mode), folder (mode) and link under ``top``, except ``skip``."""
+    out: dict[str, Any] = {}
+    for dirpath, dirs, names in os.walk(top):
+        if Path(dirpath) == skip or skip in Path(dirpath).parents:
+            dirs[:] = []
+            continue
+        for name in dirs + names:
+            p = Path(dirpath) / name
+            if p == skip:
+                continue
+            st = p.lstat()
+            rel = p.relative_to(top).as_posix()
+            if stat.S_ISLNK(st.st_mode):
+                out[rel] = ("link", os.readlink(p))
+            elif stat.S_ISDIR(st.st_mode):
+                out[rel] = ("dir", stat.S_IMODE(st.st_mode))
+            else:
+                out[rel] = ("file", p.read_bytes(), stat.S_IMODE(st.st_mode), st.st_uid)
+    return out
+
+
+def with_files(files: Files, extra: Files) -> Files:
+    return {**files, **extra}
+
+
+def edited(files: Files, name: str, **changes: Any) -> list[Entry]:
+    """The backup's entries with one entry's fields changed."""
+    entries = backup_entries(files)
+    i = entries.index(find(entries, name))
+    entries[i] = dataclasses.replace(entries[i], **changes)
+    return entries
+
+
+HUB = "config/hub/hub.json"
+
+
+# --- the cases: (id, builder, reason regex, budgets) -----------------------------------
+
+
+def overlapping(files: Files) -> bytes:
+    """hub.json's local header and data lie inside a.bin's stored data; every header agrees with its record."""
+    hub_data, hub_mode = files["hub/hub.json"]
+    hub = Entry(HUB, hub_data, method=0, mode=hub_mode)
+    a_data = b"PAD!" + local_record(hub) + b"tail"
+    a = Entry("config/hub/a.bin", a_data, method=0)
+    meta = backup_entries({**files, "hub/a.bin": (a_data, 0o644)})[-1]  # a true manifest of both
+    others = [e for e in backup_entries(files)[:-1] if e.name != HUB]
+    body = bytearray(local_record(a))
+    offsets = {a.name: 0, HUB: 30 + len(a.raw_name) + 4}  # inside a.bin's data
+    for e in [*others, meta]:
+        offsets[e.name] = len(body)
+        body += local_record(e)
+    records = [a, hub, *others, meta]
+    cd = b"".join(central_record(e, offsets[e.name]) for e in records)
+    return bytes(body) + cd + end_record(len(records), len(cd), len(body))
+
+
+def glued(files: Files) -> bytes:
+    return make_backup({"hub/hub.json": (b"{}\n", 0o644)}) + make_backup(files)
+
+
+def bomb(files: Files) -> bytes:
+    """10 MB of zeros declared as 1000 bytes; the manifest tells the truth about those 1000."""
+    huge = bytes(10_000_000)
+    entries = backup_entries(with_files(files, {"hub/zeros.bin": (huge[:1000], 0o644)}))
+    i = entries.index(find(entries, "config/hub/zeros.bin"))
+    entries[i] = dataclasses.replace(entries[i], method=8, payload=deflate(huge))
+    return layout(entries)
+
+
+def symlink(kind: int, target: bytes = b"/etc/passwd") -> Callable[[Files], bytes]:
+    def build(files: Files) -> bytes:
+        entries = backup_entries(with_files(files, {"hub/link.json": (target, 0o644)}))
+        i = entries.index(find(entries, "config/hub/link.json"))
+        entries[i] = dataclasses.replace(entries[i], file_type=kind, method=0)
+        return layout(entries)
+
+    return build
+
+
+def special_bits(bits: int) -> Callable[[Files], bytes]:
+    def build(files: Files) -> bytes:
+        entries = backup_entries(files)
+        e = find(entries, "config/services/000.json")
+        e.central["external_attr"] = (stat.S_IFREG | bits | e.mode) << 16
+        return layout(entries)
+
+    return build
+
+
+def extra_path(path: str, data: bytes = b"{}\n") -> Callable[[Files], bytes]:
+    """One more file at a hostile config path, listed truthfully in the manifest."""
+    return lambda files: make_backup(with_files(files, {path: (data, 0o644)}))
+
+
+def raw_name(name: bytes, flags: int | None = None) -> Callable[[Files], bytes]:
+    """One more entry whose name no manifest can list (outside config/, or not text)."""
+    def build(files: Files) -> bytes:
+        entries = backup_entries(files)
+        entries.insert(0, Entry(name, b"evil\n", method=0, flags=flags))
+        return layout(entries)
+
+    return build
+
+
+def meta_edit(edit: Callable[[dict[str, Any]], None]) -> Callable[[Files], bytes]:
+    return lambda files: layout(backup_entries(files, edit=edit))
+
+
+def manifest_file(path: str, **changes: Any) -> Callable[[dict[str, Any]], None]:
+    def edit(meta: dict[str, Any]) -> None:
+        entry = next(f for f in meta["files"] if f["path"] == path)
+        entry.update(changes)
+
+    return edit
+
+
+def lzma_method(files: Files) -> bytes:
+    entries = backup_entries(files)
+    e = find(entries, HUB)
+    i = entries.index(e)
+    entries[i] = dataclasses.replace(e, method=12, payload=bz2.compress(e.data))
+    return layout(entries)
+
+
+def with_entry(name: str, **changes: Any) -> Callable[[Files], bytes]:
+    return lambda files: layout(edited(files, name, **changes))
+
+
+def wrong_local(**local: int) -> Callable[[Files], bytes]:
+    def build(files: Files) -> bytes:
+        entries = backup_entries(files)
+        find(entries, HUB).local.update(local)
+        return layout(entries)
+
+    return build
+
+
+def wrong_crc(files: Files) -> bytes:
+    entries = backup_entries(files)
+    e = find(entries, HUB)
+    e.local["crc"] = e.central["crc"] = 0x12345678
+    return layout(entries)
+
+
+def duplicate(files: Files) -> bytes:
+    entries = backup_entries(files)
+    return layout([find(entries, HUB), *entries])
+
+
+def zip64_locator_lies(files: Files) -> bytes:
+    """A ZIP64 locator before the end record, pointing at nothing sensible."""
+    raw = make_backup(files)
+    eocd = raw.rfind(b"PK\x05\x06")
+    return raw[:eocd] + struct.pack("<4sIQI", b"PK\x06\x07", 0, 12345, 1) + raw[eocd:]
+
+
+def disk_spanning(files: Files) -> bytes:
+    raw = bytearray(make_backup(files))
+    eocd = raw.rfind(b"PK\x05\x06")
+    struct.pack_into("<H", raw, eocd + 4, 1)  # "this is disk 1"
+    return bytes(raw)
+
+
+def corrupt_deflate(files: Files) -> bytes:
+    entries = backup_entries(files)
+    e = find(entries, "config/services/000.json")
+    good = deflate(e.data)
+    i = entries.index(e)
+    entries[i] = dataclasses.replace(e, payload=bytes([good[0] ^ 0xFF]) + good[1:])
+    return layout(entries)
+
+
+def trailing_in_entry(files: Files) -> bytes:
+    entries = backup_entries(files)
+    e = find(entries, "config/services/000.json")
+    i = entries.index(e)
+    entries[i] = dataclasses.replace(e, payload=deflate(e.data) + b"JUNKJUNK")
+    return layout(entries)
+
+
+def zip64_extra_unknown(files: Files) -> bytes:
+    extra = struct.pack("<HH", 0x7075, 9) + b"\x01" + struct.pack("<I", 0) + b"evil"
+    entries = backup_entries(files)
+    e = find(entries, HUB)
+    e.extra_local = e.extra_central = extra
+    return layout(entries)
+
+
+CASES: list[tuple[str, Callable[[Files], bytes], str, Budgets | None]] = [
+    # The container.
+    ("not-a-zip", lambda f: b"this is not a zip archive at all\n" * 20, r"not a zip", None),
+    ("empty-file", lambda f: b"", r"is empty", None),
+    ("empty-zip", lambda f: end_record(0, 0, 0), r"empty zip", None),
+    ("truncated-half", lambda f: make_backup(f)[: len(make_backup(f)) // 2], r"truncated", None),
+    ("truncated-one-byte", lambda f: make_backup(f)[:-1], r"truncated|cut short", None),
+    ("junk-before", lambda f: make_backup(f, prefix=b"MZ" + bytes(300)), r"junk", None),
+    ("junk-before-offsets-shifted", lambda f: make_backup(f, prefix=b"#!/bin/sh\nexit 0\n", shift_offsets=True),
+     r"junk come before the first entry", None),
+    ("junk-after", lambda f: make_backup(f) + bytes(512), r"junk after the end", None),
+    ("archive-comment", lambda f: make_backup(f, archive_comment=b"hello"), r"comment", None),
+    ("two-archives-glued", glued, r"glued", None),
+    ("archive-glued-after", lambda f: make_backup(f) + make_backup({"x.json": (b"{}", 0o644)}),
+     r"glued|junk", None),
+    ("junk-between-entries-and-directory", lambda f: make_backup(f, between=b"hidden"), r"unexplained bytes",
+     None),
+    ("hidden-bytes-in-central-directory", lambda f: make_backup(f, cd_extra=b"\0" * 10), r"central directory",
+     None),
+    ("zip64-locator-lies", zip64_locator_lies, r"ZIP64", None),
+    ("disk-spanning", disk_spanning, r"end-of-archive|truncated", None),
+    # Headers that disagree, overlaps.
+    ("local-name-differs", with_entry(HUB, local_name=b"config/hub/evil.json"), r"local header.*disagree", None),
+    ("local-sizes-differ", wrong_local(usize=1), r"sizes or CRC.*disagree", None),
+    ("local-method-differs", wrong_local(method=0), r"compression methods", None),
+    ("local-flags-differ", wrong_local(flags=0x800), r"flags.*disagree", None),
+    ("overlapping-entries", overlapping, r"overlap", None),
+    ("mode-differs-from-manifest", meta_edit(manifest_file("hub/hub.json", mode="0600")), r"mode.*disagree",
+     None),
+    # Entries a writer of ours never makes.
+    ("encrypted", with_entry(HUB, flags=1), r"encrypted", None),
+    ("aes-encrypted", with_entry(HUB, method=99), r"encrypted", None),
+    ("method-bzip2", lzma_method, r"compression method 12 \(bzip2\)", None),
+    ("unknown-extra-field", zip64_extra_unknown, r"extra field \(id 0x7075\)", None),
+    ("needs-newer-zip", with_entry(HUB, version_needed=63), r"zip version 6\.3", None),
+    ("entry-comment", with_entry(HUB, comment=b"hi"), r"comment", None),
+    ("corrupt-deflate", corrupt_deflate, r"damaged", None),
+    ("bytes-after-deflate-stream", trailing_in_entry, r"extra bytes after", None),
+    # Names.
+    ("absolute", raw_name(b"/etc/cron.d/evil"), r"absolute", None),
+    ("absolute-in-config", extra_path("/etc/passwd"), r"empty folder name|absolute", None),
+    ("dot-dot", extra_path("../../etc/passwd"), r"climbs out", None),
+    ("dot-dot-outside-config", raw_name(b"../evil.sh"), r"climbs out", None),
+    ("dot-dot-middle", extra_path("hub/../../x.json"), r"climbs out", None),
+    ("backslash", extra_path("hub\\..\\..\\evil.json"), r"backslash", None),
+    ("drive-letter", raw_name(b"C:/Windows/evil.dll"), r"drive letter", None),
+    ("drive-letter-in-config", extra_path("C:evil.json"), r"drive letter", None),
+    ("nul-byte", extra_path("hub/a\x00b.json"), r"NUL", None),
+    ("control-character", extra_path("hub/a\x1b[2Jb.json"), r"control character", None),
+    ("bidi-override", extra_path("hub/\u202enosj.exe"), r"control character", None),
+    ("empty-name", raw_name(b""), r"empty name", None),
+    ("over-long-name", extra_path("hub/" + "a" * 1100), r"name of \d+ bytes", None),
+    ("over-long-segment", extra_path("hub/" + "a" * 300 + ".json"), r"longer than 255", None),
+    ("empty-segment", extra_path("hub//x.json"), r"empty folder", None),
+    ("dot-segment", extra_path("hub/./x.json"), r"'\.' folder", None),
+    ("outside-config", raw_name(b"evil.sh"), r"outside config/", None),
+    ("forbidden-character", extra_path("hub/a|b.json"), r"character '\|'", None),
+    ("not-utf8-name", raw_name(b"config/hub/\xff\xfe.json", flags=0x800), r"not valid UTF-8", None),
+    ("non-ascii-name-not-marked", raw_name("config/hub/é.json".encode("latin-1"), flags=0), r"not marked as UTF-8",
+     None),
+    ("duplicate-name", duplicate, r"appears twice", None),
+    ("case-fold-collision", extra_path("hub/HUB.json"), r"collide", None),
+    ("unicode-normalisation-collision",
+     lambda f: make_backup(with_files(f, {"hub/caf\u00e9.json": (b"1", 0o644), "hub/cafe\u0301.json": (b"2", 0o644)})),
+     r"collide", None),
+    ("file-and-directory-same-path", extra_path("hub/hub.json/inner.json"), r"both a file and the folder", None),
+    ("file-and-directory-case-folded", extra_path("HUB"), r"both a file and the folder", None),
+    ("directory-entry", raw_name(b"config/hub/"), r"directory entry", None),
+    # Links, devices, special files, special bits.
+    ("symlink", symlink(stat.S_IFLNK), r"symbolic link", None),
+    ("char-device", symlink(stat.S_IFCHR, b""), r"device", None),
+    ("block-device", symlink(stat.S_IFBLK, b""), r"device", None),
+    ("fifo", symlink(stat.S_IFIFO, b""), r"special file", None),
+    ("socket", symlink(stat.S_IFSOCK, b""), r"special file", None),
+    ("directory-attribute-on-file", symlink(stat.S_IFDIR, b""), r"directory entry", None),
+    ("setuid", special_bits(0o4000), r"setuid", None),
+    ("setgid", special_bits(0o2000), r"setgid", None),
+    ("sticky", special_bits(0o1000), r"sticky", None),
+    # Budgets (counted on inflated bytes too).
+    ("too-many-entries", make_backup, r"entries, more than", Budgets(max_entries=5)),
+    ("file-over-budget", make_backup, r"declares .* more than the limit", Budgets(max_file_bytes=1024)),
+    ("total-over-budget", make_backup, r"in all, more than the limit", Budgets(max_total_bytes=8 * 1024)),
+    ("zip-bomb-lying-header", bomb, r"inflates to more than the 1000 bytes", None),
+    # The manifest.
+    ("checksum-mismatch", meta_edit(manifest_file("hub/psk.json", sha256="0" * 64)), r"hub/psk\.json.*checksum",
+     None),
+    ("size-mismatch", meta_edit(manifest_file("network/network.json", size=1)), r"network/network\.json.*bytes",
+     None),
+    ("crc-mismatch", wrong_crc, r"CRC", None),
+    ("entry-missing-from-manifest",
+     lambda f: layout([*backup_entries(f)[:-1], Entry("config/hub/extra.json", b"{}"), backup_entries(f)[-1]]),
+     r"config/hub/extra\.json.*does not list", None),
+    ("manifest-lists-a-missing-file",
+     meta_edit(lambda m: m["files"].append({**m["files"][0], "path": "hub/ghost.json"})),
+     r"config/hub/ghost\.json.*missing", None),
+    ("manifest-lists-a-file-twice", meta_edit(lambda m: m["files"].append(dict(m["files"][0]))), r"twice", None),
+    ("manifest-not-json", lambda f: layout([*backup_entries(f)[:-1], Entry("backup.json", b"{not json")]),
+     r"not valid JSON", None),
+    ("no-manifest", lambda f: layout(backup_entries(f)[:-1]), r"no backup\.json", None),
+    ("newer-format", meta_edit(lambda m: m.update(format_version=2, tool={"name": "mftui", "version": "9.0.1"})),
+     r"format version 2 \(made by mftui 9\.0\.1\).*Update mftui", None),
+    ("another-product",
+     lambda f: layout(backup_entries(f, instance={"product": "OtherFlow", "version": "7.1", "id": "3fa2c1",
+                                                  "hostname": "x"})),
+     r"OtherFlow 7\.1 \(made by mftui 0\.1\.0\).*MobiusFlow", None),
+    ("not-configuration-here", extra_path("logs/evil.log"), r"config/logs/evil\.log.*not configuration", None),
+]
+
+
+@pytest.fixture
+def files(settings: Settings) -> Files:
+    return read_tree(settings.instance_root)
+
+
+def test_the_builder_makes_a_backup_that_restores(settings: Settings, files: Files, tmp_path: Path) -> None:
+    """Control: without a defect, the hand-laid archive passes every check and restores."""
+    path = tmp_path / "good.zip"
+    path.write_bytes(make_backup(files))
+    assert verify(path).name == "hostile"
+    with zipfile.ZipFile(path) as zf:
+        assert zf.testzip() is None
+    result = restore_backup(settings, path)
+    assert len(result.info.files) == len(files)
+    assert read_tree(settings.instance_root) == files
+
+
+@pytest.mark.parametrize(("case", "build", "reason", "budgets"), CASES, ids=[c[0] for c in CASES])
+def test_hostile_archive_is_refused_and_nothing_changes(
+    settings: Settings, files: Files, tmp_path: Path, case: str, build: Callable[[Files], bytes], reason: str,
+    budgets: Budgets | None,
+) -> None:
+    if budgets is not None:
+        settings = dataclasses.replace(settings, budgets=budgets)
+    upload = tmp_path / "uploads" / f"{case}.zip"
+    upload.parent.mkdir()
+    upload.write_bytes(build(files))
+    state = settings.state_dir
+    before = snapshot(tmp_path, state)
+
+    with pytest.raises(ArchiveError) as err:
+        restore_backup(settings, upload)
+    message = str(err.value)
+    assert re.search(reason, message), message
+    assert "\n" not in message and "Traceback" not in message and len(message) < 400
+
+    assert snapshot(tmp_path, state) == before  # the instance, the backups, the upload: all unchanged
+    assert sorted(os.listdir(state)) == ["lock"]  # no staging, no journal, no trash
+
+    # verify and plan_restore refuse it for the same reason.
+    with pytest.raises(ArchiveError) as again:
+        if budgets is None:
+            verify(upload)
+        else:
+            verify(upload, budgets=budgets)
+        plan_restore(settings, upload)  # "another product" and "not configuration" are restore-time refusals
+    assert re.search(reason, str(again.value))
+
+
+def test_zipfile_accepts_what_we_refuse(settings: Settings, files: Files, tmp_path: Path) -> None:
+    """The stdlib reads these without complaint: that is why the container is parsed by hand."""
+    for name, build in (("junk-before", lambda f: make_backup(f, prefix=bytes(100))),
+                        ("junk-between", lambda f: make_backup(f, between=b"x" * 50)),
+                        ("overlap", overlapping)):
+        path = tmp_path / f"{name}.zip"
+        path.write_bytes(build(files))
+        with zipfile.ZipFile(path) as zf:
+            zf.read(HUB)  # reads fine
+        with pytest.raises(ArchiveError):
+            verify(path)
+
+
+def test_bomb_stops_one_byte_past_the_declared_size(files: Files, tmp_path: Path) -> None:
+    path = tmp_path / "bomb.zip"
+    path.write_bytes(bomb(files))
+    with open_archive(path) as archive:
+        member, entry = next((m, e) for m, e in archive.entries() if m.path == "hub/zeros.bin")
+        with pytest.raises(ArchiveError, match="inflates to more than"):
+            for _chunk in archive.chunks(member, entry):
+                pass
+        assert archive.inflated <= 1001  # not 10 MB
+
+
+def test_budget_counts_inflated_bytes_not_headers(settings: Settings, files: Files, tmp_path: Path) -> None:
+    """Headers within budget, actual bytes over it: refused while inflating."""
+    path = tmp_path / "b.zip"
+    path.write_bytes(make_backup(files))
+    total = sum(len(d) for d, _ in files.values())
+    with open_archive(path, Budgets(max_total_bytes=total)) as archive:
+        archive.budgets = Budgets(max_total_bytes=total - 1)  # as if the headers had under-declared
+        with pytest.raises(ArchiveError, match="inflates to more than the limit"):
+            archive.verify_all()
+
+
+def test_a_fifo_posing_as_an_archive_does_not_hang(tmp_path: Path) -> None:
+    fifo = tmp_path / "upload.zip"
+    os.mkfifo(fifo)
+    with pytest.raises(ArchiveError, match="not a regular file"):
+        verify(fifo)
+
+
+def test_a_folder_or_a_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ArchiveError, match="is a folder"):
+        verify(tmp_path)
+    with pytest.raises(ArchiveError, match="does not exist"):
+        verify(tmp_path / "nope.zip")
+
+
+def test_zip64_archives_from_the_writer_are_accepted(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer's ZIP64 records (forced at tiny sizes) pass the strict checks and restore."""
+    from mftui.archive import zipstream
+    from mftui.archive.writer import create_backup
+
+    monkeypatch.setattr(zipstream, "ZIP64_AT", 100)
+    monkeypatch.setattr(zipstream, "ZIP64_COUNT_AT", 3)
+    monkeypatch.setattr(zipstream, "ZIP64_LOCAL_AT", 100)
+    made = create_backup(settings, "zip64")
+    raw = made.path.read_bytes()
+    assert b"PK\x06\x06" in raw and b"PK\x06\x07" in raw
+    before = read_tree(settings.instance_root)
+    (settings.instance_root / "hub" / "hub.json").write_text("{}")
+    assert verify(made.path).name == "zip64"
+    restore_backup(settings, made.path)
+    assert read_tree(settings.instance_root) == before
+
+
+@pytest.mark.parametrize("name", ["services/00a.json", "flows/flows_cred.json", "certs/hub.key", "a b/c-d_e.f@g+h.json",
+                                  "Réseau/données.json", "x/(1)/[2]/{3}/~#%,=.json", ".hidden/file"])
+def test_real_names_pass_the_grammar(name: str) -> None:
+    from mftui.archive.validate import config_path_problem
+
+    assert config_path_problem(name) is None
