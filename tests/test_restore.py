@@ -1,0 +1,362 @@
+"""Restore: round trips, what changes, the safety copy, the previous tree, carry-over, ownership, locking."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hostile import make_backup, read_tree
+
+from mftui.archive.catalog import list_backups
+from mftui.archive.writer import create_backup
+from mftui.errors import ArchiveError, LockBusy, RestoreError
+from mftui.instance import Instance
+from mftui.restore import (
+    compare,
+    fsops,
+    plan_restore,
+    previous_configuration,
+    recover,
+    restore_backup,
+    restore_previous,
+    transaction,
+)
+from mftui.restore.journal import COMMITTED, read_journal
+from mftui.settings import Settings
+
+
+def tree(root: Path) -> dict[str, Any]:
+    """Everything under root: files (bytes, mode), folders (mode), links. Byte-for-byte comparisons."""
+    out: dict[str, Any] = {}
+    for dirpath, dirs, names in os.walk(root):
+        for name in dirs + names:
+            p = Path(dirpath) / name
+            st = p.lstat()
+            rel = p.relative_to(root).as_posix()
+            if stat.S_ISLNK(st.st_mode):
+                out[rel] = ("link", os.readlink(p))
+            elif stat.S_ISDIR(st.st_mode):
+                out[rel] = ("dir", stat.S_IMODE(st.st_mode))
+            else:
+                out[rel] = ("file", p.read_bytes(), stat.S_IMODE(st.st_mode))
+    return out
+
+
+def config_only(t: dict[str, Any]) -> dict[str, Any]:
+    """The configuration files of a tree (by the default settings' include and exclude)."""
+    instance = Instance(Settings(instance_root=Path("/"), backups_dir=Path("/")))
+    return {k: v for k, v in t.items() if v[0] == "file" and instance.includes(k)}
+
+
+def change_instance(root: Path) -> None:
+    """Add, change and remove configuration; change a mode; add non-configuration."""
+    (root / "hub" / "hub.json").write_text('{"changed": true}\n')
+    (root / "services" / "0ff.json").write_text('{"id": "0ff"}\n')
+    (root / "users" / "users.json").unlink()
+    (root / "flows" / "flows.json").chmod(0o600)
+    (root / "logs" / "today.log").write_text("a log line written after the backup\n")
+    (root / "services" / "draft.tmp").write_text("an editor's temporary file\n")  # excluded: **/*.tmp
+
+
+@pytest.fixture
+def backup(settings: Settings) -> Path:
+    return create_backup(settings, "before").path
+
+
+def test_round_trip_restores_the_configuration_exactly(settings: Settings, backup: Path) -> None:
+    root = settings.instance_root
+    original = tree(root)
+    change_instance(root)
+    changed = tree(root)
+
+    result = restore_backup(settings, backup)
+
+    after = tree(root)
+    assert config_only(after) == config_only(original)  # configuration: exactly the backup's
+    # Not configuration: what the unit had, carried over, untouched.
+    assert after["logs/today.log"] == changed["logs/today.log"]
+    assert after["services/draft.tmp"] == changed["services/draft.tmp"]
+    for rel in ("logs/hub.log", "cache/objects.cache", "historian/2026-11.db"):
+        assert after[rel] == original[rel]
+    assert set(after) == set(original) | {"logs/today.log", "services/draft.tmp"}
+    assert result.changes.added == ("users/users.json",)
+    assert set(result.changes.changed) == {"hub/hub.json", "flows/flows.json"}
+    assert result.changes.removed == ("services/0ff.json",)
+    assert result.method == "exchange"
+    assert read_journal(settings.state_dir).state == COMMITTED  # type: ignore[union-attr]
+    assert not [n for n in os.listdir(settings.state_dir) if n.startswith("staging-")]
+
+
+def test_safety_backup_is_listed_and_restores_the_changed_state(settings: Settings, backup: Path) -> None:
+    root = settings.instance_root
+    change_instance(root)
+    changed = config_only(tree(root))
+
+    result = restore_backup(settings, backup)
+
+    assert result.safety_archive is not None and result.safety_backup == result.safety_archive
+    assert result.safety_archive.name.startswith("pre-restore_")
+    listed = {b.path: b for b in list_backups(settings.backups_dir)}
+    assert listed[result.safety_archive].info.kind == "safety"  # type: ignore[union-attr]
+    restore_backup(settings, result.safety_archive)
+    assert config_only(tree(root)) == changed
+
+
+def test_previous_tree_is_kept_and_can_be_put_back(settings: Settings, backup: Path) -> None:
+    root = settings.instance_root
+    change_instance(root)
+    changed = tree(root)
+
+    first = restore_backup(settings, backup)
+    restored = tree(root)
+    prev = previous_configuration(settings)
+    assert prev is not None and prev.path == first.previous and prev.replaced_by == "backup 'before'"
+    assert prev.files == len(config_only(changed)) and "3fa2c1" in prev.describe()
+
+    restore_previous(settings)
+    assert tree(root) == changed  # exactly the changed state, logs included
+    restore_previous(settings)  # and back again: the undo undoes itself
+    assert tree(root) == restored
+
+
+def test_no_previous_to_put_back(settings: Settings) -> None:
+    assert previous_configuration(settings) is None
+    with pytest.raises(RestoreError, match="no previous configuration"):
+        restore_previous(settings)
+
+
+def test_big_configuration_keeps_the_previous_tree_instead_of_an_archive(
+    settings: Settings, backup: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transaction, "SAFETY_ARCHIVE_MAX_BYTES", 100)
+    change_instance(settings.instance_root)
+    changed = config_only(tree(settings.instance_root))
+    result = restore_backup(settings, backup)
+    assert result.safety_archive is None and result.safety_backup == result.previous
+    assert [b.path for b in list_backups(settings.backups_dir)] == [backup]
+    assert config_only(tree(result.previous)) == changed
+    assert "mftui restore --previous" in result.summary
+
+
+def test_a_second_restore_discards_the_first_previous_tree(settings: Settings, backup: Path) -> None:
+    restore_backup(settings, backup)
+    first_prev = fsops.identity(settings.state_dir / "previous")
+    restore_backup(settings, backup)
+    assert fsops.identity(settings.state_dir / "previous") != first_prev
+    deadline = time.monotonic() + 10
+    while any(n.startswith("trash-") for n in os.listdir(settings.state_dir)) and time.monotonic() < deadline:
+        time.sleep(0.05)  # removed in the background
+    assert sorted(os.listdir(settings.state_dir)) == ["lock", "previous", "restore-journal.json"]
+
+
+def test_rename_fallback_when_there_is_no_exchange(
+    settings: Settings, backup: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fsops, "force_renames", True)
+    original = config_only(tree(settings.instance_root))
+    change_instance(settings.instance_root)
+    result = restore_backup(settings, backup)
+    assert result.method == "renames"
+    assert config_only(tree(settings.instance_root)) == original
+    assert not (settings.state_dir / "aside").exists()
+
+
+def test_non_configuration_is_moved_not_copied(settings: Settings, backup: Path) -> None:
+    root = settings.instance_root
+    before = (root / "historian" / "2026-11.db").stat().st_ino
+    restore_backup(settings, backup)
+    assert (root / "historian" / "2026-11.db").stat().st_ino == before
+
+
+def test_folder_skeleton_and_modes(settings: Settings, tmp_path: Path) -> None:
+    root = settings.instance_root
+    (root / "plugins").mkdir(mode=0o750)
+    (root / "plugins").chmod(0o750)
+    (root / "certs").chmod(0o700)
+    archive = tmp_path / "b.zip"
+    files = read_tree(root)
+    files["extra/deep/new.json"] = (b"{}\n", 0o640)
+    archive.write_bytes(make_backup(files))
+    restore_backup(settings, archive)
+    assert stat.S_IMODE((root / "plugins").stat().st_mode) == 0o750  # an empty folder stays
+    assert stat.S_IMODE((root / "certs").stat().st_mode) == 0o700  # folder modes from the live tree
+    assert stat.S_IMODE((root / "extra" / "deep" / "new.json").stat().st_mode) == 0o640  # file modes: manifest
+    assert stat.S_IMODE((root / "hub" / "psk.json").stat().st_mode) == 0o600
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing owners needs root")
+def test_owners_come_from_the_live_instance(settings: Settings, backup: Path, tmp_path: Path) -> None:
+    root = settings.instance_root
+    for dirpath, dirs, names in os.walk(root):
+        for name in dirs + names:
+            os.chown(Path(dirpath) / name, 1234, 1235, follow_symlinks=False)
+    os.chown(root, 1234, 1235)
+    files = read_tree(root)
+    files["services/0aa.json"] = (b"{}\n", 0o644)  # a file the live tree lacks
+    archive = tmp_path / "b.zip"
+    archive.write_bytes(make_backup(files))
+    restore_backup(settings, archive)
+    for path in (root, root / "hub", root / "hub" / "hub.json", root / "services" / "0aa.json"):
+        st = path.stat()
+        assert (st.st_uid, st.st_gid) == (1234, 1235), path
+
+
+def test_compare_reports_changes_by_component_and_identity(settings: Settings, backup: Path) -> None:
+    root = settings.instance_root
+    change_instance(root)
+    net = json.loads((root / "network" / "network.json").read_text())
+    net["interfaces"]["eth0"]["address"] = "192.0.2.99/24"
+    (root / "network" / "network.json").write_text(json.dumps(net))
+
+    changes = compare(settings, backup)
+
+    assert changes.added == ("users/users.json",)
+    assert set(changes.changed) == {"hub/hub.json", "flows/flows.json", "network/network.json"}
+    assert changes.removed == ("services/0ff.json",)
+    assert changes.by_component["hub"]["changed"] == 1 and changes.by_component["services"]["removed"] == 1
+    assert changes.identity_changes == ("network/network.json",)
+    assert not changes.other_unit
+    assert any("SSH session may be cut" in w for w in changes.warnings)
+    data = changes.to_json()
+    assert data["other_unit"] is False and data["identity_changes"] == ["network/network.json"]
+    text = changes.describe()
+    assert "1 added, 3 changed, 1 removed" in text and "network/network.json" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_a_backup_from_another_unit_is_a_clone_and_says_so(settings: Settings, backup: Path) -> None:
+    root = settings.instance_root
+    inst = json.loads((root / "instance.json").read_text())
+    inst["hub_id"] = "a1b2c3"
+    (root / "instance.json").write_text(json.dumps(inst))
+    changes = compare(settings, backup)
+    assert changes.other_unit and changes.archive_instance_id == "3fa2c1" and changes.live_instance_id == "a1b2c3"
+    assert any("another unit (hub 3fa2c1" in w and "clones" in w for w in changes.warnings)
+    assert "instance.json" in changes.identity_changes
+    restore_backup(settings, backup)  # cloning is allowed
+    assert json.loads((root / "instance.json").read_text())["hub_id"] == "3fa2c1"
+
+
+def test_unchanged_instance_compares_as_nothing(settings: Settings, backup: Path) -> None:
+    changes = compare(settings, backup)
+    assert changes.total == 0 and changes.warnings == [] and "nothing" in changes.describe()
+
+
+def test_plan_restore_checks_everything_and_changes_nothing(settings: Settings, backup: Path) -> None:
+    before = tree(settings.instance_root)
+    seen: list[tuple[int, int, str]] = []
+    plan = plan_restore(settings, backup, progress=lambda d, t, w: seen.append((d, t, w)))
+    assert plan.info.name == "before" and plan.changes.total == 0 and plan.path == backup
+    assert seen[-1][0] == seen[-1][1] == plan.info.total_bytes
+    assert tree(settings.instance_root) == before
+    assert os.listdir(settings.state_dir) == ["lock"]  # a plan writes nothing (the lock is the backup's)
+
+
+def test_recover_with_nothing_to_do_creates_nothing(settings: Settings) -> None:
+    assert recover(settings) is None
+    assert not settings.state_dir.exists()
+
+
+def test_restore_progress_reaches_the_total(settings: Settings, backup: Path) -> None:
+    seen: list[tuple[int, int, str]] = []
+    restore_backup(settings, backup, progress=lambda d, t, w: seen.append((d, t, w)))
+    assert seen and all(d <= t for d, t, _ in seen) and seen[-1][0] == seen[-1][1]
+
+
+def test_instance_root_that_is_a_link_is_refused(settings: Settings, backup: Path, tmp_path: Path) -> None:
+    link = tmp_path / "site" / "linked"
+    link.symlink_to(settings.instance_root)
+    linked = Settings(instance_root=link, backups_dir=settings.backups_dir)
+    with pytest.raises(RestoreError, match="symbolic link"):
+        restore_backup(linked, backup)
+
+
+def test_mount_points_are_recognised() -> None:
+    assert fsops.is_mount_point(Path("/proc"))
+    assert not fsops.is_mount_point(Path("/proc/self"))
+
+
+# --- the lock: against a backup, against another restore ---------------------------------------
+
+HOLD_LOCK = """
+import sys, time
+from pathlib import Path
+from mftui.lock import instance_lock
+from mftui.settings import Settings
+s = Settings(instance_root=Path(sys.argv[1]), backups_dir=Path(sys.argv[2]))
+with instance_lock(s, sys.argv[3]):
+    print("held", flush=True)
+    sys.stdin.readline()
+"""
+
+PAUSED_RESTORE = """
+import sys
+from pathlib import Path
+from mftui.restore import restore_backup, transaction
+from mftui.settings import Settings
+s = Settings(instance_root=Path(sys.argv[1]), backups_dir=Path(sys.argv[2]))
+def hook(step):
+    if step == "journal-prepared":
+        print("paused", flush=True)
+        sys.stdin.readline()
+transaction.step_hook = hook
+restore_backup(s, Path(sys.argv[3]))
+print("done", flush=True)
+"""
+
+
+def _child(code: str, *args: str) -> subprocess.Popen[str]:
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout is not None
+    proc.stdout.readline()  # "held" / "paused"
+    return proc
+
+
+def test_restore_during_a_backup_is_refused_clearly(settings: Settings, backup: Path) -> None:
+    change_instance(settings.instance_root)
+    before = tree(settings.instance_root)
+    holder = _child(HOLD_LOCK, str(settings.instance_root), str(settings.backups_dir), "backup")
+    try:
+        with pytest.raises(LockBusy, match="another backup .* is in progress"):
+            restore_backup(settings, backup)
+    finally:
+        holder.communicate("\n", timeout=30)
+    assert tree(settings.instance_root) == before
+    assert not [n for n in os.listdir(settings.state_dir) if n.startswith("staging-")]
+
+
+def test_two_concurrent_restores_one_is_refused_the_other_finishes(settings: Settings, backup: Path,
+                                                                     tmp_path: Path) -> None:
+    root = settings.instance_root
+    original = config_only(tree(root))
+    change_instance(root)
+    other = tmp_path / "other.zip"
+    other.write_bytes(make_backup(read_tree(root)))
+    first = _child(PAUSED_RESTORE, str(root), str(settings.backups_dir), str(backup))  # paused mid-phase-two
+    try:
+        with pytest.raises(LockBusy, match="another restore"):
+            restore_backup(settings, other)
+        assert recover(settings) is None  # a live restore is not "interrupted": recovery keeps off
+    finally:
+        out, _ = first.communicate("\n", timeout=60)
+    assert first.returncode == 0 and "done" in out
+    assert config_only(tree(root)) == original
+    assert read_journal(settings.state_dir).state == COMMITTED  # type: ignore[union-attr]
+
+
+def test_refused_archive_message_names_the_entry(settings: Settings, tmp_path: Path) -> None:
+    files = read_tree(settings.instance_root)
+    files["hub/../escape.json"] = (b"{}", 0o644)
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(make_backup(files))
+    with pytest.raises(ArchiveError) as err:
+        restore_backup(settings, bad)
+    assert err.value.path == "config/hub/../escape.json"
