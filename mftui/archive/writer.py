@@ -32,8 +32,8 @@ from .zipstream import DEFLATED, STORED, ZipStream
 # batches. IN_FLIGHT bounds the bytes read but not yet written: it, not the
 # size of the instance, is what the backup's memory grows with.
 CHUNK = 1024 * 1024
-BATCH_BYTES = 1024 * 1024
-BATCH_FILES = 64
+BATCH_BYTES = 256 * 1024
+BATCH_FILES = 32
 IN_FLIGHT = 16 * 1024 * 1024
 OUT_BUFFER = 1024 * 1024
 

@@ -18,11 +18,14 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 STORED, DEFLATED = 0, 8
-LIMIT = 0xFFFFFFFF  # a 32-bit field at this value means "see the ZIP64 extra"
-COUNT_LIMIT = 0xFFFF
-# A member whose size reaches this gets a ZIP64 local header before its data is
-# compressed, so that compressed size (at most 0.1% above the input) still fits.
-ZIP64_SIZE = 0xF0000000
+SEE_ZIP64, SEE_ZIP64_COUNT = 0xFFFFFFFF, 0xFFFF  # a field at this value means "see the ZIP64 record"
+# Where ZIP64 records start (module constants so that tests can lower them).
+ZIP64_AT = SEE_ZIP64  # a size or offset this large goes into a ZIP64 extra field
+ZIP64_COUNT_AT = SEE_ZIP64_COUNT  # this many entries need the ZIP64 end records
+# A member written piece by piece gets a ZIP64 local header up front when its
+# input is this large, so that its compressed size (stored or deflated, at most
+# 0.1% above the input) fits whatever the data turns out to be.
+ZIP64_LOCAL_AT = 0xF0000000
 
 _LOCAL = struct.Struct("<4s2B4HL2L2H")
 _CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
@@ -77,10 +80,8 @@ class ZipStream:
         self._members: list[Member] = []
         self._open: Member | None = None
 
-    def add(
-        self, name: str, data: bytes, *, method: int, crc: int, size: int, mode: int, mtime_ns: int
-    ) -> None:
-        member = self._header(name, method, mode, mtime_ns, zip64=size >= LIMIT or len(data) >= LIMIT)
+    def add(self, name: str, data: bytes, *, method: int, crc: int, size: int, mode: int, mtime_ns: int) -> None:
+        member = self._header(name, method, mode, mtime_ns, zip64=max(size, len(data)) >= ZIP64_AT)
         member.crc, member.compressed_size, member.size = crc, len(data), size
         self._write_local(member)
         self.write(data)
@@ -88,7 +89,7 @@ class ZipStream:
     def begin(self, name: str, *, method: int, size: int, mode: int, mtime_ns: int) -> None:
         if self._open is not None:
             raise RuntimeError("a member is already open")
-        self._open = self._header(name, method, mode, mtime_ns, zip64=size >= ZIP64_SIZE)
+        self._open = self._header(name, method, mode, mtime_ns, zip64=size >= ZIP64_LOCAL_AT)
         self._write_local(self._open)
 
     def end(self, *, crc: int, size: int) -> None:
@@ -98,7 +99,7 @@ class ZipStream:
         member.crc, member.size = crc, size
         data_start = member.offset + _LOCAL.size + len(member.name) + self._local_extra(member)
         member.compressed_size = self.offset - data_start
-        if not member.zip64_local and (size >= LIMIT or member.compressed_size >= LIMIT):
+        if not member.zip64_local and max(size, member.compressed_size) >= SEE_ZIP64:
             raise OSError(f"{member.name.decode()} outgrew its header ({size} bytes)")
         self._out.flush()
         fd = self._out.fileno()
@@ -121,13 +122,35 @@ class ZipStream:
         self.write(b"".join(parts))
         size = self.offset - start
         count = len(self._members)
-        if count >= COUNT_LIMIT or size >= LIMIT or start >= LIMIT:
+        if count >= ZIP64_COUNT_AT or max(size, start) >= ZIP64_AT:
             end64 = self.offset
-            self.write(_END64.pack(b"PK\x06\x06", _END64.size - 12, _UNIX << 8 | _VERSION64, _VERSION64,
-                                   0, 0, count, count, size, start))
+            self.write(
+                _END64.pack(
+                    b"PK\x06\x06",
+                    _END64.size - 12,
+                    _UNIX << 8 | _VERSION64,
+                    _VERSION64,
+                    0,
+                    0,
+                    count,
+                    count,
+                    size,
+                    start,
+                )
+            )
             self.write(_LOCATOR64.pack(b"PK\x06\x07", 0, end64, 1))
-        self.write(_END.pack(b"PK\x05\x06", 0, 0, min(count, COUNT_LIMIT), min(count, COUNT_LIMIT),
-                             min(size, LIMIT), min(start, LIMIT), 0))
+        self.write(
+            _END.pack(
+                b"PK\x05\x06",
+                0,
+                0,
+                min(count, SEE_ZIP64_COUNT),
+                min(count, SEE_ZIP64_COUNT),
+                min(size, SEE_ZIP64),
+                min(start, SEE_ZIP64),
+                0,
+            )
+        )
         self._out.flush()
 
     # --- records ------------------------------------------------------------
@@ -155,28 +178,65 @@ class ZipStream:
     def _write_local(self, m: Member) -> None:
         if m.zip64_local:
             extra = _EXTRA_HEAD.pack(1, 16) + struct.pack("<2Q", m.size, m.compressed_size)
-            sizes = (LIMIT, LIMIT)
+            sizes = (SEE_ZIP64, SEE_ZIP64)
         else:
             extra = b""
             sizes = (m.compressed_size, m.size)
         version = _VERSION64 if m.zip64_local else _VERSION
-        self.write(_LOCAL.pack(b"PK\x03\x04", version, 0, m.flags, m.method, m.dos_time, m.dos_date,
-                               m.crc, *sizes, len(m.name), len(extra)) + m.name + extra)
+        self.write(
+            _LOCAL.pack(
+                b"PK\x03\x04",
+                version,
+                0,
+                m.flags,
+                m.method,
+                m.dos_time,
+                m.dos_date,
+                m.crc,
+                *sizes,
+                len(m.name),
+                len(extra),
+            )
+            + m.name
+            + extra
+        )
 
     def _central(self, m: Member) -> bytes:
         fields = []
         size, csize, offset = m.size, m.compressed_size, m.offset
-        if size >= LIMIT:
+        if size >= ZIP64_AT:
             fields.append(size)
-            size = LIMIT
-        if csize >= LIMIT:
+            size = SEE_ZIP64
+        if csize >= ZIP64_AT:
             fields.append(csize)
-            csize = LIMIT
-        if offset >= LIMIT:
+            csize = SEE_ZIP64
+        if offset >= ZIP64_AT:
             fields.append(offset)
-            offset = LIMIT
+            offset = SEE_ZIP64
         extra = _EXTRA_HEAD.pack(1, 8 * len(fields)) + struct.pack(f"<{len(fields)}Q", *fields) if fields else b""
         version = _VERSION64 if fields or m.zip64_local else _VERSION
-        return _CENTRAL.pack(b"PK\x01\x02", version, _UNIX, version, 0, m.flags, m.method, m.dos_time,
-                             m.dos_date, m.crc, csize, size, len(m.name), len(extra), 0, 0, 0,
-                             m.external_attr, offset) + m.name + extra
+        return (
+            _CENTRAL.pack(
+                b"PK\x01\x02",
+                version,
+                _UNIX,
+                version,
+                0,
+                m.flags,
+                m.method,
+                m.dos_time,
+                m.dos_date,
+                m.crc,
+                csize,
+                size,
+                len(m.name),
+                len(extra),
+                0,
+                0,
+                0,
+                m.external_attr,
+                offset,
+            )
+            + m.name
+            + extra
+        )

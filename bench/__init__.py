@@ -1,0 +1,1 @@
+"""Throughput and memory benchmark of mftui against zip/unzip: ``python -m bench``."""
