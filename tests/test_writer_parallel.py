@@ -97,6 +97,7 @@ def test_archive_reads_back_with_the_standard_library(mixed: Settings) -> None:
         info = zf.getinfo("config/certs/hub.pem")
         assert info.external_attr >> 16 == 0o100600
         assert zf.getinfo("config/services/r\u00e9seau.json").flag_bits & 0x800
+    assert meta == result.info.to_json()  # written piecewise, it says exactly what the format says
     assert [f["path"] for f in meta["files"]] == sorted(live)
     for entry in meta["files"]:
         assert entry["sha256"] == hashlib.sha256(live[entry["path"]]).hexdigest()

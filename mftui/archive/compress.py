@@ -98,11 +98,5 @@ def deflate_chunk(data: bytes, *, window: bytes, last: bool) -> bytes:
     return c.compress(data) + c.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
 
 
-def deflate_once(data: bytes) -> bytes:
-    """A raw deflate stream of a single buffer (the metadata)."""
-    c = zlib.compressobj(LEVEL, zlib.DEFLATED, _WBITS)
-    return c.compress(data) + c.flush()
-
-
 def _flushed(c: zlib._Compress, data: bytes | memoryview) -> bytes:
     return c.compress(data) + c.flush(zlib.Z_FULL_FLUSH)

@@ -10,8 +10,9 @@ import stat
 import tempfile
 import zlib
 from collections import Counter, deque
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from ..instance import ConfigFile, Instance
 from ..lock import instance_lock
 from ..progress import Progress, no_progress
 from ..settings import Settings
-from .compress import SAMPLE, STORE, WINDOW, choose, deflate, deflate_chunk, deflate_once
+from .compress import LEVEL, SAMPLE, STORE, WINDOW, choose, deflate, deflate_chunk
 from .format import CONFIG_PREFIX, METADATA_NAME, BackupInfo, FileEntry
 from .names import backup_file_name, safe_name
 from .zipstream import DEFLATED, STORED, ZipStream
@@ -341,27 +342,40 @@ def _changed(cf: ConfigFile) -> BackupError:
 
 
 def _write_metadata(zs: ZipStream, info: BackupInfo) -> None:
-    data = _metadata_json(info)
-    packed = deflate_once(data)
-    mtime_ns = int(info.created.timestamp()) * 1_000_000_000
-    zs.add(METADATA_NAME, packed, method=DEFLATED, crc=zlib.crc32(data), size=len(data), mode=0o600,
-           mtime_ns=mtime_ns)
+    """``backup.json``, compressed as it is encoded: never whole in memory."""
+    c = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
+    crc = size = 0
+    zs.begin(METADATA_NAME, method=DEFLATED, size=0, mode=0o600, mtime_ns=int(info.created.timestamp()) * 10**9)
+    for piece in _metadata_pieces(info):
+        data = piece.encode()
+        crc = zlib.crc32(data, crc)
+        size += len(data)
+        zs.write(c.compress(data))
+    zs.write(c.flush())
+    zs.end(crc=crc, size=size)
 
 
-def _metadata_json(info: BackupInfo) -> bytes:
-    """``backup.json``: indented, with one line per file.
+def _metadata_pieces(info: BackupInfo, per_piece: int = 500) -> Iterator[str]:
+    """The text of ``backup.json`` in pieces: indented, with one line per file.
 
     Encoding 50,000 file entries with ``indent`` takes json's pure-Python
-    encoder a quarter of a second; one line each takes its C encoder a tenth
-    of that, and stays readable with ``unzip -p``.
+    encoder a quarter of a second, and building the whole document first
+    holds every entry twice more; one line each, a few hundred at a time,
+    takes its C encoder a tenth of that, and stays readable with ``unzip -p``.
     """
-    doc = info.to_json()
-    files = doc.pop("files")
-    head = json.dumps(doc, indent=1, ensure_ascii=False)
+    head = replace(info, files=()).to_json()  # everything but the files...
+    head["totals"] = {"files": len(info.files), "bytes": info.total_bytes}  # ...which the totals count
+    del head["files"]
+    text = json.dumps(head, indent=1, ensure_ascii=False)
+    if not info.files:
+        yield f'{text[:-2]},\n "files": []\n}}\n'
+        return
+    yield f'{text[:-2]},\n "files": [\n  '
     encode = json.JSONEncoder(ensure_ascii=False).encode
-    listing = ",\n  ".join(map(encode, files))
-    listing = f"[\n  {listing}\n ]" if files else "[]"
-    return f'{head[:-2]},\n "files": {listing}\n}}\n'.encode()
+    for at in range(0, len(info.files), per_piece):
+        lines = ",\n  ".join(encode(f.to_json()) for f in info.files[at : at + per_piece])
+        yield lines if at == 0 else ",\n  " + lines
+    yield "\n ]\n}\n"
 
 
 def _link_unique(tmp: Path, dest_dir: Path, name: str, when: datetime) -> Path:

@@ -41,7 +41,7 @@ _CRC_OFFSET = 14  # of CRC, compressed size, size in a local header
 
 @dataclass
 class Member:
-    """One member's central-directory facts."""
+    """The facts of one member that its central-directory record repeats."""
 
     name: bytes
     flags: int
@@ -77,14 +77,18 @@ class ZipStream:
     def __init__(self, out: BinaryIO) -> None:
         self._out = out
         self.offset = out.tell()
-        self._members: list[Member] = []
+        self._directory = bytearray()  # central records, packed as members finish (~100 bytes each)
+        self._count = 0
         self._open: Member | None = None
 
     def add(self, name: str, data: bytes, *, method: int, crc: int, size: int, mode: int, mtime_ns: int) -> None:
+        if self._open is not None:
+            raise RuntimeError("a member is still open")
         member = self._header(name, method, mode, mtime_ns, zip64=max(size, len(data)) >= ZIP64_AT)
         member.crc, member.compressed_size, member.size = crc, len(data), size
         self._write_local(member)
         self.write(data)
+        self._finish(member)
 
     def begin(self, name: str, *, method: int, size: int, mode: int, mtime_ns: int) -> None:
         if self._open is not None:
@@ -108,6 +112,7 @@ class ZipStream:
             os.pwrite(fd, struct.pack("<2Q", size, member.compressed_size), data_start - 16)
         else:
             os.pwrite(fd, struct.pack("<3L", crc, member.compressed_size, size), member.offset + _CRC_OFFSET)
+        self._finish(member)
 
     def write(self, data: bytes | memoryview) -> None:
         self._out.write(data)
@@ -118,10 +123,9 @@ class ZipStream:
         if self._open is not None:
             raise RuntimeError("a member is still open")
         start = self.offset
-        parts = [self._central(m) for m in self._members]
-        self.write(b"".join(parts))
+        self.write(self._directory)
         size = self.offset - start
-        count = len(self._members)
+        count = self._count
         if count >= ZIP64_COUNT_AT or max(size, start) >= ZIP64_AT:
             end64 = self.offset
             self.write(
@@ -158,7 +162,7 @@ class ZipStream:
     def _header(self, name: str, method: int, mode: int, mtime_ns: int, *, zip64: bool) -> Member:
         raw = name.encode("utf-8")
         date, tod = dos_date_time(mtime_ns)
-        member = Member(
+        return Member(
             name=raw,
             flags=0 if raw.isascii() else _UTF8,
             method=method,
@@ -168,8 +172,10 @@ class ZipStream:
             offset=self.offset,
             zip64_local=zip64,
         )
-        self._members.append(member)
-        return member
+
+    def _finish(self, member: Member) -> None:
+        self._directory += self._central(member)
+        self._count += 1
 
     @staticmethod
     def _local_extra(member: Member) -> int:
