@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from mftui.settings import Settings
 from mftui.tui.app import MftuiApp
+
+from .helpers import frozen_now
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -22,14 +23,6 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     names = pyfuncitem._fixtureinfo.argnames
     asyncio.run(pyfuncitem.obj(**{name: pyfuncitem.funcargs[name] for name in names}))
     return True
-
-
-FROZEN = datetime(2026, 11, 5, 10, 15, tzinfo=UTC)
-SIZE = (80, 24)
-
-
-def frozen_now() -> datetime:
-    return FROZEN
 
 
 @pytest.fixture

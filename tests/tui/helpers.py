@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -9,12 +12,32 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 from textual.worker import WorkerFailed
 
+FROZEN = datetime(2026, 11, 5, 10, 15, tzinfo=UTC)
+SIZE = (80, 24)
+
+
+def frozen_now() -> datetime:
+    return FROZEN
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    """Every regular file under root, by relative path."""
+    out = {}
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            path = Path(dirpath) / name
+            out[path.relative_to(root).as_posix()] = path.read_bytes()
+    return out
+
 
 async def settle(pilot: Pilot[Any], rounds: int = 3) -> None:
     """Let workers finish and the screen catch up (screen switches take a moment in Textual 8)."""
     for _ in range(rounds):
+        # A worker awaiting a dialog (Upload Zip's picker) ends only when the dialog does.
+        busy = [w for w in pilot.app.workers if w.group != "pick"]
         try:
-            await pilot.app.workers.wait_for_complete()
+            if busy:  # (an empty list would mean "all of them")
+                await pilot.app.workers.wait_for_complete(busy)
         except WorkerFailed:
             pass  # the app shows it; the test looks at the screen
         await pilot.pause()

@@ -18,8 +18,7 @@ from mftui.tui.dialogs.message import ErrorDialog
 from mftui.tui.screens.administration import AdministrationScreen
 from mftui.tui.screens.backup_restore import BackupRestoreScreen
 
-from .conftest import SIZE
-from .helpers import settle, static_text, type_text
+from .helpers import SIZE, settle, static_text, type_text
 
 EXPECTED = "site-visit_2026-11-05T101500Z.zip"
 

@@ -1,0 +1,233 @@
+"""Pilot tests of the restore side: Upload Zip, the pane, the confirmation, the reboot."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.widgets import Button, Input
+
+from mftui.archive.writer import create_backup
+from mftui.settings import Settings
+from mftui.tui.app import MftuiApp
+from mftui.tui.dialogs.confirm_restore import ConfirmRestore
+from mftui.tui.dialogs.pick_backup import PickBackup
+from mftui.tui.dialogs.restore_triggered import RestoreTriggered
+from mftui.tui.screens.administration import AdministrationScreen
+from mftui.tui.screens.backup_restore import BackupRestoreScreen
+from mftui.tui.widgets.backup_details import BackupDetails
+
+from .helpers import FROZEN, SIZE, plain, settle, static_text, tree_bytes, type_text
+
+
+def backup_then_change_live(settings: Settings) -> tuple[Path, dict[str, bytes]]:
+    """A backup of the demo; then the live configuration moves on (a flow edited, a service added)."""
+    archive = create_backup(settings, "before", now=FROZEN).path
+    backed_up = tree_bytes(settings.instance_root)
+    root = settings.instance_root
+    (root / "flows" / "flows.json").write_text('[{"id": "f99", "type": "tab", "label": "new"}]\n')
+    (root / "services" / "0ff.json").write_text('{"id": "0ff"}\n')
+    return archive, backed_up
+
+
+async def open_backup_restore(pilot) -> None:  # type: ignore[no-untyped-def]
+    await settle(pilot)
+    await pilot.press("b")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, BackupRestoreScreen)
+    await pilot.press("tab")  # out of the name field: letters are keys
+
+
+async def upload(pilot, path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Upload Zip: the picker opens in the backups folder; the technician types the path."""
+    await pilot.press("u")
+    await settle(pilot)
+    picker = pilot.app.screen
+    assert isinstance(picker, PickBackup)
+    field = picker.query_one(Input)
+    field.focus()
+    field.value = str(path)
+    await pilot.press("enter")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, BackupRestoreScreen)
+
+
+def details_text(pilot) -> str:  # type: ignore[no-untyped-def]
+    return plain(pilot.app.screen.query_one(BackupDetails).content, width=300)
+
+
+async def test_upload_shows_information_verification_and_changes(
+    make_app: Callable[..., MftuiApp], settings: Settings
+) -> None:
+    archive, _ = backup_then_change_live(settings)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_backup_restore(pilot)
+        await upload(pilot, archive)
+        text = details_text(pilot)
+        for expected in (
+            "before",
+            "2026-11-05 10:15:00 UTC",
+            "hub 3fa2c1 (mobius-demo-01)",
+            "MobiusFlow 4.2.1",
+            "v1",
+            "17 (",
+            "services 5",
+            "yes: structure and every checksum",
+            "0 added, 1 changed, 1 removed",
+            "flows: 1 changed",
+            "services: 1 removed",
+        ):
+            assert expected in text, (expected, text)
+        assert not app.screen.query_one("#restore", Button).disabled
+
+
+async def test_cancel_at_the_confirmation_changes_nothing(
+    make_app: Callable[..., MftuiApp], settings: Settings
+) -> None:
+    archive, _ = backup_then_change_live(settings)
+    live_before = tree_bytes(settings.instance_root)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_backup_restore(pilot)
+        await upload(pilot, archive)
+        await pilot.press("r")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmRestore)
+        assert app.focused is not None and app.focused.id == "no"  # the safe answer has the focus
+        await pilot.press("tab")  # the yes button cannot be reached by Tab ...
+        assert app.focused is not None and app.focused.id == "no"
+        await pilot.press("enter")  # ... so Enter alone says no
+        await settle(pilot)
+        assert isinstance(app.screen, BackupRestoreScreen)
+        assert "cancelled" in static_text(pilot, "#restore-status")
+
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmRestore)
+        await pilot.press("escape")  # Esc means no
+        await settle(pilot)
+        assert isinstance(app.screen, BackupRestoreScreen)
+    assert tree_bytes(settings.instance_root) == live_before
+    assert not (settings.state_dir / "reboot-requests.jsonl").exists()
+
+
+async def test_restore_confirm_reboot_and_show_the_restored_instance(
+    make_app: Callable[..., MftuiApp], settings: Settings
+) -> None:
+    archive, backed_up = backup_then_change_live(settings)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_backup_restore(pilot)
+        await upload(pilot, archive)
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmRestore)
+        await pilot.press("y")
+        await settle(pilot, rounds=5)
+        dialog = app.screen
+        assert isinstance(dialog, RestoreTriggered)
+        assert "will now reboot" in static_text(pilot, "#restored")
+        assert "No real reboot happened" in static_text(pilot, "#reboot")
+        requests = (settings.state_dir / "reboot-requests.jsonl").read_text().splitlines()
+        assert len(requests) == 1 and json.loads(requests[0])["backend"] == "demo"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, AdministrationScreen)
+        assert "17 files" in static_text(pilot, "#instance")
+    assert tree_bytes(settings.instance_root) == backed_up
+
+
+async def test_a_damaged_archive_shows_the_reason_and_restore_stays_disabled(
+    make_app: Callable[..., MftuiApp], settings: Settings, tmp_path: Path
+) -> None:
+    good = create_backup(settings, "good", now=FROZEN).path
+    damaged = tmp_path / "damaged.zip"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(damaged, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "config/hub/psk.json":
+                data = data.replace(b"keys", b"KEYS")
+            dst.writestr(item, data)
+    live_before = tree_bytes(settings.instance_root)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_backup_restore(pilot)
+        await upload(pilot, damaged)
+        text = details_text(pilot)
+        assert "NO:" in text and "hub/psk.json" in text, text
+        assert "cannot be restored" in text
+        assert app.screen.query_one("#restore", Button).disabled
+        await pilot.press("r")  # the key does nothing either
+        await settle(pilot)
+        assert isinstance(app.screen, BackupRestoreScreen)
+    assert tree_bytes(settings.instance_root) == live_before
+
+
+async def test_a_file_that_is_not_a_zip_is_refused(
+    make_app: Callable[..., MftuiApp], settings: Settings, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a backup\n")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_backup_restore(pilot)
+        await upload(pilot, notes)
+        text = details_text(pilot)
+        assert "NO:" in text and "not a readable zip" in text, text
+        assert app.screen.query_one("#restore", Button).disabled
+
+
+async def test_a_backup_from_another_unit_needs_its_hub_id_typed(
+    make_app: Callable[..., MftuiApp], settings: Settings
+) -> None:
+    archive, backed_up = backup_then_change_live(settings)
+    identity = settings.instance_root / "instance.json"
+    data = json.loads(identity.read_text())
+    data["hub_id"] = "77aa01"  # this unit is now another hub
+    identity.write_text(json.dumps(data))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_backup_restore(pilot)
+        await upload(pilot, archive)
+        assert "Warning" in details_text(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmRestore)
+        assert app.focused is not None and app.focused.id == "no"
+        await pilot.press("y")  # not enough for another unit
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmRestore)
+        await pilot.press("tab")
+        assert app.focused is not None and app.focused.id == "hub-id"
+        await type_text(pilot, "3fa2c2")
+        await pilot.press("enter")  # wrong id: still asking
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmRestore)
+        assert "not 3fa2c1" in static_text(pilot, "#type-hint")
+        app.screen.query_one("#hub-id", Input).value = ""
+        await type_text(pilot, "3fa2c1")
+        await pilot.press("enter")
+        await settle(pilot, rounds=5)
+        assert isinstance(app.screen, RestoreTriggered)
+    assert tree_bytes(settings.instance_root) == backed_up
+
+
+async def test_the_picker_starts_in_the_backups_folder(make_app: Callable[..., MftuiApp], settings: Settings) -> None:
+    create_backup(settings, "one", now=FROZEN)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_backup_restore(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, PickBackup)
+        from textual_fspicker.parts import DirectoryNavigation
+
+        assert app.screen.query_one(DirectoryNavigation).location == settings.backups_dir
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, BackupRestoreScreen)
+        assert "No backup chosen" in details_text(pilot)
