@@ -307,3 +307,14 @@ def test_a_member_left_open_is_a_programming_error() -> None:
     zs.begin("x", method=STORED, size=1, mode=0o600, mtime_ns=0)
     with pytest.raises(RuntimeError):
         zs.close()
+
+
+def test_progress_moves_forward_and_inside_large_files(mixed: Settings) -> None:
+    calls: list[tuple[int, int, str]] = []
+    create_backup(mixed, "p", now=NOW, progress=lambda d, t, w: calls.append((d, t, w)))
+    total = calls[0][1]
+    assert all(t == total for _, t, _ in calls)
+    assert [d for d, _, _ in calls] == sorted(d for d, _, _ in calls)
+    assert calls[-1] == (total, total, "done")
+    inside = [d for d, _, w in calls if w == "persist/big-noise.db"]
+    assert len(inside) >= 4  # one report per chunk of a 3 MiB file, not just one for the file

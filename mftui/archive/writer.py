@@ -164,15 +164,17 @@ class _Packer:
         self.root = instance.root
         self.total = total
         self.progress = progress
-        self.pending: deque[tuple[str, Any, int]] = deque()
+        self.pending: deque[tuple[str, Any, int]] = deque()  # (what, its value, bytes read for it)
         self.in_flight = 0
-        self.done = 0
+        self.done = 0  # bytes of the files written
+        self.large_done = 0  # bytes of the large file being written
+        self.large_path = ""
         self.entries: list[FileEntry] = []
+        self.pool = ThreadPoolExecutor(_workers(), thread_name_prefix="mftui-backup")
 
     def run(self, files: list[ConfigFile]) -> list[FileEntry]:
         self.progress(0, self.total, files[0].path if files else "")
-        with ThreadPoolExecutor(_workers(), thread_name_prefix="mftui-backup") as pool:
-            self.pool = pool
+        with self.pool as pool:
             try:
                 batch: list[ConfigFile] = []
                 batch_bytes = 0
@@ -188,7 +190,7 @@ class _Packer:
                         self._submit_batch(batch, batch_bytes)
                         batch, batch_bytes = [], 0
                 self._submit_batch(batch, batch_bytes)
-                self._drain(0)
+                self._write(everything=True)
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
@@ -199,7 +201,7 @@ class _Packer:
     def _push(self, tag: str, value: Any, nbytes: int) -> None:
         self.pending.append((tag, value, nbytes))
         self.in_flight += nbytes
-        self._drain(IN_FLIGHT)
+        self._write()
 
     def _submit_batch(self, batch: list[ConfigFile], nbytes: int) -> None:
         if batch:
@@ -237,8 +239,9 @@ class _Packer:
 
     # --- writing, in order ----------------------------------------------------
 
-    def _drain(self, limit: int) -> None:
-        while self.pending and self.in_flight > limit or (limit == 0 and self.pending):
+    def _write(self, *, everything: bool = False) -> None:
+        """Write what was handed over, oldest first, until at most IN_FLIGHT bytes wait (or none)."""
+        while self.pending and (everything or self.in_flight > IN_FLIGHT):
             tag, value, nbytes = self.pending.popleft()
             self.in_flight -= nbytes
             if tag == "files":
@@ -252,8 +255,12 @@ class _Packer:
                 self.progress(self.done, self.total, cf.path)
                 self.zs.begin(CONFIG_PREFIX + cf.path, method=method, size=cf.size, mode=cf.mode,
                               mtime_ns=cf.mtime_ns)
+                self.large_done = 0
+                self.large_path = cf.path
             elif tag == "data":
                 self.zs.write(value if isinstance(value, bytes) else value.result())
+                self.large_done += nbytes
+                self.progress(self.done + self.large_done, self.total, self.large_path)
             else:  # "end"
                 cf, crc, sha = value
                 self.zs.end(crc=crc, size=cf.size)
