@@ -38,7 +38,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 MIB = 1024 * 1024
 
-# (label, files, MB): the sizes named in the issue.
+# (label, files, MB): the sizes named in the issue. The first tree is the
+# baseline: start-up bound, it carries no goal, and inspect is compared to it.
 SMALL = ("small", 300, 5.0)
 LARGE = ("large", 5000, 200.0)
 HUGE = ("huge", 20000, 1000.0)
@@ -81,6 +82,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="one run each, small tree and a 1,000-file / 40 MB one")
     p.add_argument("--huge", action="store_true", help="also the 20,000-file / 1 GB tree (builds in ~75 s)")
+    p.add_argument(
+        "--tree",
+        action="append",
+        type=tree_spec,
+        metavar="LABEL:FILES:MB",
+        help="measure this tree instead of the default ones (repeat; the first is the baseline)",
+    )
     p.add_argument("--runs", type=int, default=None, help="runs of each command (default 3, 1 with --quick)")
     p.add_argument("--out", type=Path, default=HERE / "out", help="work folder (default bench/out, gitignored)")
     p.add_argument("--fresh", action="store_true", help="rebuild the trees")
@@ -100,6 +108,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def tree_spec(text: str) -> tuple[str, int, float]:
+    try:
+        label, files, mb = text.split(":")
+        if not label.isidentifier() or int(files) < 1 or float(mb) <= 0:
+            raise ValueError
+        return label, int(files), float(mb)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not LABEL:FILES:MB, e.g. medium:2000:80") from None
+
+
 def find_tools(args: argparse.Namespace) -> tuple[str, str, str]:
     mftui = args.mftui or Path(sys.executable).parent / "mftui"
     found = shutil.which(str(mftui)) or shutil.which("mftui")
@@ -115,7 +133,10 @@ def find_tools(args: argparse.Namespace) -> tuple[str, str, str]:
 
 def bench(args: argparse.Namespace) -> int:
     mftui, zip_, unzip = find_tools(args)
-    specs = [SMALL, QUICK_LARGE if args.quick else LARGE] + ([HUGE] if args.huge else [])
+    specs = args.tree or [SMALL, QUICK_LARGE if args.quick else LARGE]
+    specs += [HUGE] if args.huge else []
+    if len({label for label, _, _ in specs}) < len(specs):
+        raise BenchError("each tree needs its own label")
     trees = [Tree(label, files, mb, args.out.resolve() / f"{label}-{files}x{mb:g}") for label, files, mb in specs]
     print(header(mftui), flush=True)
     rows: list[Row] = []
@@ -127,7 +148,7 @@ def bench(args: argparse.Namespace) -> int:
         print(f"bench: measuring the {tree.label} tree ({tree.files} files, {tree.mb:g} MB)...", file=sys.stderr)
         result = measure_tree(tree, args.runs, mftui, zip_, unzip)
         runs[tree.label] = {name: [asdict(r) for r in pair.a + pair.b] for name, pair in result.pairs.items()}
-        rows += tree_rows(tree, result, big=tree.label != "small")
+        rows += tree_rows(tree, result, baseline=tree is trees[0])
         if result.archive:
             archives[tree.label] = result.archive
     rows += inspect_rows(args.runs, mftui, trees, archives, runs)
@@ -179,9 +200,10 @@ def only_zip(folder: Path) -> Path | None:
 # --- rows -------------------------------------------------------------------
 
 
-def tree_rows(tree: Tree, result: TreeResult, *, big: bool) -> list[Row]:
+def tree_rows(tree: Tree, result: TreeResult, *, baseline: bool) -> list[Row]:
     rows = []
     results = result.pairs
+    big = not baseline
 
     def goal(g: str) -> str:
         return g if big else "(start-up bound)"
@@ -192,7 +214,7 @@ def tree_rows(tree: Tree, result: TreeResult, *, big: bool) -> list[Row]:
         ("verify time", "verify", "unzip -tq", 1.0),
     ):
         pair = results.get(key)
-        rows.append(time_row(f"{figure} / {ref}", tree.label, pair, target, goal))
+        rows.append(time_row(f"{figure} / {ref}", tree.label, pair, target, goal, counts=big))
     if result.sizes:
         a, b = result.sizes
         ratio = a / b
@@ -240,7 +262,9 @@ def tree_rows(tree: Tree, result: TreeResult, *, big: bool) -> list[Row]:
     return rows
 
 
-def time_row(figure: str, tree: str, pair: Pair | None, target: float, goal: Callable[[str], str]) -> Row:
+def time_row(
+    figure: str, tree: str, pair: Pair | None, target: float, goal: Callable[[str], str], *, counts: bool
+) -> Row:
     if pair is None or not pair.a or not pair.b or pair.failure():
         return Row(figure, tree, "n/a", "n/a", None, goal(f"<= {target}"), "", na_reason(pair))
     a, b = Pair.median(pair.a), Pair.median(pair.b)
@@ -252,20 +276,19 @@ def time_row(figure: str, tree: str, pair: Pair | None, target: float, goal: Cal
         f"{b:.3f} s",
         ratio,
         goal(f"<= {target}"),
-        verdict(ratio is not None and ratio <= target, tree != "small"),
+        verdict(ratio is not None and ratio <= target, counts),
     )
 
 
 def inspect_rows(runs: int, mftui: str, trees: list[Tree], archives: dict[str, Path], log: RunLog) -> list[Row]:
-    small = next((t for t in trees if t.label == "small"), None)
+    base = trees[0]
+    figure = f"inspect time, this tree / {base.label}"
     rows = []
-    for tree in trees:
-        if tree is small:
-            continue
-        if small is None or "small" not in archives or tree.label not in archives:
+    for tree in trees[1:]:
+        if base.label not in archives or tree.label not in archives:
             rows.append(
                 Row(
-                    "inspect time, this tree / small",
+                    figure,
                     tree.label,
                     "n/a",
                     "n/a",
@@ -280,9 +303,9 @@ def inspect_rows(runs: int, mftui: str, trees: list[Tree], archives: dict[str, P
         def inspect(t: Tree) -> Run:
             return run([mftui, "--config", str(t.config), "inspect", str(archives[t.label])])
 
-        pair = alternate(runs, lambda tree=tree: inspect(tree), lambda: inspect(small))
+        pair = alternate(runs, lambda tree=tree: inspect(tree), lambda: inspect(base))
         log[tree.label]["inspect"] = [asdict(r) for r in pair.a + pair.b]
-        rows.append(time_row("inspect time, this tree / small", tree.label, pair, 1.2, str))
+        rows.append(time_row(figure, tree.label, pair, 1.2, str, counts=True))
     return rows
 
 
