@@ -456,7 +456,9 @@ class _Parser:
     def _end_records(self) -> tuple[int, int, int, int, int]:
         """(eocd offset, entry count, cd size, cd offset, where the cd must end)."""
         if self.size < _EOCD_SIZE:
-            raise self.damaged("it is too short to be a zip archive (truncated?)")
+            if self.a._pread(4, 0) == _LOCAL:
+                raise self.damaged("it is too short to be a zip archive (truncated?)")
+            raise ArchiveError(f"{self.a.path.name} is not a zip archive (too short to be one)")
         tail_len = min(self.size, _TAIL_SEARCH + _EOCD_SIZE)
         tail_start = self.size - tail_len
         tail = self.a._pread(tail_len, tail_start)

@@ -281,6 +281,7 @@ class _Restore:
             safety = None
             if write_safety:
                 safety = self._safety_archive(instance, lambda d, _t, w: self.progress(staged_total + d, total, w))
+                _step("safety-backup")
             self.progress(total, total, "making the staged files durable")
             fsops.sync_filesystem(staging)
             _step("staged")
