@@ -177,8 +177,10 @@ class ScreenDiff:
         pen = ""  # Textual's pen
         cells = self.cells
         drew = False
+        placed = False  # the data ends by placing the cursor (Textual does, after each frame)
         for match in _TOKEN.finditer(data):
-            if match.group(1) is not None:
+            placed = match.group(1) is not None
+            if placed:
                 y = int(match.group(1) or 1)
                 x = int(match.group(2) or 1)
             elif match.group(3) is not None:
@@ -229,7 +231,7 @@ class ScreenDiff:
         if drew and self.pen:
             emit("\x1b[0m")  # never leave a colour set between frames
             self.pen = ""
-        if out and not self.cursor_hidden and self.cursor != (y, x):
+        if placed and not self.cursor_hidden and self.cursor != (y, x):
             emit(f"\x1b[{y};{x}H")
             self.cursor = (y, x)
         return "".join(out)

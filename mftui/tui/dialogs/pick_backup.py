@@ -4,14 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
 from textual.reactive import Reactive
 from textual.widget import Widget
-from textual.widgets import Input
+from textual.widgets import Button, Input, Select
 from textual_fspicker import FileOpen, Filters
+from textual_fspicker.icons import Icons
+from textual_fspicker.safe_tests import is_dir
+
+_FOLDER = Text("/")
+_FILE = Text("")
 
 
 def _is_zip(path: Path) -> bool:
     return path.suffix.lower() == ".zip"
+
+
+def _ascii_icon(location: str | Path) -> Text:
+    """The picker's emoji icons are blanks or boxes on a Linux console: "/" marks a folder."""
+    return _FOLDER if is_dir(Path(location)) else _FILE
 
 
 class PickBackup(FileOpen):
@@ -20,15 +31,23 @@ class PickBackup(FileOpen):
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)  # see screens/base.py
 
     def __init__(self, location: Path, *, blink: bool = True) -> None:
+        Icons.set_picker(_ascii_icon)
         start = location if location.is_dir() else Path.home()
         super().__init__(
             start,
-            title="Upload Zip: choose a backup (or type its path)",
+            title="Upload Zip: choose a backup (Enter), or type its path below",
             open_button="Open",
             filters=Filters(("Backups", _is_zip), ("All files", lambda _path: True)),
         )
         self._blink = blink
 
     def on_mount(self) -> None:
-        for field in self.query(Input):
-            field.cursor_blink = self._blink
+        # One line per widget: the dialog has to fit 80x24 with room for the list.
+        for widget in self.query(Input):
+            widget.cursor_blink = self._blink
+            widget.compact = True
+            widget.placeholder = "or type a path, e.g. /media/usb/site.zip"
+        for select in self.query(Select):
+            select.compact = True
+        for button in self.query(Button):
+            button.compact = True

@@ -30,6 +30,7 @@ class BackupPanel(ReportsFailures, Vertical):
                         placeholder="e.g. site-visit",
                         id="name",
                         compact=True,
+                        select_on_focus=False,  # coming back to the name adds to it; it is not replaced
                         key_hints=(("Enter", "Backup"), ("Tab", "Next")),
                     )
                 with Horizontal(classes="row"):
