@@ -1,0 +1,80 @@
+"""Low-bandwidth mode: on for console terminals, and it really drops what costs bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from textual.widgets import Input
+
+from mftui.tui.app import MftuiApp
+from mftui.tui.lowband import low_bandwidth_default
+
+from .helpers import SIZE, settle
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"TERM": "linux"}, True),
+        ({"TERM": "vt100"}, True),
+        ({"TERM": "vt220"}, True),
+        ({"TERM": "xterm-256color"}, False),
+        ({"TERM": "xterm-256color", "MFTUI_LOW_BANDWIDTH": "1"}, True),
+        ({"TERM": "linux", "MFTUI_LOW_BANDWIDTH": "0"}, False),
+        ({"TERM": "linux", "MFTUI_LOW_BANDWIDTH": "off"}, False),
+        ({}, False),
+    ],
+)
+def test_default_follows_the_terminal_and_the_environment(env: dict[str, str], expected: bool) -> None:
+    assert low_bandwidth_default(env) is expected
+
+
+async def test_low_bandwidth_drops_blink_animation_and_dimming(make_app: Callable[..., MftuiApp]) -> None:
+    app = make_app(low_bandwidth=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.animation_level == "none"
+        assert app.theme == "ansi-dark"  # the terminal's own background and 16 colours
+        assert app.screen_diff is not None
+        await pilot.press("b")
+        await settle(pilot)
+        name = app.screen.query_one("#name", Input)
+        assert name.cursor_blink is False
+        await pilot.press("tab", "u")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "PickBackup"
+        assert all(field.cursor_blink is False for field in app.screen.query(Input))  # the picker's too
+        assert app.screen.styles.background.a == 0  # no dimming of the screen behind a dialog
+
+
+async def test_full_mode_keeps_textual_defaults(make_app: Callable[..., MftuiApp]) -> None:
+    app = make_app(low_bandwidth=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.animation_level != "none"
+        assert app.screen_diff is None
+        await pilot.press("b")
+        await settle(pilot)
+        assert app.screen.query_one("#name", Input).cursor_blink is True
+
+
+async def test_idle_app_has_no_timers_running(make_app: Callable[..., MftuiApp]) -> None:
+    """Nothing repaints by itself when idle (no clock, no blink): zero bytes per second on the line."""
+    app = make_app(low_bandwidth=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("b")
+        await settle(pilot)
+        refreshes = []
+        original = app.screen.refresh
+
+        def counting_refresh(*args: object, **kwargs: object) -> object:
+            refreshes.append(1)
+            return original(*args, **kwargs)  # type: ignore[arg-type]
+
+        name = app.screen.query_one("#name", Input)
+        name_refresh = name.refresh
+        name.refresh = lambda *a, **k: (refreshes.append(1), name_refresh(*a, **k))[1]  # type: ignore[method-assign]
+        app.screen.refresh = counting_refresh  # type: ignore[method-assign]
+        await pilot.pause(1.2)  # a blinking cursor would repaint twice in that time
+        assert refreshes == []
