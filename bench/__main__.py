@@ -67,6 +67,7 @@ class Row:
     goal: str
     met: str
     note: str = ""
+    others: float | None = None  # the most cores other processes kept busy during one of its runs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -277,6 +278,7 @@ def time_row(
         ratio,
         goal(f"<= {target}"),
         verdict(ratio is not None and ratio <= target, counts),
+        others=max(r.others for r in pair.a + pair.b),
     )
 
 
@@ -330,12 +332,16 @@ def header(mftui: str) -> str:
     return (
         f"mftui bench: {platform.machine()}, {cores} cores, Python {platform.python_version()}, "
         f"zlib {zlib.ZLIB_RUNTIME_VERSION}, zlib-ng {zlib_ng}; mftui = {mftui}\n"
-        "times are medians of alternated runs; RSS is the largest peak of the runs"
+        "times are medians of alternated runs; RSS is the largest peak of the runs;\n"
+        "others: the most cores that other processes kept busy during one of the runs"
     )
 
 
+BUSY = 0.25  # cores used by other processes above which a timing is flagged
+
+
 def table(rows: list[Row]) -> str:
-    head = ("figure", "tree", "mftui", "reference", "ratio", "goal", "met")
+    head = ("figure", "tree", "mftui", "reference", "ratio", "goal", "met", "others")
     body = [
         (
             r.figure,
@@ -345,6 +351,7 @@ def table(rows: list[Row]) -> str:
             f"{r.ratio:.2f}" if r.ratio is not None else "",
             r.goal,
             r.met or r.note,
+            "" if r.others is None else f"{r.others:.2f}" + (" !" if r.others > BUSY else ""),
         )
         for r in rows
     ]
@@ -353,6 +360,11 @@ def table(rows: list[Row]) -> str:
         "| " + " | ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)) + " |" for line in (head, *body)
     ]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    if any(r.others is not None and r.others > BUSY for r in rows):
+        lines.append(
+            f"! other processes kept more than {BUSY} of a core busy during some runs of that figure: "
+            "a parallel command loses to them what a single-threaded reference does not; rerun on a quiet machine"
+        )
     return "\n".join(lines)
 
 

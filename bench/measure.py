@@ -19,13 +19,20 @@ class BenchError(Exception):
 
 @dataclass(frozen=True)
 class Run:
-    """One command run: wall seconds, CPU seconds, peak RSS in bytes, and how it ended."""
+    """One command run: wall seconds, CPU seconds, peak RSS in bytes, and how it ended.
+
+    ``others`` is how many cores other processes kept busy meanwhile: on a
+    shared machine a parallel command loses its second core to them while a
+    single-threaded reference does not notice, so a ratio measured with
+    ``others`` well above zero is not to be trusted.
+    """
 
     seconds: float
     cpu: float
     peak_rss: int
     code: int
     stderr: str
+    others: float = 0.0
 
 
 def run(argv: Sequence[str], *, cwd: Path | None = None) -> Run:
@@ -37,6 +44,7 @@ def run(argv: Sequence[str], *, cwd: Path | None = None) -> Run:
     writes.
     """
     os.sync()
+    busy_before = busy_cpu_seconds()
     start = time.perf_counter()
     try:
         proc = subprocess.Popen(
@@ -50,14 +58,21 @@ def run(argv: Sequence[str], *, cwd: Path | None = None) -> Run:
     seconds = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)  # so Popen does not wait again
     proc.stderr.close()
+    cpu = usage.ru_utime + usage.ru_stime
+    others = max(0.0, busy_cpu_seconds() - busy_before - cpu) / seconds if seconds else 0.0
     # ru_maxrss is in KiB on Linux: the child's own peak, the same figure /usr/bin/time -v shows.
-    return Run(
-        seconds,
-        usage.ru_utime + usage.ru_stime,
-        usage.ru_maxrss * 1024,
-        proc.returncode,
-        err.decode(errors="replace").strip(),
-    )
+    return Run(seconds, cpu, usage.ru_maxrss * 1024, proc.returncode, err.decode(errors="replace").strip(), others)
+
+
+def busy_cpu_seconds() -> float:
+    """CPU seconds the whole machine has spent busy since boot (0 where /proc/stat is missing)."""
+    try:
+        with open("/proc/stat") as fh:
+            fields = [int(x) for x in fh.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
