@@ -1,4 +1,10 @@
-"""Write a backup archive: streaming, atomic, mode 0600."""
+"""Write a backup archive: on every core, streaming, atomic, mode 0600.
+
+Files are read, hashed and compressed on a thread per core (see ``_Packer``
+and compress.py) and laid out by a small zip writer (zipstream.py) in scan
+order, so the archive is the same whatever the thread timing, and memory is
+bounded by the bytes read ahead, not by the size of the instance.
+"""
 
 from __future__ import annotations
 
