@@ -360,3 +360,15 @@ def test_refused_archive_message_names_the_entry(settings: Settings, tmp_path: P
     with pytest.raises(ArchiveError) as err:
         restore_backup(settings, bad)
     assert err.value.path == "config/hub/../escape.json"
+
+
+def test_not_enough_space_is_said_before_anything_is_written(
+    settings: Settings, backup: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    restore_backup(settings, backup)  # now there is a previous tree
+    before = tree(settings.instance_root)
+    monkeypatch.setattr(transaction, "_free_bytes", lambda path: 1000)
+    with pytest.raises(RestoreError, match=r"has 0\.0 MiB free, and staging this backup needs about"):
+        restore_backup(settings, backup)
+    assert tree(settings.instance_root) == before
+    assert sorted(os.listdir(settings.state_dir)) == ["lock", "restore-journal.json"]  # previous freed first

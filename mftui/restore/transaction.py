@@ -254,6 +254,17 @@ class _Restore:
         with open_archive(self.path, self.settings.budgets) as archive:
             _check_restorable(self.settings, archive)
             info = archive.backup_info
+            need = archive.total_bytes + 4096 * (len(archive.members) + 1)  # data, and a block's slack per file
+            if _free_bytes(self.state) < need:
+                # The previous tree's space is needed now, not after a removal in the background.
+                _remove_quietly(self.state / PREVIOUS)
+                free = _free_bytes(self.state)
+                if free < need:
+                    raise RestoreError(
+                        f"the disk holding the instance has {_mib(free)} free, and staging this backup needs about "
+                        f"{_mib(need)} (the new configuration is written beside the live one before the swap); "
+                        "free some space and try again; nothing was changed"
+                    )
             _discard_previous(self.state)
             staging, changes, safety = self._phase_one(archive)
         return self._phase_two(info, staging, changes, safety)
@@ -311,12 +322,12 @@ class _Restore:
         journal = Journal(
             state=PREPARED,
             action=RESTORE,
-            root=str(root),
-            new_at=str(staging),
+            root=os.path.abspath(root),  # recovery may run from another working directory
+            new_at=os.path.abspath(staging),
             new_id=list(_must_identity(staging)),
             old_id=list(_must_identity(root)),
-            aside=str(state / ASIDE),
-            old_to=str(state / PREVIOUS),
+            aside=os.path.abspath(state / ASIDE),
+            old_to=os.path.abspath(state / PREVIOUS),
             archive=str(self.path.resolve()),
             backup_name=info.name,
             backup_created_at=info.created_at,
@@ -358,9 +369,10 @@ def _undo(settings: Settings, progress: Progress) -> RestoreResult:
                       product_version=ident.version, instance_id=ident.hub_id, hostname=ident.hostname,
                       files=tuple(entries), kind="previous")
     changes = compute_changes(settings, info)
-    journal = Journal(state=PREPARED, action=UNDO, root=str(root), new_at=str(prev),
+    journal = Journal(state=PREPARED, action=UNDO, root=os.path.abspath(root), new_at=os.path.abspath(prev),
                       new_id=list(_must_identity(prev)), old_id=list(_must_identity(root)),
-                      aside=str(state / ASIDE), old_to=str(prev), backup_name="previous configuration",
+                      aside=os.path.abspath(state / ASIDE), old_to=os.path.abspath(prev),
+                      backup_name="previous configuration",
                       instance_id=ident.hub_id)
     try:
         write_journal(state, journal)
@@ -693,6 +705,15 @@ def _remove_in_background(path: Path) -> None:
         except OSError:
             pass
     threading.Thread(target=_remove_quietly, args=(path,), name="mftui-remove", daemon=True).start()
+
+
+def _free_bytes(path: Path) -> int:
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
+
+
+def _mib(n: int) -> str:
+    return f"{n / MIB:.1f} MiB"
 
 
 def _must_identity(path: Path) -> tuple[int, int]:
