@@ -97,6 +97,12 @@ class MftuiApp(TypeaheadApp):
                 self._reboot_words = f"not available: {exc}"
         return self._reboot_words
 
+    def reboot_short(self) -> str:
+        """A few words for the confirmation: the demo backend never reboots, and says so."""
+        if self.settings.reboot_backend == "demo":
+            return "demo: recorded only, no real reboot"
+        return self.reboot_words()
+
     # --- the one error hub ----------------------------------------------------
 
     def on_worker_failed(self, message: WorkerFailed) -> None:
@@ -104,11 +110,8 @@ class MftuiApp(TypeaheadApp):
 
     def show_error(self, title: str, error: BaseException) -> None:
         """A dialog with the technician-facing reason; a traceback only ever goes to the crash log."""
-        if isinstance(error, MftuiError):
-            message = str(error)
-        else:
-            message = self.crash.describe(error)
-        self.push_screen(ErrorDialog(title, message))
+        message = str(error) if isinstance(error, MftuiError) else self.crash.describe(error)
+        self.push_screen(ErrorDialog(title, as_sentence(message)))
 
     def _handle_exception(self, error: Exception) -> None:
         # Textual's hook for an exception outside any worker: it ends the app.
@@ -149,6 +152,13 @@ class MftuiApp(TypeaheadApp):
             self.pop_screen()
         if isinstance(self.screen, AdministrationScreen):
             self.screen.action_refresh()
+
+
+def as_sentence(message: str) -> str:
+    """The core's messages read "cannot ..." after "mftui: "; a dialog shows them as a sentence."""
+    message = message.strip() or "no reason was given"
+    message = message[0].upper() + message[1:]
+    return message if message.endswith((".", "!", "?")) else message + "."
 
 
 def _screen_diff_wanted() -> bool:

@@ -88,7 +88,7 @@ async def test_a_failed_backup_shows_the_reason(
         assert isinstance(app.screen, ErrorDialog)
         assert app.screen.query_one(".dialog").border_title == "Backup failed"
         message = static_text(pilot, "#message")
-        assert "cannot write into the backups folder" in message
+        assert "Cannot write into the backups folder" in message
         assert "Traceback" not in message
         await pilot.press("escape")
         await settle(pilot)

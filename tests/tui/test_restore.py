@@ -131,7 +131,7 @@ async def test_restore_confirm_reboot_and_show_the_restored_instance(
         dialog = app.screen
         assert isinstance(dialog, RestoreTriggered)
         assert "will now reboot" in static_text(pilot, "#restored")
-        assert "No real reboot happened" in static_text(pilot, "#reboot")
+        assert "no real reboot happened" in static_text(pilot, "#reboot").lower()
         requests = (settings.state_dir / "reboot-requests.jsonl").read_text().splitlines()
         assert len(requests) == 1 and json.loads(requests[0])["backend"] == "demo"
         await pilot.press("enter")
@@ -207,7 +207,7 @@ async def test_a_backup_from_another_unit_needs_its_hub_id_typed(
         await pilot.press("enter")  # wrong id: still asking
         await settle(pilot)
         assert isinstance(app.screen, ConfirmRestore)
-        assert "not 3fa2c1" in static_text(pilot, "#type-hint")
+        assert "Not 3fa2c1" in static_text(pilot, "#type-hint")
         app.screen.query_one("#hub-id", Input).value = ""
         await type_text(pilot, "3fa2c1")
         await pilot.press("enter")

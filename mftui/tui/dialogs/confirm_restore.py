@@ -51,25 +51,23 @@ class ConfirmRestore(LeanModalScreen[bool]):
             f"  from {q.source}",
             f"  onto {q.target}?",
             f"Changes: {q.changes}.",
-            *(f"! {warning}" for warning in q.warnings),
-            "The live configuration is kept as a safety copy, then the",
-            f"instance reboots ({q.reboot}).",
+            f"A safety copy of the live configuration is kept; then the instance reboots ({q.reboot}).",
         ]
         with Vertical(classes="dialog") as box:
             box.border_title = "Restore this backup?"
             yield Static("\n".join(lines), id="question", markup=False)
+            if q.warnings:
+                yield Static("\n".join(f"! {warning}" for warning in q.warnings), id="warnings", markup=False)
             if q.type_to_confirm:
-                yield Static(
-                    f"This backup comes from another unit: type its hub id {q.type_to_confirm} "
-                    "and press Enter to restore.",
-                    id="type-hint",
-                    markup=False,
-                )
-                yield Input(placeholder=q.type_to_confirm, id="hub-id", compact=True, max_length=32)
+                with Horizontal(id="type-row"):
+                    yield Static(
+                        f"To restore, type its hub id {q.type_to_confirm}, then Enter:", id="type-hint", markup=False
+                    )
+                    yield Input(placeholder="hub id", id="hub-id", compact=True, max_length=32)
             with Horizontal(classes="buttons"):
                 yield Button("No (Esc)", id="no", compact=True)
-                label = "Restore (type hub id)" if q.type_to_confirm else "Yes, restore (y)"
-                yes = Button(label, id="yes", compact=True, variant="error")
+                label = "Restore (type the hub id)" if q.type_to_confirm else "Yes, restore (y)"
+                yes = Button(label, id="yes", compact=True)
                 yes.can_focus = False  # Tab + Enter must not reach it by habit
                 yield yes
 
@@ -87,9 +85,7 @@ class ConfirmRestore(LeanModalScreen[bool]):
         if expected:
             typed = self.query_one("#hub-id", Input).value.strip().lower()
             if typed != expected.lower():
-                self.query_one("#type-hint", Static).update(
-                    f"That is not {expected}. Type the hub id {expected} exactly, then Enter; Esc cancels."
-                )
+                self.query_one("#type-hint", Static).update(f"Not {expected}: type {expected} exactly, then Enter:")
                 self.app.bell()
                 return
         self.dismiss(True)

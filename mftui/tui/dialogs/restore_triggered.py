@@ -32,7 +32,7 @@ class RestoreTriggered(ReportsFailures, LeanModalScreen[RebootOutcome | None]):
         with Vertical(classes="dialog") as box:
             box.border_title = "Restore triggered"
             yield Static(
-                f"{self.archive} was restored. The instance will now reboot.\n"
+                f"The backup {self.archive} was restored. The instance will now reboot.\n"
                 f"The previous configuration was kept as a safety copy:\n{self.safety_copy}",
                 id="restored",
                 markup=False,
@@ -57,8 +57,12 @@ class RestoreTriggered(ReportsFailures, LeanModalScreen[RebootOutcome | None]):
         if event.state is WorkerState.SUCCESS:
             self.outcome = event.worker.result
             assert self.outcome is not None
-            extra = "" if self.outcome.real else "\nNo real reboot happened: the restored instance is shown next."
-            line.update(self.outcome.message + extra)
+            text = self.outcome.message
+            if not self.outcome.real:
+                if "no real reboot" not in text.lower():
+                    text += " No real reboot happened."
+                text += "\nPress Enter to see the restored instance."
+            line.update(text)
         elif event.state is WorkerState.ERROR:
             # The error dialog (the app's) says what to do; the restore stays committed.
             line.update("The reboot request failed: reboot the unit by hand. The restore stays committed.")

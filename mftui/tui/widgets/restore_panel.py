@@ -120,7 +120,7 @@ class RestorePanel(ReportsFailures, Vertical):
             source=f"{unit_words(info.instance_id, info.hostname)}, made {when(info.created_at)}",
             target=f"this unit, {unit_words(live.hub_id, live.hostname)}",
             changes=change_summary(changes),
-            reboot=app.reboot_words(),
+            reboot=app.reboot_short(),
             warnings=tuple(changes.warnings),
             type_to_confirm=(changes.archive_instance_id or info.instance_id or "?") if changes.other_unit else "",
         )
