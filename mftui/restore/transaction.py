@@ -398,7 +398,7 @@ def _swap(settings: Settings, journal: Journal) -> tuple[int, list[str]]:
         try:
             os.rename(root, aside)
         except OSError as exc:
-            _roll_back(settings, journal)
+            _roll_back_quietly(settings, journal)
             raise RestoreError(f"the instance folder {root} could not be moved ({exc.strerror}); "
                                "nothing was changed") from None
         _step("old-aside")
@@ -412,12 +412,12 @@ def _swap(settings: Settings, journal: Journal) -> tuple[int, list[str]]:
                     f"the new configuration could not be moved into place ({exc.strerror}), and the old one "
                     f"could not be put back; it is in {aside}. Start mftui again: it finishes the restore"
                 ) from None
-            _roll_back(settings, journal)
+            _roll_back_quietly(settings, journal)
             raise RestoreError(f"the new configuration could not be moved into place ({exc.strerror}); "
                                "nothing was changed") from None
         _step("new-in")
     except OSError as exc:
-        _roll_back(settings, journal)
+        _roll_back_quietly(settings, journal)
         raise RestoreError(f"the instance folder {root} could not be swapped ({exc.strerror}); "
                            "nothing was changed") from None
     try:
@@ -466,6 +466,14 @@ def _roll_back(settings: Settings, journal: Journal) -> None:
     journal.finished_at = now()
     write_journal(settings.state_dir, journal)
     _step("rolled-back")
+
+
+def _roll_back_quietly(settings: Settings, journal: Journal) -> None:
+    """Roll back after a failed swap; if even that fails, the journal stays prepared and recovery does it."""
+    try:
+        _roll_back(settings, journal)
+    except OSError:
+        pass
 
 
 def carry_over(settings: Settings, old: Path, new: Path) -> tuple[int, list[str]]:
