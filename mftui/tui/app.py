@@ -143,9 +143,9 @@ class MftuiApp(TypeaheadApp):
             self.screen_diff.invalidate()  # the terminal may have reflowed: send every cell again
         self._diff_size = size
 
-    def restore_done(self, result: Any) -> None:
+    def restore_done(self, result: Any, archive_name: str) -> None:
         """The restore is committed: say so, request the reboot, then show the restored instance."""
-        self.push_screen(RestoreTriggered(result.info.name, result.safety_backup), self._after_restore)
+        self.push_screen(RestoreTriggered(archive_name, result.safety_backup), self._after_restore)
 
     def _after_restore(self, _outcome: object) -> None:
         while len(self.screen_stack) > 1 and not isinstance(self.screen, AdministrationScreen):

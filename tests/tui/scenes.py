@@ -177,7 +177,7 @@ async def restore_triggered(pilot: Pilot[Any]) -> None:
 
     await _open(pilot)
     safety = SNAP_ROOT / "backups" / "safety-before-restore_2026-11-05T101500Z.zip"
-    pilot.app.push_screen(RestoreTriggered("before", safety))
+    pilot.app.push_screen(RestoreTriggered("before_2026-11-05T101500Z.zip", safety))
     await settle(pilot, rounds=5)
 
 

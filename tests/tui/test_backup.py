@@ -45,6 +45,11 @@ async def test_name_a_backup_and_make_it(make_app: Callable[..., MftuiApp], sett
         assert str(archive) in static_text(pilot, "#result-path")
         assert "17 files" in static_text(pilot, "#result-summary")
         assert app.focused is not None and app.focused.id == "download"
+        await pilot.press("enter")  # the focused Download Zip button
+        await settle(pilot)
+        assert isinstance(app.screen, DownloadZip)
+        await pilot.press("escape")
+        await settle(pilot)
 
         await pilot.press("n")  # Request new backup: back to the form
         await settle(pilot)

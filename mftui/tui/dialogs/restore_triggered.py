@@ -32,7 +32,7 @@ class RestoreTriggered(ReportsFailures, LeanModalScreen[RebootOutcome | None]):
         with Vertical(classes="dialog") as box:
             box.border_title = "Restore triggered"
             yield Static(
-                f"The backup {self.archive} was restored. The instance will now reboot.\n"
+                f"{self.archive} was restored. The instance will now reboot.\n"
                 f"The previous configuration was kept as a safety copy:\n{self.safety_copy}",
                 id="restored",
                 markup=False,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Static
+from textual.widgets import Button, Static
 
 from ..context import mftui_app
 from ..dialogs.download_zip import DownloadZip
@@ -67,6 +68,7 @@ class BackupRestoreScreen(LeanScreen[None]):
         else:
             self.backup_panel.focus_name()
 
+    @on(Button.Pressed, "#download")
     def action_download(self) -> None:
         result = self.backup_panel.result
         if result is None:

@@ -55,7 +55,10 @@ class RestorePanel(ReportsFailures, Vertical):
 
     def _set_inspection(self, inspection: Inspection | None) -> None:
         self.details.inspection = inspection
-        self.query_one("#restore", Button).disabled = not (inspection is not None and inspection.restorable)
+        restore = self.query_one("#restore", Button)
+        restore.disabled = not (inspection is not None and inspection.restorable)
+        if not restore.disabled:
+            restore.focus()  # the next step; Enter on it only opens the confirmation
         self.screen.refresh_bindings()
 
     # --- Upload Zip -----------------------------------------------------------
@@ -162,9 +165,11 @@ class RestorePanel(ReportsFailures, Vertical):
                 self._set_inspection(Inspection(path, problem=f"not checked: {event.worker.error}"))
             return
         if event.state is WorkerState.SUCCESS:
+            inspection = self.details.inspection
             self._set_inspection(None)
             status.update("Restored.")
-            mftui_app(self).restore_done(event.worker.result)
+            name = inspection.path.name if inspection else event.worker.result.info.name
+            mftui_app(self).restore_done(event.worker.result, name)
         else:
             status.update("Restore failed: see the message.")
             self._set_inspection(self.details.inspection)
