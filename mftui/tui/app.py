@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -19,10 +18,11 @@ from .crash import CrashLog
 from .dialogs.message import ErrorDialog
 from .dialogs.restore_triggered import RestoreTriggered
 from .failures import WorkerFailed
-from .lowband import low_bandwidth_default
+from .lowband import low_bandwidth_default, screen_diff_wanted
 from .screen_diff import ScreenDiff
 from .screens.administration import AdministrationScreen
 from .styles import stylesheets
+from .text import as_sentence
 from .typeahead import TypeaheadApp
 
 # What failed, by worker name, for the error dialog's title.
@@ -56,7 +56,7 @@ class MftuiApp(TypeaheadApp):
         low_bandwidth: bool = False,
         now: Callable[[], datetime] | None = None,
     ) -> None:
-        diff = ScreenDiff() if low_bandwidth and _screen_diff_wanted() else None
+        diff = ScreenDiff() if low_bandwidth and screen_diff_wanted() else None
         driver_class = None
         if diff is not None:
             from .driver import DiffingDriver
@@ -152,18 +152,6 @@ class MftuiApp(TypeaheadApp):
             self.pop_screen()
         if isinstance(self.screen, AdministrationScreen):
             self.screen.action_refresh()
-
-
-def as_sentence(message: str) -> str:
-    """The core's messages read "cannot ..." after "mftui: "; a dialog shows them as a sentence."""
-    message = message.strip() or "no reason was given"
-    message = message[0].upper() + message[1:]
-    return message if message.endswith((".", "!", "?")) else message + "."
-
-
-def _screen_diff_wanted() -> bool:
-    """The screen diff is part of low-bandwidth mode; MFTUI_SCREEN_DIFF=0 turns it off (diagnosis)."""
-    return sys.platform != "win32" and os.environ.get("MFTUI_SCREEN_DIFF", "1").strip() not in ("0", "no", "off")
 
 
 def run_tui(settings: Settings, mouse: bool = True, low_bandwidth: bool | None = None) -> int:

@@ -12,6 +12,7 @@ It is on by default where the terminal says it is a console (``TERM=linux``,
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 
 ENV_VAR = "MFTUI_LOW_BANDWIDTH"
@@ -30,3 +31,9 @@ def low_bandwidth_default(environ: Mapping[str, str] | None = None) -> bool:
         return False
     term = env.get("TERM", "").strip().lower()
     return term in CONSOLE_TERMS or term.startswith("vt")
+
+
+def screen_diff_wanted(environ: Mapping[str, str] | None = None) -> bool:
+    """The screen diff is part of low-bandwidth mode; ``MFTUI_SCREEN_DIFF=0`` turns it off (to diagnose)."""
+    env = os.environ if environ is None else environ
+    return sys.platform != "win32" and env.get("MFTUI_SCREEN_DIFF", "1").strip().lower() not in _NO

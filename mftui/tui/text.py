@@ -9,6 +9,13 @@ from typing import Any
 from ..archive.format import SAFETY_KIND, BackupInfo
 
 
+def as_sentence(message: str) -> str:
+    """The core's messages read "cannot ..." after "mftui: "; a dialog shows them as a sentence."""
+    message = message.strip() or "no reason was given"
+    message = message[0].upper() + message[1:]
+    return message if message.endswith((".", "!", "?")) else message + "."
+
+
 def human_size(n: int) -> str:
     """1536 -> "1.5 KiB": what a technician reads at a glance."""
     value = float(n)

@@ -213,6 +213,10 @@ async def test_a_backup_from_another_unit_needs_its_hub_id_typed(
         await pilot.press("enter")
         await settle(pilot, rounds=5)
         assert isinstance(app.screen, RestoreTriggered)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, AdministrationScreen)
+        assert "hub 3fa2c1" in static_text(pilot, "#title")  # the unit is the backup's unit again
     assert tree_bytes(settings.instance_root) == backed_up
 
 

@@ -39,7 +39,7 @@ class AdministrationScreen(ReportsFailures, LeanScreen[None]):
 
     def compose(self) -> ComposeResult:
         app = mftui_app(self)
-        yield Static(app.title_line("Administration"), classes="title", markup=False)
+        yield Static(app.title_line("Administration"), id="title", classes="title", markup=False)
         yield Static("Instance", classes="heading")
         yield Static(self._instance_text(Instance(app.settings).identity(), None), id="instance")
         yield Static("Menu", classes="heading")
@@ -101,6 +101,8 @@ class AdministrationScreen(ReportsFailures, LeanScreen[None]):
         if event.state is WorkerState.SUCCESS:
             ident, size = event.worker.result
             self.query_one("#instance", Static).update(self._instance_text(ident, size))
+            # After a restore from another unit, the unit itself is another one: say so at the top.
+            self.query_one("#title", Static).update(mftui_app(self).title_line("Administration"))
         elif event.state is WorkerState.ERROR:  # the reason is in the error dialog
             ident = Instance(mftui_app(self).settings).identity()
             self.query_one("#instance", Static).update(self._instance_text(ident, None, failed=True))
