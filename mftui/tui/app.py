@@ -124,7 +124,7 @@ class MftuiApp(TypeaheadApp):
     @property
     def busy(self) -> bool:
         """A backup, restore or reboot request is running: leaving now would be a surprise."""
-        return any(w.is_running and w.group in BUSY_GROUPS for w in self.workers)
+        return any(not w.is_finished and w.group in BUSY_GROUPS for w in self.workers)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "quit" and self.busy:

@@ -20,6 +20,8 @@ from .hinted_input import HintedInput
 class BackupPanel(ReportsFailures, Vertical):
     """Make a backup: the form, then the result with Download Zip and Request new backup."""
 
+    result: BackupResult | None = None  # the last backup made here
+
     def compose(self) -> ComposeResult:
         yield Static("Backup", classes="heading")
         with ContentSwitcher(initial="backup-form", id="backup-switcher"):
@@ -50,14 +52,13 @@ class BackupPanel(ReportsFailures, Vertical):
     def on_mount(self) -> None:
         self.query_one("#name", Input).cursor_blink = not mftui_app(self).low_bandwidth
         self.query_one("#backup-progress", ProgressBar).display = False
-        self.result: BackupResult | None = None
         self.update_preview()
 
     # --- the form -------------------------------------------------------------
 
     @property
     def running(self) -> bool:
-        return any(w.group == "backup" and w.is_running for w in self.workers)
+        return any(w.group == "backup" and not w.is_finished for w in self.workers)
 
     @property
     def showing_result(self) -> bool:
@@ -95,6 +96,7 @@ class BackupPanel(ReportsFailures, Vertical):
         bar.display = True
         self.query_one("#backup-status", Static).update("backing up ...")
         self._backup(name)
+        self.screen.refresh_bindings()  # Backup and back are off while it runs
 
     def _show_progress(self, percent: int, what: str) -> None:
         self.query_one("#backup-progress", ProgressBar).update(progress=percent)
@@ -115,6 +117,7 @@ class BackupPanel(ReportsFailures, Vertical):
             self.show_result(event.worker.result)
         else:
             self.focus_name()  # the failure itself goes on to the app's error dialog
+        self.screen.refresh_bindings()
 
     # --- the result -----------------------------------------------------------
 

@@ -46,7 +46,7 @@ class RestorePanel(ReportsFailures, Vertical):
 
     @property
     def busy(self) -> bool:
-        return any(w.is_running and w.group in ("inspect", "restore") for w in self.workers)
+        return any(not w.is_finished and w.group in ("inspect", "restore") for w in self.workers)
 
     @property
     def restorable(self) -> bool:
@@ -77,9 +77,9 @@ class RestorePanel(ReportsFailures, Vertical):
 
     def inspect(self, path: Path) -> None:
         """Read and fully check an archive, then show what a restore would change."""
-        self._set_inspection(Inspection(path, checking=True))
         self._show_progress(0, "")
         self._check(path)
+        self._set_inspection(Inspection(path, checking=True))  # after the worker exists: keys see it busy
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="inspect", group="inspect")
     def _check(self, path: Path) -> Inspection:
@@ -138,6 +138,7 @@ class RestorePanel(ReportsFailures, Vertical):
         self.query_one("#restore-status", Static).update("restoring ...")
         self._show_progress(0, "")
         self._restore(inspection.path)
+        self.screen.refresh_bindings()
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="restore", group="restore")
     def _restore(self, path: Path) -> Any:
