@@ -70,4 +70,4 @@ class KeyBar(Static):
                 text.append("  ")
             text.append("/".join(keys), key_style if enabled else off_style)
             text.append(" " + description, None if enabled else off_style)
-        self.update(text)
+        self.update(text, layout=False)  # one line, always: no layout pass (and no full repaint)
