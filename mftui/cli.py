@@ -178,20 +178,26 @@ def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
     from .archive.catalog import list_backups
+    from .restore import previous_configuration
 
     backups = list_backups(settings.backups_dir)
+    previous = previous_configuration(settings)  # the tree the last restore replaced, kept whole
     if args.json:
-        _print_json([b.to_json() for b in backups])
+        rows = [b.to_json() for b in backups]
+        if previous is not None:
+            rows.append({"kind": "previous", "ok": True, **previous.to_json()})
+        _print_json(rows)
         return EXIT_OK
     if not backups:
         print(f"no backups in {settings.backups_dir}")
-        return EXIT_OK
     for b in backups:
         if b.info is None:
             print(f"{b.path.name}  (unreadable: {b.problem})")
         else:
             kind = "  [safety copy]" if b.info.kind == "safety" else ""
             print(f"{b.path.name}  {b.info.created_at}  {len(b.info.files)} files  {_size(b.size)}{kind}")
+    if previous is not None:
+        print(f"{previous.describe()}\n  put it back with: mftui restore --previous")
     return EXIT_OK
 
 

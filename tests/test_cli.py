@@ -86,3 +86,15 @@ def test_progress_bar_on_a_terminal(config_file: Path, tmp_path: Path) -> None:
     cmd = f"{sys.executable} -m mftui --config {config_file} backup 1>/dev/null"
     subprocess.run(["script", "-qec", cmd, str(log)], capture_output=True, timeout=60)
     assert "backup [" in log.read_text(errors="replace")
+
+
+def test_list_shows_the_safety_copy_and_the_previous_configuration(config_file: Path) -> None:
+    made = json.loads(mftui("--config", str(config_file), "backup", "--name", "keep", "--json").stdout)
+    restored = mftui("--config", str(config_file), "restore", made["path"], "--yes", "--no-reboot")
+    assert restored.returncode == 0, restored.stderr
+    listed = json.loads(mftui("--config", str(config_file), "list", "--json").stdout)
+    kinds = [row.get("kind") for row in listed]
+    assert kinds.count("safety") == 1 and kinds.count("manual") == 1
+    assert kinds[-1] == "previous" and listed[-1]["files"] == made["files"]
+    text = mftui("--config", str(config_file), "list").stdout
+    assert "[safety copy]" in text and "mftui restore --previous" in text
