@@ -17,6 +17,7 @@ from typing import Any, TextIO
 from . import __version__
 from .errors import MftuiError
 from .settings import Settings, load_settings
+from .wording import human_size, info_rows
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -172,7 +173,7 @@ def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         _print_json({"ok": True, "files": len(info.files), "bytes": info.total_bytes})
     else:
-        print(f"{args.file}: ok ({len(info.files)} files, {_size(info.total_bytes)}, every checksum matches)")
+        print(f"{args.file}: ok ({len(info.files)} files, {human_size(info.total_bytes)}, every checksum matches)")
     return EXIT_OK
 
 
@@ -195,7 +196,7 @@ def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
             print(f"{b.path.name}  (unreadable: {b.problem})")
         else:
             kind = "  [safety copy]" if b.info.kind == "safety" else ""
-            print(f"{b.path.name}  {b.info.created_at}  {len(b.info.files)} files  {_size(b.size)}{kind}")
+            print(f"{b.path.name}  {b.info.created_at}  {len(b.info.files)} files  {human_size(b.size)}{kind}")
     if previous is not None:
         print(f"{previous.describe()}\n  put it back with: mftui restore --previous")
     return EXIT_OK
@@ -354,26 +355,7 @@ def info_json(info: Any) -> dict[str, Any]:
 
 
 def format_info(info: Any) -> str:
-    comps = ", ".join(f"{k} {v}" for k, v in sorted(info.components.items()))
-    rows = [
-        ("Name", info.name + ("  (safety copy taken by a restore)" if info.kind == "safety" else "")),
-        ("Created", info.created_at),
-        ("Source unit", f"hub {info.instance_id or '?'}, host {info.hostname or '?'}"),
-        ("Product", f"{info.product} {info.product_version}".strip()),
-        ("Format", f"v{info.format_version} (mftui {info.tool_version})"),
-        ("Files", f"{len(info.files)} ({_size(info.total_bytes)})"),
-        ("Components", comps),
-    ]
-    return "\n".join(f"{k + ':':<13}{v}" for k, v in rows)
-
-
-def _size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"
+    return "\n".join(f"{label + ':':<13}{value}" for label, value in info_rows(info))
 
 
 def _print_json(data: Any) -> None:

@@ -14,6 +14,7 @@ from textual.screen import Screen
 from ..errors import MftuiError
 from ..instance import Instance
 from ..settings import Settings
+from ..wording import as_sentence
 from .crash import CrashLog
 from .dialogs.message import ErrorDialog
 from .dialogs.restore_triggered import RestoreTriggered
@@ -22,7 +23,6 @@ from .lowband import low_bandwidth_default, screen_diff_wanted
 from .screen_diff import ScreenDiff
 from .screens.administration import AdministrationScreen
 from .styles import stylesheets
-from .text import as_sentence
 from .typeahead import TypeaheadApp
 
 # What failed, by worker name, for the error dialog's title.

@@ -16,10 +16,10 @@ from textual.widgets import Button, Input, Static
 from textual.worker import Worker, WorkerState
 
 from ...errors import MftuiError
+from ...wording import human_size
 from ..download import CopyResult, copy_verified, scp_line
 from ..failures import ReportsFailures
 from ..screens.base import LeanModalScreen
-from ..text import human_size
 
 
 class DownloadZip(ReportsFailures, LeanModalScreen[None]):

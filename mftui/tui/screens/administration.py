@@ -13,9 +13,9 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from ...instance import Identity, Instance
+from ...wording import human_size
 from ..context import mftui_app
 from ..failures import ReportsFailures
-from ..text import human_size
 from ..widgets.keybar import KeyBar
 from .base import LeanScreen
 

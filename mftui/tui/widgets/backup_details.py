@@ -13,7 +13,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from ...archive.format import BackupInfo
-from ..text import change_by_component, change_summary, info_rows
+from ...wording import change_by_component, change_summary, info_rows
 
 LABEL_WIDTH = 13
 

@@ -10,10 +10,10 @@ from textual.worker import Worker, WorkerState
 
 from ...archive.names import backup_file_name, name_problem
 from ...archive.writer import BackupResult, create_backup
+from ...wording import human_size
 from ..context import mftui_app
 from ..failures import ReportsFailures
 from ..progress_bridge import ThreadProgress
-from ..text import human_size
 from .hinted_input import HintedInput
 
 

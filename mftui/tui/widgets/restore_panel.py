@@ -14,12 +14,12 @@ from textual.worker import Worker, WorkerState
 from ...archive.reader import read_info
 from ...errors import ArchiveError, RestoreError
 from ...instance import Instance
+from ...wording import change_summary, unit_words, when
 from ..context import mftui_app
 from ..dialogs.confirm_restore import ConfirmRestore, RestoreQuestion
 from ..dialogs.pick_backup import PickBackup
 from ..failures import ReportsFailures
 from ..progress_bridge import ThreadProgress
-from ..text import change_summary, unit_words, when
 from .backup_details import BackupDetails, Inspection
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from mftui.tui.text import change_by_component, change_summary, human_size, when
+from mftui.wording import change_by_component, change_summary, human_size, when
 
 
 def test_human_size() -> None:

@@ -1,4 +1,4 @@
-"""Words and numbers as the TUI shows them (no Textual here: easy to test)."""
+"""Words and numbers as people read them, shared by the CLI and the TUI (no Textual here)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from ..archive.format import SAFETY_KIND, BackupInfo
+from .archive.format import SAFETY_KIND, BackupInfo
 
 
 def as_sentence(message: str) -> str:
