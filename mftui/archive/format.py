@@ -7,9 +7,10 @@ misread it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple, overload
 
 from ..errors import ArchiveError
 
@@ -24,9 +25,12 @@ _SHA256 = re.compile(r"[0-9a-f]{64}\Z")
 _MODE = re.compile(r"0[0-7]{3}\Z")
 
 
-@dataclass(frozen=True)
-class FileEntry:
-    """One configuration file in the manifest."""
+class FileEntry(NamedTuple):
+    """One configuration file in the manifest.
+
+    A named tuple, not a dataclass: a backup of 50,000 files holds 50,000 of
+    them, and a tuple is built in a third of the time and takes half the memory.
+    """
 
     path: str  # relative to the instance root, "/"-separated
     size: int
@@ -44,6 +48,73 @@ class FileEntry:
         }
 
 
+class FileList(Sequence[FileEntry]):
+    """The ``files`` of a parsed ``backup.json``: checked and built on first use.
+
+    ``len()`` and :meth:`total_bytes` answer from the parsed JSON (a broken
+    size is still an error naming its entry); anything that looks at the
+    entries themselves (iteration, indexing, ``in``) first checks every one of
+    them and raises ArchiveError naming the first that is broken. Showing a
+    backup's information (``mftui inspect``, ``mftui list``) so costs no more
+    for 20,000 files than for 300; verify, restore and compare, which use the
+    entries, get every one checked.
+    """
+
+    __slots__ = ("_raw", "_entries")
+
+    def __init__(self, raw: list[Any]) -> None:
+        self._raw: list[Any] | None = raw
+        self._entries: tuple[FileEntry, ...] | None = None
+
+    @property
+    def entries(self) -> tuple[FileEntry, ...]:
+        """Every entry, checked (ArchiveError names the first broken one)."""
+        if self._entries is None:
+            assert self._raw is not None
+            self._entries = _file_entries(self._raw)
+            self._raw = None  # the JSON objects are no longer needed
+        return self._entries
+
+    def total_bytes(self) -> int:
+        if self._raw is not None:
+            try:
+                sizes = [item["size"] for item in self._raw]
+            except (TypeError, KeyError):
+                sizes = None
+            if sizes is not None and all(type(n) is int and n >= 0 for n in sizes):
+                return sum(sizes)
+        return sum(f.size for f in self.entries)  # raises for the entry that is broken
+
+    def __len__(self) -> int:
+        return len(self._raw) if self._raw is not None else len(self.entries)
+
+    @overload
+    def __getitem__(self, index: int) -> FileEntry: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[FileEntry, ...]: ...
+    def __getitem__(self, index: int | slice) -> FileEntry | tuple[FileEntry, ...]:
+        return self.entries[index]
+
+    def __iter__(self) -> Iterator[FileEntry]:
+        return iter(self.entries)
+
+    def __contains__(self, value: object) -> bool:
+        return value in self.entries
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FileList):
+            return self.entries == other.entries
+        if isinstance(other, tuple):
+            return self.entries == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.entries)
+
+    def __repr__(self) -> str:
+        return f"FileList({len(self)} files)"
+
+
 @dataclass(frozen=True)
 class BackupInfo:
     """What ``backup.json`` says about a backup."""
@@ -55,13 +126,15 @@ class BackupInfo:
     product_version: str
     instance_id: str
     hostname: str
-    files: tuple[FileEntry, ...]
+    files: Sequence[FileEntry]  # a tuple, or a FileList as parsed from backup.json
     kind: str = "manual"  # "manual" or "safety"
     format_version: int = FORMAT_VERSION
     components: dict[str, int] = field(default_factory=dict)
 
     @property
     def total_bytes(self) -> int:
+        if isinstance(self.files, FileList):
+            return self.files.total_bytes()
         return sum(f.size for f in self.files)
 
     @property
@@ -91,16 +164,13 @@ class BackupInfo:
     def from_json(cls, data: Any) -> BackupInfo:
         """Parse and check ``backup.json``; any deviation is an ArchiveError."""
 
-        def bad(what: str) -> ArchiveError:
-            return ArchiveError(f"the backup information (backup.json) is not valid: {what}")
-
         if not isinstance(data, dict):
-            raise bad("it is not a JSON object")
+            raise _bad("it is not a JSON object")
         if data.get("format") != FORMAT:
             raise ArchiveError("this zip is not an mftui backup (backup.json does not name the mftui format)")
         version = data.get("format_version")
         if not isinstance(version, int) or isinstance(version, bool):
-            raise bad("format_version is missing")
+            raise _bad("format_version is missing")
         if version > FORMAT_VERSION:
             made_by = _str(data.get("tool", {}), "version") if isinstance(data.get("tool"), dict) else ""
             raise ArchiveError(
@@ -109,27 +179,27 @@ class BackupInfo:
                 + f"; this mftui reads up to version {FORMAT_VERSION}. Update mftui to restore it."
             )
         if version < 1:
-            raise bad(f"format_version {version} does not exist")
+            raise _bad(f"format_version {version} does not exist")
         inst = data.get("instance")
         tool = data.get("tool")
         if not isinstance(inst, dict) or not isinstance(tool, dict):
-            raise bad("the instance or tool section is missing")
+            raise _bad("the instance or tool section is missing")
         created = data.get("created_at")
         try:
             stamp = datetime.fromisoformat(created) if isinstance(created, str) else None
         except ValueError:
             stamp = None
         if stamp is None or stamp.tzinfo is None:
-            raise bad("created_at is not a date and time with a time zone")
+            raise _bad("created_at is not a date and time with a time zone")
         raw_files = data.get("files")
         if not isinstance(raw_files, list):
-            raise bad("the files list is missing")
-        files = tuple(_file_entry(item, bad) for item in raw_files)
+            raise _bad("the files list is missing")
+        files = FileList(raw_files)  # its entries are checked when first used
         components = data.get("components", {})
         if not isinstance(components, dict) or not all(
             isinstance(k, str) and isinstance(v, int) for k, v in components.items()
         ):
-            raise bad("components is not a table of counts")
+            raise _bad("components is not a table of counts")
         kind = data.get("kind", "manual")
         return cls(
             name=_str(data, "name"),
@@ -151,17 +221,64 @@ def _str(obj: dict[str, Any], key: str) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def _file_entry(item: Any, bad: Any) -> FileEntry:
+def _bad(what: str, entry: str | None = None) -> ArchiveError:
+    return ArchiveError(f"the backup information (backup.json) is not valid: {what}", entry)
+
+
+# "0000" to "0777" -> the permission bits: the only modes a manifest may hold.
+_MODES = {f"0{bits:03o}": bits for bits in range(0o1000)}
+
+
+def _file_entries(raw: list[Any]) -> tuple[FileEntry, ...]:
+    """Check and build every entry of the files list; ArchiveError names the first broken one.
+
+    The loop does only what a valid entry needs (about a microsecond each);
+    an entry it does not accept goes through :func:`_file_entry`, which says
+    exactly what is wrong with it.
+    """
+    out: list[FileEntry] = []
+    append = out.append
+    new = tuple.__new__
+    sha_ok = _SHA256.match
+    modes = _MODES
+    for item in raw:
+        if type(item) is dict:
+            path = item.get("path")
+            size = item.get("size")
+            sha = item.get("sha256")
+            mode = item.get("mode", "0644")
+            component = item.get("component", "other")
+            if (
+                type(path) is str
+                and path
+                and type(size) is int
+                and size >= 0
+                and type(sha) is str
+                and sha_ok(sha)
+                and type(mode) is str
+                and mode in modes
+            ):
+                append(new(FileEntry, (path, size, sha, modes[mode], component if type(component) is str else "other")))
+                continue
+        append(_file_entry(item, len(out)))  # raises, naming what is wrong
+    return tuple(out)
+
+
+def _file_entry(item: Any, index: int) -> FileEntry:
+    """One entry of the files list (``index`` counts from 0), or ArchiveError saying what is wrong with it."""
     if not isinstance(item, dict):
-        raise bad("an entry of the files list is not an object")
+        raise _bad(f"entry {index + 1} of the files list is not an object")
     path, size, sha, mode = item.get("path"), item.get("size"), item.get("sha256"), item.get("mode", "0644")
     if not isinstance(path, str) or not path:
-        raise bad("a file entry has no path")
+        raise _bad(f"entry {index + 1} of the files list has no path")
+    name = CONFIG_PREFIX + path
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-        raise bad(f"{path}: size is not a whole number of bytes")
+        raise _bad(f"{path}: size is not a whole number of bytes", name)
     if not isinstance(sha, str) or not _SHA256.match(sha):
-        raise bad(f"{path}: sha256 is not 64 lowercase hex digits")
+        raise _bad(f"{path}: sha256 is not 64 lowercase hex digits", name)
     if not isinstance(mode, str) or not _MODE.match(mode):
-        raise bad(f"{path}: mode {mode!r} is not a permission such as 0644 (setuid, setgid and sticky are refused)")
+        raise _bad(
+            f"{path}: mode {mode!r} is not a permission such as 0644 (setuid, setgid and sticky are refused)", name
+        )
     component = item.get("component", "other")
     return FileEntry(path, size, sha, int(mode, 8), component if isinstance(component, str) else "other")

@@ -18,7 +18,8 @@ What is checked, in order:
    file (no link, device, directory or special file), no setuid, setgid or
    sticky bit, only the extra fields the writer writes (ZIP64).
 3. Names: ``backup.json`` or ``config/<path>`` where ``<path>`` passes the
-   grammar in :func:`config_path_problem`; no duplicates, no two names that
+   grammar in :func:`config_path_problem` (archive/paths.py, which the backup
+   enforces too); no duplicates, no two names that
    fold to the same one (case, Unicode normalisation), no file that is also
    the folder of another.
 4. The manifest (``backup.json``) lists exactly the ``config/`` entries, with
@@ -35,12 +36,10 @@ SHA-256 as the bytes come out. Nothing here writes anywhere.
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import stat
 import struct
-import unicodedata
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -50,6 +49,21 @@ from ..errors import ArchiveError
 from ..progress import Progress, no_progress
 from ..settings import Budgets
 from .format import CONFIG_PREFIX, MAX_METADATA_BYTES, METADATA_NAME, BackupInfo, FileEntry
+from .paths import MAX_DEPTH, MAX_NAME_BYTES, MAX_SEGMENT_BYTES, config_path_problem, fold, show
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_NAME_BYTES",
+    "MAX_SEGMENT_BYTES",
+    "Archive",
+    "Member",
+    "config_path_problem",
+    "fold",
+    "open_archive",
+    "read_info",
+    "show",
+    "validate_archive",
+]
 
 CHUNK = 1024 * 1024  # bytes read from the archive, and inflated, at a time
 
@@ -87,11 +101,6 @@ _METHOD_NAMES = {1: "shrink", 6: "implode", 9: "deflate64", 12: "bzip2", 14: "lz
 _MAX_VERSION_NEEDED = 45  # ZIP64; anything newer is a feature the writer never uses
 _UNIX, _MSDOS = 3, 0  # "version made by" host systems the writer can be on
 
-# Name grammar limits (Linux allows 255 bytes per segment).
-MAX_NAME_BYTES = 1024
-MAX_SEGMENT_BYTES = 255
-MAX_DEPTH = 32
-_ASCII_ALLOWED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 ._-+@,=~#%()[]{}")
 # Largest central directory record a valid name can have: header, name, ZIP64 extra.
 _MAX_CENTRAL_RECORD = _CENTRAL_SIZE + MAX_NAME_BYTES + 4 + 24
 
@@ -115,76 +124,6 @@ class Member:
     def path(self) -> str:
         """The path relative to the instance root (for a ``config/`` entry)."""
         return self.name[len(CONFIG_PREFIX) :]
-
-
-def show(name: str, limit: int = 100) -> str:
-    """A name as a technician can read it: control characters escaped, long names shortened."""
-    out = []
-    for ch in name:
-        if ch.isprintable() and unicodedata.category(ch) != "Cf":
-            out.append(ch)
-        elif ord(ch) < 0x100:
-            out.append(f"\\x{ord(ch):02x}")
-        else:
-            out.append(f"\\u{ord(ch):04x}")
-    text = "".join(out)
-    if len(text) > limit:
-        text = text[: limit // 2 - 1] + "…" + text[-(limit // 2) :]
-    return text
-
-
-def config_path_problem(path: str) -> str | None:
-    """Why ``path`` (relative to the instance root) cannot be a configuration file, or None.
-
-    The grammar: "/"-separated segments of letters, digits (any script, with
-    their combining marks), space and ``._-+@,=~#%()[]{}``; no segment is
-    empty, ``.`` or ``..``, or starts or ends with a space; at most
-    MAX_SEGMENT_BYTES per segment, MAX_DEPTH segments. Everything the demo and
-    real instances use (``services/00a.json``, ``flows/flows_cred.json``,
-    ``certs/hub.key``) passes; anything that could climb out, hide or confuse
-    does not.
-    """
-    if not path:
-        return "has an empty name"
-    if "\x00" in path:
-        return "has a NUL byte in its name"
-    if any(unicodedata.category(c) in ("Cc", "Cf") for c in path):
-        return "has a control character in its name"
-    if path.startswith("/"):
-        return "is an absolute path"
-    if "\\" in path:
-        return "has a backslash in its name (a Windows path separator)"
-    if len(path) >= 2 and path[1] == ":" and path[0].isascii() and path[0].isalpha():
-        return "starts with a drive letter"
-    if ":" in path:
-        return "has a ':' in its name (a drive letter or Windows stream)"
-    segments = path.split("/")
-    if ".." in segments:
-        return "climbs out of the instance folder ('..')"
-    if path.endswith("/"):
-        return "ends with '/' (a directory entry)"
-    if "" in segments:
-        return "has an empty folder name ('//')"
-    if "." in segments:
-        return "has a '.' folder in its name"
-    if len(segments) > MAX_DEPTH:
-        return f"is {len(segments)} folders deep (at most {MAX_DEPTH})"
-    for seg in segments:
-        if len(seg.encode("utf-8", "surrogatepass")) > MAX_SEGMENT_BYTES:
-            return f"has a name segment longer than {MAX_SEGMENT_BYTES} bytes"
-        if seg[0] == " " or seg[-1] == " ":
-            return "has a name segment that starts or ends with a space"
-        for ch in seg:
-            if ch in _ASCII_ALLOWED:
-                continue
-            if ch.isascii() or unicodedata.category(ch)[0] not in "LNM":
-                return f"has the character {show(ch)!r} (U+{ord(ch):04X}) in its name, which backups never use"
-    return None
-
-
-def fold(name: str) -> str:
-    """The key two names collide on: Unicode-normalised (NFC) and case-folded."""
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
 
 
 class Archive:
@@ -238,6 +177,8 @@ class Archive:
         are checked after the last chunk: a caller writing the chunks must
         treat the file as unconfirmed until this generator finishes.
         """
+        import hashlib  # here, not at the top: reading an archive's information needs no hashing
+
         digest = hashlib.sha256()
         crc = 0
         size = 0
@@ -359,8 +300,40 @@ def open_archive(path: Path, budgets: Budgets | None = None) -> Archive:
 
     Raises ArchiveError with one sentence naming the entry and the reason.
     """
-    budgets = budgets or Budgets()
-    path = Path(path)
+    archive, size = _open(Path(path), budgets or Budgets())
+    try:
+        _Parser(archive, size).parse()
+    except BaseException:
+        archive.close()
+        raise
+    return archive
+
+
+def read_info(path: Path) -> BackupInfo:
+    """What ``backup.json`` says, reading only the end records and that one entry.
+
+    The cost does not grow with the number of files in the archive (beyond
+    parsing backup.json): the writer puts ``backup.json`` last, so its central
+    record is found at the end of the central directory without reading the
+    others (a full scan of the directory is the fallback for an archive laid
+    out otherwise). The end records get the same checks as in
+    :func:`open_archive`, and so do ``backup.json``'s own headers: stored or
+    deflate only, no encryption, headers that agree, size capped, CRC
+    checked. The other entries are not looked at: :func:`open_archive` does
+    that before anything uses them. The file entries of the returned
+    information are checked when first used (see format.FileList).
+    """
+    archive, size = _open(Path(path), Budgets())
+    try:
+        parser = _Parser(archive, size)
+        parser.not_zip = "not a readable zip archive"
+        return parser.metadata_only()
+    finally:
+        archive.close()
+
+
+def _open(path: Path, budgets: Budgets) -> tuple[Archive, int]:
+    """The archive opened for reading (a regular file), and its size."""
     try:
         # O_NONBLOCK: a FIFO posing as an archive must not hang the restore.
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
@@ -381,11 +354,10 @@ def open_archive(path: Path, budgets: Budgets | None = None) -> Archive:
             raise ArchiveError(f"{path} is a folder, not a backup archive")
         if not stat.S_ISREG(st.st_mode):
             raise ArchiveError(f"{path} is not a regular file (a device, pipe or socket), so it is not a backup")
-        _Parser(archive, st.st_size).parse()
     except BaseException:
         archive.close()
         raise
-    return archive
+    return archive, st.st_size
 
 
 def validate_archive(path: Path, budgets: Budgets | None = None, progress: Progress = no_progress) -> BackupInfo:
@@ -417,6 +389,11 @@ class _Central:
 
 
 class _Parser:
+    # How a file that is no zip at all is described: "not a zip archive" when
+    # an upload is refused; "not a readable zip archive" in a backup's
+    # information (``mftui list``, inspect), as zipfile-based readers say it.
+    not_zip = "not a zip archive"
+
     def __init__(self, archive: Archive, size: int) -> None:
         self.a = archive
         self.size = size
@@ -432,16 +409,7 @@ class _Parser:
         return self.a._refused(f"entry {show(name)} {reason}", name)
 
     def parse(self) -> None:
-        if self.size == 0:
-            raise ArchiveError(f"{self.a.path.name} is empty (0 bytes); it is not a backup")
-        eocd_at, count, cd_size, cd_offset, cd_end = self._end_records()
-        if count == 0:
-            raise ArchiveError(f"{self.a.path.name} is an empty zip archive; it is not a backup")
-        if count > self.a.budgets.max_entries + 1:  # + backup.json
-            raise self.a._budget(f"it has {count - 1} entries, more than", f"{self.a.budgets.max_entries} entries")
-        self._locate_central(cd_offset, cd_size, cd_end)
-        if cd_size > count * _MAX_CENTRAL_RECORD:
-            raise self.refused("its central directory is larger than its entries can need")
+        _eocd_at, count, cd_size, cd_offset, _cd_end = self._container(budget=True)
         records = self._central_records(cd_offset, cd_size, count)
         self._check_names(records)
         members = self._local_headers(records, cd_offset)
@@ -451,6 +419,34 @@ class _Parser:
         self.a.info = self._metadata(meta[0])
         self._check_manifest()
 
+    def metadata_only(self) -> BackupInfo:
+        """``backup.json`` alone: the end records, its central record, its local header, its data."""
+        _eocd_at, count, cd_size, cd_offset, _cd_end = self._container(budget=False)
+        found = self._last_central(cd_offset, cd_size) or self._find_central(cd_offset, cd_size, count)
+        if found is None:
+            raise ArchiveError("this zip is not an mftui backup: it has no backup.json")
+        rec, disk = found
+        self._check_record(rec, disk)
+        return self._metadata(self._local(rec, cd_offset))
+
+    def _container(self, *, budget: bool) -> tuple[int, int, int, int, int]:
+        """The end records, checked, and the central directory located: (eocd, count, size, offset, end).
+
+        ``budget``: also refuse more entries than the budget allows (a restore's check; reading the
+        information of an archive does not depend on how many entries it has).
+        """
+        if self.size == 0:
+            raise ArchiveError(f"{self.a.path.name} is empty (0 bytes); it is not a backup")
+        eocd_at, count, cd_size, cd_offset, cd_end = self._end_records()
+        if count == 0:
+            raise ArchiveError(f"{self.a.path.name} is an empty zip archive; it is not a backup")
+        if budget and count > self.a.budgets.max_entries + 1:  # + backup.json
+            raise self.a._budget(f"it has {count - 1} entries, more than", f"{self.a.budgets.max_entries} entries")
+        self._locate_central(cd_offset, cd_size, cd_end)
+        if cd_size > count * _MAX_CENTRAL_RECORD:
+            raise self.refused("its central directory is larger than its entries can need")
+        return eocd_at, count, cd_size, cd_offset, cd_end
+
     # --- 1. end records -------------------------------------------------------
 
     def _end_records(self) -> tuple[int, int, int, int, int]:
@@ -458,7 +454,15 @@ class _Parser:
         if self.size < _EOCD_SIZE:
             if self.a._pread(4, 0) == _LOCAL:
                 raise self.damaged("it is too short to be a zip archive (truncated?)")
-            raise ArchiveError(f"{self.a.path.name} is not a zip archive (too short to be one)")
+            raise ArchiveError(f"{self.a.path.name} is {self.not_zip} (too short to be one)")
+        # The writer's archive ends with the record itself (no comment): read just that.
+        eocd_at = self.size - _EOCD_SIZE
+        last = self.a._pread(_EOCD_SIZE, eocd_at)
+        if last[:4] == _EOCD:
+            disk, cd_disk, n_disk, n_total, cd_size, cd_offset, comment_len = struct.unpack("<4xHHHHIIH", last)
+            if disk == 0 and cd_disk == 0 and n_disk == n_total and comment_len == 0:
+                return self._end_records_at(eocd_at, n_total, cd_size, cd_offset)
+        # Anything else: search back for it, to say what is wrong (a comment, junk after, a glued archive).
         tail_len = min(self.size, _TAIL_SEARCH + _EOCD_SIZE)
         tail_start = self.size - tail_len
         tail = self.a._pread(tail_len, tail_start)
@@ -475,7 +479,7 @@ class _Parser:
                 raise self.damaged(
                     "it has no end-of-archive record; it is truncated (copy it again) or not a zip at all"
                 )
-            raise ArchiveError(f"{self.a.path.name} is not a zip archive (no end-of-archive record found)")
+            raise ArchiveError(f"{self.a.path.name} is {self.not_zip} (no end-of-archive record found)")
         eocd_at = tail_start + pos
         record_end = eocd_at + _EOCD_SIZE + comment_len
         if record_end > self.size:
@@ -487,7 +491,11 @@ class _Parser:
             )
         if comment_len:
             raise self.refused(f"it carries an archive comment ({comment_len} bytes); mftui backups have none")
+        return self._end_records_at(eocd_at, n_total, cd_size, cd_offset)
 
+    def _end_records_at(self, eocd_at: int, n_total: int, cd_size: int, cd_offset: int
+                        ) -> tuple[int, int, int, int, int]:
+        """The end records, given a valid End of Central Directory record at ``eocd_at``: ZIP64 where present."""
         if eocd_at >= _Z64_LOCATOR_SIZE and self.a._pread(4, eocd_at - _Z64_LOCATOR_SIZE) == _Z64_LOCATOR:
             return self._zip64_end(eocd_at, n_total, cd_size, cd_offset)
         return eocd_at, n_total, cd_size, cd_offset, eocd_at
@@ -548,26 +556,76 @@ class _Parser:
         records: list[_Central] = []
         pos = 0
         for _ in range(count):
-            if pos + _CENTRAL_SIZE > cd_size or data[pos : pos + 4] != _CENTRAL:
-                raise self.damaged("its central directory is damaged (a record is missing or cut short)")
-            (made_by, need, flags, method, _t, _d, crc, csize, usize, n_len, x_len, c_len, disk, _iattr,
-             eattr, offset) = struct.unpack_from("<4xHHHHHHIIIHHHHHII", data, pos)
-            pos += _CENTRAL_SIZE
-            if pos + n_len + x_len + c_len > cd_size:
-                raise self.damaged("its central directory is damaged (a record runs past its end)")
-            raw_name = data[pos : pos + n_len]
-            extra = data[pos + n_len : pos + n_len + x_len]
-            pos += n_len + x_len + c_len
-            name = self._decode_name(raw_name, flags)
-            if c_len:
-                raise self.entry(name, "carries a comment; mftui backups have none")
-            usize, csize, offset, disk = self._zip64(extra, name, usize, csize, offset, disk)
-            rec = _Central(raw_name, name, made_by, need, flags, method, crc, csize, usize, offset, eattr)
+            rec, disk, pos = self._central_record(data, pos)
             self._check_record(rec, disk)
             records.append(rec)
         if pos != cd_size:
             raise self.refused("its central directory holds more than its entries (hidden data)")
         return records
+
+    def _central_record(self, data: bytes, pos: int) -> tuple[_Central, int, int]:
+        """The record at ``pos`` of ``data`` (ZIP64 values resolved), its disk number, and where the next starts."""
+        end = len(data)
+        if pos + _CENTRAL_SIZE > end or data[pos : pos + 4] != _CENTRAL:
+            raise self.damaged("its central directory is damaged (a record is missing or cut short)")
+        (made_by, need, flags, method, _t, _d, crc, csize, usize, n_len, x_len, c_len, disk, _iattr,
+         eattr, offset) = struct.unpack_from("<4xHHHHHHIIIHHHHHII", data, pos)
+        pos += _CENTRAL_SIZE
+        if pos + n_len + x_len + c_len > end:
+            raise self.damaged("its central directory is damaged (a record runs past its end)")
+        raw_name = data[pos : pos + n_len]
+        extra = data[pos + n_len : pos + n_len + x_len]
+        pos += n_len + x_len + c_len
+        name = self._decode_name(raw_name, flags)
+        if c_len:
+            raise self.entry(name, "carries a comment; mftui backups have none")
+        usize, csize, offset, disk = self._zip64(extra, name, usize, csize, offset, disk)
+        return _Central(raw_name, name, made_by, need, flags, method, crc, csize, usize, offset, eattr), disk, pos
+
+    def _last_central(self, cd_offset: int, cd_size: int) -> tuple[_Central, int] | None:
+        """``backup.json``'s central record when it is the last one, as the writer puts it; else None.
+
+        Its length is known but for the ZIP64 extra field (none, or 1 to 3
+        eight-byte values), so the directory's last bytes are read and each
+        possible start is tried; a record must end exactly at the end.
+        """
+        name = METADATA_NAME.encode()
+        longest = _CENTRAL_SIZE + len(name) + 4 + 24
+        tail_len = min(cd_size, longest)
+        tail = self.a._pread(tail_len, cd_offset + cd_size - tail_len)
+        if len(tail) != tail_len:
+            raise self.damaged("its central directory is cut short (truncated archive)")
+        for x_len in (0, 12, 20, 28):
+            pos = tail_len - (_CENTRAL_SIZE + len(name) + x_len)
+            if pos < 0:
+                break
+            if tail[pos : pos + 4] != _CENTRAL or tail[pos + _CENTRAL_SIZE : pos + _CENTRAL_SIZE + len(name)] != name:
+                continue
+            if struct.unpack_from("<HHH", tail, pos + 28) != (len(name), x_len, 0):
+                continue
+            rec, disk, _end = self._central_record(tail, pos)
+            return rec, disk
+        return None
+
+    def _find_central(self, cd_offset: int, cd_size: int, count: int) -> tuple[_Central, int] | None:
+        """``backup.json``'s central record wherever it is: every record is walked (only its name is read)."""
+        data = self.a._pread(cd_size, cd_offset)
+        if len(data) != cd_size:
+            raise self.damaged("its central directory is cut short (truncated archive)")
+        name = METADATA_NAME.encode()
+        found = None
+        pos = 0
+        for _ in range(count):
+            if pos + _CENTRAL_SIZE > cd_size or data[pos : pos + 4] != _CENTRAL:
+                raise self.damaged("its central directory is damaged (a record is missing or cut short)")
+            n_len, x_len, c_len = struct.unpack_from("<HHH", data, pos + 28)
+            if data[pos + _CENTRAL_SIZE : pos + _CENTRAL_SIZE + n_len] == name:
+                found = pos  # the last one, as other zip readers do; a restore refuses two
+            pos += _CENTRAL_SIZE + n_len + x_len + c_len
+        if found is None:
+            return None
+        rec, disk, _end = self._central_record(data, found)
+        return rec, disk
 
     def _decode_name(self, raw: bytes, flags: int) -> str:
         if not raw:

@@ -3,20 +3,32 @@
 See docs/RESTORE.md. The public API lives here; the modules hold the parts:
 ``changes`` (what a restore would change), ``transaction`` (phase one, phase
 two, recovery), ``journal`` (the fsync'ed record), ``fsops`` (exchange, sync).
+
+Every mftui command calls :func:`recover` first, so this package is imported
+at every start: it loads the transaction (and the archive validator, the
+extractor, ...) only when a name of it is used, and :func:`recover` only when
+there is something to recover.
 """
 
-from .changes import Changes
-from .transaction import (
-    PreviousConfiguration,
-    RestorePlan,
-    RestoreResult,
-    compare,
-    plan_restore,
-    previous_configuration,
-    recover,
-    restore_backup,
-    restore_previous,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .journal import recovery_pending
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+    from .changes import Changes
+    from .transaction import (
+        PreviousConfiguration,
+        RestorePlan,
+        RestoreResult,
+        compare,
+        plan_restore,
+        previous_configuration,
+        restore_backup,
+        restore_previous,
+    )
 
 __all__ = [
     "Changes",
@@ -30,3 +42,40 @@ __all__ = [
     "restore_backup",
     "restore_previous",
 ]
+
+_LAZY = {
+    "Changes": "changes",
+    "PreviousConfiguration": "transaction",
+    "RestorePlan": "transaction",
+    "RestoreResult": "transaction",
+    "compare": "transaction",
+    "plan_restore": "transaction",
+    "previous_configuration": "transaction",
+    "restore_backup": "transaction",
+    "restore_previous": "transaction",
+}
+
+
+def recover(settings: Settings) -> str | None:
+    """Finish or roll back an interrupted restore; a sentence saying what was done, or None.
+
+    Cheap when there is nothing to do: a look at the state folder (and the
+    journal, if there is one), no lock taken, nothing created, nothing of the
+    transaction imported. See transaction.recover.
+    """
+    if not recovery_pending(settings.state_dir):
+        return None
+    from .transaction import recover as recover_now
+
+    return recover_now(settings)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

@@ -26,9 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RestoreError
-from .fsops import fsync_dir
 
 JOURNAL_NAME = "restore-journal.json"
+# Folders a restore makes in the state dir: what recovery removes when no journal needs them.
+STAGING_PREFIX = "staging-"
+TRASH_PREFIX = "trash-"
 PREPARED, COMMITTED, ROLLED_BACK = "prepared", "committed", "rolled-back"
 RESTORE, UNDO = "restore", "undo"  # restore an archive / put the previous tree back
 
@@ -97,6 +99,23 @@ def read_journal(state_dir: Path) -> Journal | None:
         ) from None
 
 
+def recovery_pending(state: Path) -> bool:
+    """Whether recovery has anything to do, looking without the lock (and importing nothing more)."""
+    try:
+        names = os.listdir(state)
+    except OSError:
+        return False
+    if any(n.startswith((STAGING_PREFIX, TRASH_PREFIX)) or n.endswith(".json.tmp") for n in names):
+        return True
+    if JOURNAL_NAME not in names:
+        return False
+    try:
+        journal = read_journal(state)
+    except RestoreError:
+        return True
+    return journal is not None and journal.state == PREPARED
+
+
 def write_journal(state_dir: Path, journal: Journal) -> None:
     """Replace the journal atomically and durably."""
     path = journal_path(state_dir)
@@ -109,6 +128,8 @@ def write_journal(state_dir: Path, journal: Journal) -> None:
     finally:
         os.close(fd)
     os.replace(tmp, path)
+    from .fsops import fsync_dir  # here: recovery_pending, run at every start, needs none of fsops
+
     fsync_dir(state_dir)
 
 

@@ -49,11 +49,14 @@ from .journal import (
     PREPARED,
     RESTORE,
     ROLLED_BACK,
+    STAGING_PREFIX,
+    TRASH_PREFIX,
     UNDO,
     Journal,
     journal_path,
     now,
     read_journal,
+    recovery_pending,
     write_journal,
 )
 
@@ -64,8 +67,6 @@ from .journal import (
 SAFETY_ARCHIVE_MAX_BYTES = 32 * MIB
 SAFETY_NAME = "pre-restore"
 
-STAGING_PREFIX = "staging-"
-TRASH_PREFIX = "trash-"
 PREVIOUS = "previous"
 ASIDE = "aside"
 
@@ -194,7 +195,7 @@ def recover(settings: Settings) -> str | None:
     to run at every start, and safe if it is itself interrupted. If another
     mftui holds the lock, that one is alive and nothing is interrupted.
     """
-    if not _pending(settings.state_dir):
+    if not recovery_pending(settings.state_dir):
         return None
     try:
         with instance_lock(settings, "recovery"):
@@ -536,21 +537,6 @@ def _ensure_folder(old: Path, new: Path, rel: str) -> None:
 
 
 # --- recovery ---------------------------------------------------------------------
-
-
-def _pending(state: Path) -> bool:
-    """Whether recovery has anything to do, looking without the lock."""
-    try:
-        names = os.listdir(state)
-    except OSError:
-        return False
-    if any(n.startswith((STAGING_PREFIX, TRASH_PREFIX)) or n.endswith(".json.tmp") for n in names):
-        return True
-    try:
-        journal = read_journal(state)
-    except RestoreError:
-        return True
-    return journal is not None and journal.state == PREPARED
 
 
 def _recover_locked(settings: Settings) -> str | None:

@@ -1,0 +1,104 @@
+"""The grammar of configuration paths: what a backup may hold and a restore accepts.
+
+One grammar, one place. The restore refuses an archive holding a path that
+:func:`config_path_problem` objects to (archive/validate.py), and the backup
+refuses to write one (archive/writer.py), so that no backup is made that its
+own restore would refuse. This module imports nothing of mftui: anything may
+use it without an import cycle, and it costs nothing at start-up.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+CONFIG_PREFIX = "config/"  # as in format.py: a configuration file's entry is config/<path>
+
+# Name limits (Linux allows 255 bytes per segment).
+MAX_NAME_BYTES = 1024  # a whole entry name, "config/" included
+MAX_SEGMENT_BYTES = 255
+MAX_DEPTH = 32
+_ASCII_ALLOWED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 ._-+@,=~#%()[]{}")
+# The everyday case, decided without a loop in Python: allowed ASCII segments
+# that are not empty, "." or "..", and neither start nor end with a space.
+# Only a "None" is taken from it; anything else goes through the full rules.
+_PLAIN_SEGMENT = r"(?! |\.\.?(?:/|\Z))[A-Za-z0-9 ._\-+@,=~#%()\[\]{}]*[A-Za-z0-9._\-+@,=~#%()\[\]{}]"
+_PLAIN = re.compile(rf"{_PLAIN_SEGMENT}(?:/{_PLAIN_SEGMENT})*\Z")
+
+
+def show(name: str, limit: int = 100) -> str:
+    """A name as a technician can read it: control characters escaped, long names shortened."""
+    out = []
+    for ch in name:
+        if ch.isprintable() and unicodedata.category(ch) != "Cf":
+            out.append(ch)
+        elif ord(ch) < 0x100:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(f"\\u{ord(ch):04x}")
+    text = "".join(out)
+    if len(text) > limit:
+        text = text[: limit // 2 - 1] + "…" + text[-(limit // 2) :]
+    return text
+
+
+def config_path_problem(path: str) -> str | None:
+    """Why ``path`` (relative to the instance root) cannot be a configuration file, or None.
+
+    The grammar: "/"-separated segments of letters, digits (any script, with
+    their combining marks), space and ``._-+@,=~#%()[]{}``; no segment is
+    empty, ``.`` or ``..``, or starts or ends with a space; at most
+    MAX_SEGMENT_BYTES per segment, MAX_DEPTH segments, and the entry name
+    (``config/<path>``) at most MAX_NAME_BYTES. Everything the demo and real
+    instances use (``services/00a.json``, ``flows/flows_cred.json``,
+    ``certs/hub.key``) passes; anything that could climb out, hide or confuse
+    does not.
+
+    The answer is a phrase that follows the path in a sentence ("... has a
+    ':' in its name").
+    """
+    if len(path) <= MAX_SEGMENT_BYTES and path.isascii() and _PLAIN.match(path) and path.count("/") < MAX_DEPTH:
+        return None  # the everyday name: the rules below would find nothing either
+    if not path:
+        return "has an empty name"
+    if "\x00" in path:
+        return "has a NUL byte in its name"
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in path):
+        return "has a control character in its name"
+    if path.startswith("/"):
+        return "is an absolute path"
+    if "\\" in path:
+        return "has a backslash in its name (a Windows path separator)"
+    if len(path) >= 2 and path[1] == ":" and path[0].isascii() and path[0].isalpha():
+        return "starts with a drive letter"
+    if ":" in path:
+        return "has a ':' in its name (a drive letter or Windows stream)"
+    segments = path.split("/")
+    if ".." in segments:
+        return "climbs out of the instance folder ('..')"
+    if path.endswith("/"):
+        return "ends with '/' (a directory entry)"
+    if "" in segments:
+        return "has an empty folder name ('//')"
+    if "." in segments:
+        return "has a '.' folder in its name"
+    if len(segments) > MAX_DEPTH:
+        return f"is {len(segments)} folders deep (at most {MAX_DEPTH})"
+    for seg in segments:
+        if len(seg.encode("utf-8", "surrogatepass")) > MAX_SEGMENT_BYTES:
+            return f"has a name segment longer than {MAX_SEGMENT_BYTES} bytes"
+        if seg[0] == " " or seg[-1] == " ":
+            return "has a name segment that starts or ends with a space"
+        for ch in seg:
+            if ch in _ASCII_ALLOWED:
+                continue
+            if ch.isascii() or unicodedata.category(ch)[0] not in "LNM":
+                return f"has the character {show(ch)!r} (U+{ord(ch):04X}) in its name, which backups never use"
+    if len(path.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES - len(CONFIG_PREFIX):
+        return f"has a name longer than {MAX_NAME_BYTES - len(CONFIG_PREFIX)} bytes"
+    return None
+
+
+def fold(name: str) -> str:
+    """The key two names collide on: Unicode-normalised (NFC) and case-folded."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
