@@ -38,6 +38,7 @@ TITLES = {
     "restore-confirm": "The restore confirmation",
     "restore-confirm-other-unit": "The restore confirmation: a backup from another unit",
     "restore-triggered": "Restore triggered",
+    "put-back-confirm": "Put back previous: the confirmation",
 }
 
 

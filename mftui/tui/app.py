@@ -32,6 +32,7 @@ FAILURE_TITLES = {
     "inspect": "The backup could not be checked",
     "instance": "The instance could not be read",
     "pick": "Upload Zip failed",
+    "put-back": "Put back previous failed",
     "reboot": "The reboot request failed",
     "restore": "Restore failed",
 }
@@ -143,9 +144,10 @@ class MftuiApp(TypeaheadApp):
             self.screen_diff.invalidate()  # the terminal may have reflowed: send every cell again
         self._diff_size = size
 
-    def restore_done(self, result: Any, archive_name: str) -> None:
-        """The restore is committed: say so, request the reboot, then show the restored instance."""
-        self.push_screen(RestoreTriggered(archive_name, result.safety_backup), self._after_restore)
+    def restore_done(self, result: Any, archive_name: str, *, put_back: bool = False) -> None:
+        """The restore (or put back) is committed: say so, request the reboot, then show the instance."""
+        kept = result.previous if put_back else result.safety_backup
+        self.push_screen(RestoreTriggered(archive_name, kept, put_back=put_back), self._after_restore)
 
     def _after_restore(self, _outcome: object) -> None:
         while len(self.screen_stack) > 1 and not isinstance(self.screen, AdministrationScreen):

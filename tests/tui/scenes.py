@@ -94,6 +94,21 @@ def other_unit(settings: Settings) -> None:
     identity.write_text(json.dumps(data))
 
 
+def restored(settings: Settings) -> None:
+    """A backup restored over a changed live configuration: the configuration it replaced is kept."""
+    from mftui.restore import restore_backup
+    from mftui.restore.journal import read_journal, write_journal
+
+    path = backup(settings)
+    change_live(settings)
+    restore_backup(settings, path)
+    journal = read_journal(settings.state_dir)
+    assert journal is not None
+    journal.finished_at = FROZEN.isoformat(timespec="seconds")  # "replaced <when>" is on screen
+    write_journal(settings.state_dir, journal)
+    _freeze_times(settings)
+
+
 def still_cursors(pilot: Pilot[Any]) -> None:
     """No blinking cursor in a picture: it would be caught on or off at random."""
     for screen in pilot.app.screen_stack:
@@ -181,6 +196,12 @@ async def restore_triggered(pilot: Pilot[Any]) -> None:
     await settle(pilot, rounds=5)
 
 
+async def put_back_confirm(pilot: Pilot[Any]) -> None:
+    await settle(pilot)
+    await pilot.press("p")
+    await settle(pilot)
+
+
 @dataclass(frozen=True)
 class Scene:
     """How to reach one screen or dialog: set the instance up, then press keys."""
@@ -215,4 +236,5 @@ SCENES: dict[str, Scene] = {
     "restore-confirm": Scene(restore_confirm, prepare=lambda s: (backup(s), change_live(s))),
     "restore-confirm-other-unit": Scene(restore_confirm, prepare=other_unit),
     "restore-triggered": Scene(restore_triggered),
+    "put-back-confirm": Scene(put_back_confirm, prepare=restored),
 }

@@ -65,3 +65,6 @@ class TestRestore:
 
     def test_full_mode_confirmation(self, snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
         assert _snapshot("restore-confirm", snap_compare, monkeypatch, low_bandwidth=False)
+
+    def test_put_back_confirmation(self, snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        assert _snapshot("put-back-confirm", snap_compare, monkeypatch)

@@ -3,12 +3,14 @@
 "No" comes first and has the focus, Esc means no, and yes takes a deliberate
 key (``y``). When the backup comes from another unit, yes takes typing that
 unit's hub id instead: restoring another unit's identity is how two boxes end
-up fighting over one address.
+up fighting over one address. Putting back the previous configuration asks
+the same way (``PutBackQuestion``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -21,7 +23,10 @@ from ..screens.base import LeanModalScreen
 
 @dataclass(frozen=True)
 class RestoreQuestion:
-    """Everything the confirmation says, worked out by the caller."""
+    """Everything the confirmation of a restore says, worked out by the caller."""
+
+    title: ClassVar[str] = "Restore this backup?"
+    yes_label: ClassVar[str] = "Yes, restore (y)"
 
     archive: str  # the file name
     source: str  # "hub 3fa2c1 (mobius-demo-01), created 2026-..."
@@ -30,6 +35,41 @@ class RestoreQuestion:
     reboot: str  # what the reboot service will do
     warnings: tuple[str, ...] = ()
     type_to_confirm: str = ""  # the hub id to type when the backup is from another unit
+
+    def lines(self) -> list[str]:
+        return [
+            f"Restore {self.archive}",
+            f"  from {self.source}",
+            f"  onto {self.target}?",
+            f"Changes: {self.changes}.",
+            f"A safety copy of the live configuration is kept; then the instance reboots ({self.reboot}).",
+        ]
+
+
+@dataclass(frozen=True)
+class PutBackQuestion:
+    """Everything the confirmation of "Put back previous" says: what the last restore replaced."""
+
+    title: ClassVar[str] = "Put back the previous configuration?"
+    yes_label: ClassVar[str] = "Yes, put it back (y)"
+    type_to_confirm: ClassVar[str] = ""  # it is this unit's own configuration of a moment ago
+
+    contents: str  # "17 files (8.9 KiB)"
+    source: str  # "hub 3fa2c1 (mobius-demo-01)"
+    replaced: str  # "2026-11-05 10:15:00 UTC by backup 'before'"
+    target: str  # the live unit
+    reboot: str
+    warnings: tuple[str, ...] = ()
+
+    def lines(self) -> list[str]:
+        return [
+            f"Put back the previous configuration: {self.contents}",
+            f"  of {self.source},",
+            f"  replaced {self.replaced},",
+            f"  onto {self.target}?",
+            "The live configuration is kept in turn (put back again to return to it); "
+            f"then the instance reboots ({self.reboot}).",
+        ]
 
 
 class ConfirmRestore(LeanModalScreen[bool]):
@@ -40,22 +80,15 @@ class ConfirmRestore(LeanModalScreen[bool]):
         Binding("y", "yes", "Yes", show=False),
     ]
 
-    def __init__(self, question: RestoreQuestion) -> None:
+    def __init__(self, question: RestoreQuestion | PutBackQuestion) -> None:
         super().__init__()
         self.question = question
 
     def compose(self) -> ComposeResult:
         q = self.question
-        lines = [
-            f"Restore {q.archive}",
-            f"  from {q.source}",
-            f"  onto {q.target}?",
-            f"Changes: {q.changes}.",
-            f"A safety copy of the live configuration is kept; then the instance reboots ({q.reboot}).",
-        ]
         with Vertical(classes="dialog") as box:
-            box.border_title = "Restore this backup?"
-            yield Static("\n".join(lines), id="question", markup=False)
+            box.border_title = q.title
+            yield Static("\n".join(q.lines()), id="question", markup=False)
             if q.warnings:
                 yield Static("\n".join(f"! {warning}" for warning in q.warnings), id="warnings", markup=False)
             if q.type_to_confirm:
@@ -66,7 +99,7 @@ class ConfirmRestore(LeanModalScreen[bool]):
                     yield Input(placeholder="hub id", id="hub-id", compact=True, max_length=32)
             with Horizontal(classes="buttons"):
                 yield Button("No (Esc)", id="no", compact=True)
-                label = "Restore (type the hub id)" if q.type_to_confirm else "Yes, restore (y)"
+                label = "Restore (type the hub id)" if q.type_to_confirm else q.yes_label
                 yes = Button(label, id="yes", compact=True)
                 yes.can_focus = False  # Tab + Enter must not reach it by habit
                 yield yes

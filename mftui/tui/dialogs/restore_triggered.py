@@ -22,21 +22,30 @@ class RestoreTriggered(ReportsFailures, LeanModalScreen[RebootOutcome | None]):
 
     BINDINGS = [Binding("escape,o", "close", "OK", show=False)]
 
-    def __init__(self, archive: str, safety_copy: Any) -> None:
+    def __init__(self, archive: str, safety_copy: Any, *, put_back: bool = False) -> None:
         super().__init__()
         self.archive = archive
         self.safety_copy = safety_copy
+        self.put_back = put_back  # this was "Put back previous", not a backup restored
         self.outcome: RebootOutcome | None = None
+
+    def _said(self) -> str:
+        if self.put_back:
+            return (
+                "The previous configuration was put back. The instance will now reboot.\n"
+                "The configuration it replaced is kept whole (Put back previous returns to it):\n"
+                f"{self.safety_copy}"
+            )
+        return (
+            f"{self.archive} was restored. The instance will now reboot.\n"
+            f"The previous configuration was kept as a safety copy:\n{self.safety_copy}\n"
+            "To undo the restore: Put back previous (p) on Administration."
+        )
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
-            box.border_title = "Restore triggered"
-            yield Static(
-                f"{self.archive} was restored. The instance will now reboot.\n"
-                f"The previous configuration was kept as a safety copy:\n{self.safety_copy}",
-                id="restored",
-                markup=False,
-            )
+            box.border_title = "Previous configuration put back" if self.put_back else "Restore triggered"
+            yield Static(self._said(), id="restored", markup=False)
             yield Static(f"Requesting the reboot ({mftui_app(self).reboot_words()}) ...", id="reboot", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("OK (Enter)", id="ok", compact=True)

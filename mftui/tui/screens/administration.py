@@ -1,25 +1,43 @@
-"""Administration: who this instance is, and the menu that leads to Backup/Restore."""
+"""Administration: who this instance is, the menu that leads to Backup/Restore, and Put back previous.
+
+Put back previous lives here rather than in the restore pane: it needs no
+archive chosen, it is about the instance as a whole, this is the screen a
+technician lands on after a restore (and after the reboot), and at 80x24 the
+restore pane's key bar and button row have no room left for a third action.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rich.table import Table
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import OptionList, Static
+from textual.containers import Horizontal
+from textual.widgets import OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
+from ...errors import MftuiError
 from ...instance import Identity, Instance
-from ...wording import human_size
+from ...wording import human_size, unit_words, when
 from ..context import mftui_app
+from ..dialogs.confirm_restore import ConfirmRestore, PutBackQuestion
 from ..failures import ReportsFailures
+from ..progress_bridge import ThreadProgress
 from ..widgets.keybar import KeyBar
 from .base import LeanScreen
 
 LABEL_WIDTH = 15
+MENU = {  # id: (label, what it does); "put-back" only while a previous configuration is kept
+    "backup-restore": ("Backup/Restore", "back up the configuration, or restore a backup (b)"),
+    "put-back": ("Put back previous", "undo the last restore (p)"),
+    "refresh": ("Refresh", "read the instance information again (r)"),
+    "quit": ("Quit", "leave mftui (q)"),
+}
+MENU_LABEL_WIDTH = 19
 
 
 @dataclass(frozen=True)
@@ -29,13 +47,26 @@ class ConfigurationSize:
     backups: int  # archives in the backups folder
 
 
+def previous_words(previous: Any) -> tuple[str, str, str]:
+    """A PreviousConfiguration as (contents, unit, replaced): the words the row and the confirmation share."""
+    contents = f"{previous.files} files ({human_size(previous.bytes)})"
+    by = previous.replaced_by
+    # "replaced by the previous configuration" reads like a riddle in a row called Previous.
+    by = "putting back the one before" if by == "the previous configuration" else by
+    replaced = f"{when(previous.replaced_at)} by {by}" if previous.replaced_at else f"by {by}"
+    return contents, unit_words(previous.instance_id, previous.hostname), replaced
+
+
 class AdministrationScreen(ReportsFailures, LeanScreen[None]):
     """The first screen: the instance at a glance, and the menu."""
 
     BINDINGS = [
         Binding("b", "backup_restore", "Backup/Restore"),
+        Binding("p", "put_back", "Put back previous"),
         Binding("r", "refresh", "Refresh"),
     ]
+
+    previous: Any = None  # the PreviousConfiguration a restore kept, as last read
 
     def compose(self) -> ComposeResult:
         app = mftui_app(self)
@@ -43,18 +74,23 @@ class AdministrationScreen(ReportsFailures, LeanScreen[None]):
         yield Static("Instance", classes="heading")
         yield Static(self._instance_text(Instance(app.settings).identity(), None), id="instance")
         yield Static("Menu", classes="heading")
-        yield OptionList(
-            Option("Backup/Restore   back up the configuration, or restore a backup (b)", id="backup-restore"),
-            Option("Refresh          read the instance information again (r)", id="refresh"),
-            Option("Quit             leave mftui (q)", id="quit"),
-            id="menu",
-            compact=True,
-        )
+        yield OptionList(*self._menu_options(), id="menu", compact=True)
+        with Horizontal(id="put-back-row", classes="row"):
+            yield ProgressBar(total=100, show_eta=False, id="put-back-progress")
+            yield Static("", id="put-back-status", markup=False)
         yield KeyBar()
 
     def on_mount(self) -> None:
+        self.query_one("#put-back-progress", ProgressBar).display = False
         self.query_one("#menu", OptionList).focus()
         self.action_refresh()
+
+    def _menu_options(self) -> list[Option]:
+        return [
+            Option(f"{label:<{MENU_LABEL_WIDTH}}{what}", id=key)
+            for key, (label, what) in MENU.items()
+            if key != "put-back" or self.previous is not None
+        ]
 
     def _instance_text(self, ident: Identity, size: ConfigurationSize | None, failed: bool = False) -> Table:
         app = mftui_app(self)
@@ -70,6 +106,11 @@ class AdministrationScreen(ReportsFailures, LeanScreen[None]):
             ("Hostname", ident.hostname or "?"),
             ("Configuration", config),
             ("Backups", backups),
+        ]
+        if self.previous is not None:
+            contents, unit, replaced = previous_words(self.previous)
+            rows.append(("Previous", f"{contents} of {unit}, replaced {replaced}: p puts it back"))
+        rows += [
             ("Reboot", app.reboot_words()),
             ("Settings", str(settings.source) if settings.source else "embedded demo instance"),
         ]
@@ -80,12 +121,28 @@ class AdministrationScreen(ReportsFailures, LeanScreen[None]):
             grid.add_row(label, value)
         return grid
 
+    # --- keys -------------------------------------------------------------------
+
+    @property
+    def putting_back(self) -> bool:
+        return any(w.group == "restore" and not w.is_finished for w in self.workers)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Put back previous is offered only while there is one; nothing else starts while it runs."""
+        if action == "put_back" and self.previous is None:
+            return False
+        if action in ("put_back", "backup_restore", "refresh") and self.putting_back:
+            return None
+        return True
+
     def action_refresh(self) -> None:
         """Read the instance again (after a restore, the restored one)."""
         self._read_instance()
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="instance", group="instance")
-    def _read_instance(self) -> tuple[Identity, ConfigurationSize]:
+    def _read_instance(self) -> tuple[Identity, ConfigurationSize, Any]:
+        from ...restore import previous_configuration
+
         settings = mftui_app(self).settings
         instance = Instance(settings)
         files, size = instance.size()
@@ -93,19 +150,39 @@ class AdministrationScreen(ReportsFailures, LeanScreen[None]):
             backups = sum(1 for p in settings.backups_dir.glob("*.zip") if not p.name.startswith("."))
         except OSError:
             backups = 0
-        return instance.identity(), ConfigurationSize(files, size, backups)
+        try:
+            previous = previous_configuration(settings)
+        except (MftuiError, OSError):
+            previous = None  # nothing offered: the CLI's `mftui list` says what is wrong with it
+        return instance.identity(), ConfigurationSize(files, size, backups), previous
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "restore":
+            self._put_back_finished(event)
         if event.worker.group != "instance":
             return
         if event.state is WorkerState.SUCCESS:
-            ident, size = event.worker.result
+            ident, size, previous = event.worker.result
+            self._set_previous(previous)
             self.query_one("#instance", Static).update(self._instance_text(ident, size))
             # After a restore from another unit, the unit itself is another one: say so at the top.
             self.query_one("#title", Static).update(mftui_app(self).title_line("Administration"))
         elif event.state is WorkerState.ERROR:  # the reason is in the error dialog
             ident = Instance(mftui_app(self).settings).identity()
             self.query_one("#instance", Static).update(self._instance_text(ident, None, failed=True))
+
+    def _set_previous(self, previous: Any) -> None:
+        had = self.previous is not None
+        self.previous = previous
+        if had != (previous is not None):  # the menu gains or loses Put back previous
+            menu = self.query_one("#menu", OptionList)
+            chosen = menu.highlighted_option.id if menu.highlighted_option else None
+            menu.set_options(self._menu_options())
+            ids = [option.id for option in menu.options]
+            menu.highlighted = ids.index(chosen) if chosen in ids else 0
+        self.refresh_bindings()
+
+    # --- the menu -----------------------------------------------------------------
 
     def action_backup_restore(self) -> None:
         from .backup_restore import BackupRestoreScreen
@@ -115,9 +192,66 @@ class AdministrationScreen(ReportsFailures, LeanScreen[None]):
     @on(OptionList.OptionSelected, "#menu")
     def _menu(self, event: OptionList.OptionSelected) -> None:
         choice = event.option.id
-        if choice == "backup-restore":
-            self.action_backup_restore()
-        elif choice == "refresh":
-            self.action_refresh()
-        elif choice == "quit":
+        action = {"backup-restore": "backup_restore", "put-back": "put_back", "refresh": "refresh"}.get(choice or "")
+        if choice == "quit":
             self.app.exit()
+        elif action is not None and self.check_action(action, ()):
+            getattr(self, f"action_{action}")()
+
+    # --- Put back previous ----------------------------------------------------------
+
+    def action_put_back(self) -> None:
+        """Ask (No first), then put the configuration the last restore replaced back."""
+        previous = self.previous
+        if previous is None or self.putting_back:
+            self.app.bell()
+            return
+        app = mftui_app(self)
+        live = Instance(app.settings).identity()
+        contents, unit, replaced = previous_words(previous)
+        warnings: tuple[str, ...] = ()
+        if (previous.instance_id or "?") != (live.hub_id or "?"):
+            warnings = (f"The unit's identity changes: {unit_words(live.hub_id, live.hostname)} becomes {unit}.",)
+        question = PutBackQuestion(
+            contents=contents,
+            source=unit,
+            replaced=replaced,
+            target=f"this unit, {unit_words(live.hub_id, live.hostname)}",
+            reboot=app.reboot_short(),
+            warnings=warnings,
+        )
+        self.app.push_screen(ConfirmRestore(question), self._put_back_confirmed)
+
+    def _put_back_confirmed(self, yes: bool | None) -> None:
+        status = self.query_one("#put-back-status", Static)
+        if not yes:
+            status.update("Put back cancelled; nothing was changed.")
+            return
+        status.update("putting back the previous configuration ...")
+        self._show_progress(0, "")
+        self._put_back()
+        self.refresh_bindings()  # the worker exists now: keys see it busy
+
+    def _show_progress(self, percent: int, what: str) -> None:
+        bar = self.query_one("#put-back-progress", ProgressBar)
+        bar.update(progress=percent)
+        bar.display = True
+
+    @work(thread=True, exclusive=True, exit_on_error=False, name="put-back", group="restore")
+    def _put_back(self) -> Any:
+        from ...restore import restore_previous
+
+        app = mftui_app(self)
+        return restore_previous(app.settings, ThreadProgress(app, self._show_progress))
+
+    def _put_back_finished(self, event: Worker.StateChanged) -> None:
+        if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
+        self.query_one("#put-back-progress", ProgressBar).display = False
+        status = self.query_one("#put-back-status", Static)
+        self.refresh_bindings()
+        if event.state is WorkerState.ERROR:  # the reason is in the error dialog
+            status.update("Put back failed: see the message.")
+            return
+        status.update("Previous configuration put back.")
+        mftui_app(self).restore_done(event.worker.result, "The previous configuration", put_back=True)
