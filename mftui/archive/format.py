@@ -241,6 +241,7 @@ def _file_entries(raw: list[Any]) -> tuple[FileEntry, ...]:
     new = tuple.__new__
     sha_ok = _SHA256.match
     modes = _MODES
+    components: dict[str, str] = {}  # one string per component name, not one per file
     for item in raw:
         if type(item) is dict:
             path = item.get("path")
@@ -258,7 +259,10 @@ def _file_entries(raw: list[Any]) -> tuple[FileEntry, ...]:
                 and type(mode) is str
                 and mode in modes
             ):
-                append(new(FileEntry, (path, size, sha, modes[mode], component if type(component) is str else "other")))
+                if type(component) is not str:
+                    component = "other"
+                component = components.setdefault(component, component)
+                append(new(FileEntry, (path, size, sha, modes[mode], component)))
                 continue
         append(_file_entry(item, len(out)))  # raises, naming what is wrong
     return tuple(out)

@@ -44,6 +44,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import ArchiveError
 from ..progress import Progress, no_progress
@@ -105,9 +106,12 @@ _UNIX, _MSDOS = 3, 0  # "version made by" host systems the writer can be on
 _MAX_CENTRAL_RECORD = _CENTRAL_SIZE + MAX_NAME_BYTES + 4 + 24
 
 
-@dataclass(frozen=True)
-class Member:
-    """One entry of an archive that passed the container checks."""
+class Member(NamedTuple):
+    """One entry of an archive that passed the container checks.
+
+    A named tuple: a restore holds one per file for its whole run, and a
+    tuple is a third the size of a dataclass instance.
+    """
 
     name: str  # the full entry name, e.g. "config/hub/hub.json"
     method: int
@@ -139,7 +143,7 @@ class Archive:
         self.budgets = budgets
         self.members: list[Member] = []  # the config/ entries, in archive order
         self.info: BackupInfo | None = None
-        self.manifest: dict[str, FileEntry] = {}  # config path -> manifest entry
+        self.files: list[FileEntry] = []  # the manifest entry of each member, in the same order
         self.inflated = 0  # bytes actually inflated so far, across all entries
 
     # --- life cycle ---------------------------------------------------------
@@ -162,9 +166,9 @@ class Archive:
         assert self.info is not None
         return self.info
 
-    def entries(self) -> list[tuple[Member, FileEntry]]:
+    def entries(self) -> Iterator[tuple[Member, FileEntry]]:
         """Every configuration entry with its manifest entry, in archive order (sequential reads)."""
-        return [(m, self.manifest[m.path]) for m in self.members]
+        return zip(self.members, self.files, strict=True)
 
     @property
     def total_bytes(self) -> int:
@@ -370,7 +374,7 @@ def validate_archive(path: Path, budgets: Budgets | None = None, progress: Progr
 # --- the parser ------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class _Central:
     """A central directory record, with ZIP64 values resolved."""
 
@@ -413,6 +417,7 @@ class _Parser:
         records = self._central_records(cd_offset, cd_size, count)
         self._check_names(records)
         members = self._local_headers(records, cd_offset)
+        del records  # a restore's largest structure: gone before backup.json is parsed
         meta = [m for m in members if m.name == METADATA_NAME]
         self.a.members = [m for m in members if m.name != METADATA_NAME]
         self._check_declared_budgets()
@@ -874,13 +879,21 @@ class _Parser:
             crc = zlib.crc32(chunk, crc)
         if len(raw) != member.file_size or crc != member.crc:
             raise self.damaged("backup.json fails its CRC check", METADATA_NAME)
+        # One copy at a time: the bytes are dropped before the JSON objects are made.
         try:
-            data = json.loads(bytes(raw).decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
             raise self.damaged("backup.json is not valid JSON") from None
+        del raw
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise self.damaged("backup.json is not valid JSON") from None
+        del text
         return BackupInfo.from_json(data)
 
     def _check_manifest(self) -> None:
+        """Pair each member with its manifest entry: the same paths, sizes and modes, none twice."""
         info = self.a.backup_info
         manifest: dict[str, FileEntry] = {}
         for entry in info.files:
@@ -891,17 +904,22 @@ class _Parser:
             if entry.path in manifest:
                 raise self.refused(f"backup.json lists {show(name)} twice", name)
             manifest[entry.path] = entry
-        members = {m.path: m for m in self.a.members}
-        missing = sorted(set(manifest) - set(members))
-        extra = sorted(set(members) - set(manifest))
-        if missing:
-            name = CONFIG_PREFIX + missing[0]
+        prefix = len(CONFIG_PREFIX)
+        paired: list[FileEntry] = []
+        extra: list[str] = []
+        for m in self.a.members:
+            entry = manifest.pop(m.name[prefix:], None)  # what is left at the end is missing from the archive
+            if entry is None:
+                extra.append(m.name)
+            else:
+                paired.append(entry)
+        if manifest:
+            name = CONFIG_PREFIX + min(manifest)
             raise self.damaged(f"{show(name)} is listed in backup.json but missing from the archive", name)
         if extra:
-            name = CONFIG_PREFIX + extra[0]
+            name = min(extra)
             raise self.refused(f"the archive holds {show(name)}, which backup.json does not list", name)
-        for path, entry in manifest.items():
-            m = members[path]
+        for m, entry in zip(self.a.members, paired, strict=True):
             if m.file_size != entry.size:
                 raise self.damaged(
                     f"entry {show(m.name)} has {m.file_size} bytes, backup.json says {entry.size}", m.name
@@ -912,7 +930,7 @@ class _Parser:
                     "(headers disagree)",
                     m.name,
                 )
-        self.a.manifest = manifest
+        self.a.files = paired
 
 
 def _size(n: int) -> str:

@@ -8,7 +8,7 @@ import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..archive.format import BackupInfo, FileEntry
 from ..instance import Identity, Instance, matches
@@ -18,9 +18,11 @@ CHUNK = 1024 * 1024
 KINDS = ("added", "changed", "removed")
 
 
-@dataclass(frozen=True)
-class LiveFile:
-    """A configuration path in the live tree (a regular file, or something a restore replaces)."""
+class LiveFile(NamedTuple):
+    """A configuration path in the live tree (a regular file, or something a restore replaces).
+
+    A named tuple: a restore holds one per live file while it stages.
+    """
 
     path: str
     size: int

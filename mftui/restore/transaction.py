@@ -658,7 +658,8 @@ def _check_restorable(settings: Settings, archive: Archive) -> None:
             f"this unit runs {live.product} {live.version}, and a backup restores only onto the product it "
             "was taken from"
         )
-    for path in archive.manifest:
+    for entry in archive.files:
+        path = entry.path
         if not instance.includes(path):
             name = "config/" + path
             raise ArchiveError(
