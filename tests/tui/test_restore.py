@@ -235,3 +235,61 @@ async def test_the_picker_starts_in_the_backups_folder(make_app: Callable[..., M
         await settle(pilot)
         assert isinstance(app.screen, BackupRestoreScreen)
         assert "No backup chosen" in details_text(pilot)
+
+
+async def test_one_enter_on_a_highlighted_backup_opens_it(
+    make_app: Callable[..., MftuiApp], settings: Settings
+) -> None:
+    """Keys only: Enter on a folder opens it, Enter on a .zip chooses it (no second Enter in the input)."""
+    create_backup(settings, "newer", now=FROZEN)
+    elsewhere = settings.backups_dir / "site-b"
+    elsewhere.mkdir()
+    chosen = create_backup(settings, "site-b", now=FROZEN).path.rename(elsewhere / "site-b.zip")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_backup_restore(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, PickBackup)
+        from textual_fspicker.parts import DirectoryNavigation
+
+        listing = app.screen.query_one(DirectoryNavigation)
+        assert app.focused is listing
+        await pilot.press("down", "enter")  # "..", then the folder site-b: Enter opens it
+        await settle(pilot)
+        assert isinstance(app.screen, PickBackup)
+        assert listing.location == elsewhere
+        await pilot.press("down", "enter")  # "..", then site-b.zip: one Enter chooses it
+        await settle(pilot)
+        assert isinstance(app.screen, BackupRestoreScreen)
+        text = details_text(pilot)
+        assert str(chosen) in text and "yes: structure and every checksum" in text, text
+        assert not app.screen.query_one("#restore", Button).disabled
+
+
+async def test_a_typed_path_still_works_in_the_picker(
+    make_app: Callable[..., MftuiApp], settings: Settings, tmp_path: Path
+) -> None:
+    archive = create_backup(settings, "typed", now=FROZEN).path.rename(tmp_path / "typed.zip")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_backup_restore(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        await pilot.press("tab")  # from the list to the input
+        await type_text(pilot, str(archive))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, BackupRestoreScreen)
+        assert str(archive) in details_text(pilot)
+
+        await pilot.press("u")
+        await settle(pilot)
+        await pilot.press("tab")
+        await type_text(pilot, str(tmp_path / "missing.zip"))
+        await pilot.press("enter")  # checked: a file that is not there is not returned
+        await settle(pilot)
+        assert isinstance(app.screen, PickBackup)
+        from textual_fspicker.base_dialog import Dialog
+
+        assert app.screen.query_one(Dialog).border_subtitle == "The file must exist"

@@ -1,15 +1,23 @@
-"""Upload Zip: the file picker, starting in the backups folder, showing .zip files."""
+"""Upload Zip: the file picker, starting in the backups folder, showing .zip files.
+
+Enter on a file in the list chooses it (textual-fspicker would only copy its
+name into the input and wait for a second Enter); Enter on a folder opens it;
+a typed path still goes through the input. Either way the caller checks what
+comes back: the filter only hides files from the list.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from rich.text import Text
+from textual import on
 from textual.reactive import Reactive
 from textual.widget import Widget
 from textual.widgets import Button, Input, Select
 from textual_fspicker import FileOpen, Filters
 from textual_fspicker.icons import Icons
+from textual_fspicker.parts import DirectoryNavigation
 from textual_fspicker.safe_tests import is_dir
 
 _FOLDER = Text("/")
@@ -51,3 +59,12 @@ class PickBackup(FileOpen):
             select.compact = True
         for button in self.query(Button):
             button.compact = True
+
+    @on(DirectoryNavigation.Selected)
+    def _choose_highlighted(self, event: DirectoryNavigation.Selected) -> None:
+        """Enter on a file in the list: that file, at once (the same final check as a typed one)."""
+        event.stop()
+        event.prevent_default()  # not FileOpen's own handler, which only fills in the input
+        self.query_one(Input).value = event.path.name  # shown, should the check refuse it
+        if self._should_return(event.path):
+            self.dismiss(event.path)
