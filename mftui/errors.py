@@ -37,6 +37,10 @@ class BackupError(MftuiError):
     """A backup could not be made; no partial archive was left behind."""
 
 
+class UnrestorableError(BackupError):
+    """The configuration holds what a restore would refuse (a name, a size), so no backup was made of it."""
+
+
 class RestoreError(MftuiError):
     """A restore could not be done; the live configuration is unchanged."""
 

@@ -120,7 +120,8 @@ class Instance:
                 elif not matches(rel, self.settings.include):
                     continue
                 elif stat.S_ISREG(st.st_mode):
-                    files.append(ConfigFile(rel, st.st_size, stat.S_IMODE(st.st_mode), st.st_mtime_ns))
+                    # Permission bits only: a backup never carries setuid, setgid or sticky (a restore refuses them).
+                    files.append(ConfigFile(rel, st.st_size, st.st_mode & 0o777, st.st_mtime_ns))
                 elif stat.S_ISLNK(st.st_mode):
                     problems.append(f"{rel} is a symbolic link")
                 else:

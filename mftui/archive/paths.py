@@ -101,4 +101,6 @@ def config_path_problem(path: str) -> str | None:
 
 def fold(name: str) -> str:
     """The key two names collide on: Unicode-normalised (NFC) and case-folded."""
+    if name.isascii():
+        return name.lower()  # the same, for ASCII, and ten times faster
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())

@@ -24,14 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..errors import BackupError
+from ..errors import BackupError, UnrestorableError
 from ..instance import ConfigFile, Instance
 from ..lock import instance_lock
 from ..progress import Progress, no_progress
-from ..settings import Settings
+from ..settings import Budgets, Settings
 from .compress import LEVEL, SAMPLE, STORE, WINDOW, choose, deflate, deflate_chunk
 from .format import CONFIG_PREFIX, METADATA_NAME, BackupInfo, FileEntry
 from .names import backup_file_name, safe_name
+from .paths import config_path_problem, fold, show
 from .zipstream import DEFLATED, STORED, ZipStream
 
 # A file larger than CHUNK is read in chunks of that size by the main thread and
@@ -83,7 +84,7 @@ def write_backup(
     """
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     files = instance.scan()
-    _check_names(files)
+    _check_restorable(files, instance.settings.budgets)
     identity = instance.identity()
     total = sum(f.size for f in files)
     try:
@@ -123,15 +124,71 @@ def write_backup(
     return BackupResult(final, info, final.stat().st_size)
 
 
-def _check_names(files: list[ConfigFile]) -> None:
+def _check_restorable(files: list[ConfigFile], budgets: Budgets) -> None:
+    """Refuse, before anything is written, a configuration whose backup the restore would refuse.
+
+    The same rules as archive/validate.py, from the same place: every path
+    passes the grammar of archive/paths.py, no two paths are the same once
+    case and Unicode normalisation are ignored, no file is also (so
+    ignoring) the folder of another, and the counts and sizes stay within
+    the budgets ([limits]) the restore enforces. A backup that cannot be
+    restored is worse than none: it is found out on the day it is needed.
+    """
+    problems: list[str] = []
+    folded: dict[str, str] = {}
     for cf in files:
         try:
             cf.path.encode("utf-8")
         except UnicodeEncodeError:
-            raise BackupError(
-                f"{cf.path.encode('utf-8', 'replace').decode()} has a name that is not valid UTF-8; "
-                "rename it, or add it to [instance] exclude in the settings"
-            ) from None
+            problems.append(f"{show(cf.path.encode('utf-8', 'replace').decode())} has a name that is not valid UTF-8")
+            continue
+        problem = config_path_problem(cf.path)
+        if problem:
+            problems.append(f"{show(cf.path)} {problem}")
+            continue
+        key = fold(cf.path)
+        if key in folded:
+            problems.append(
+                f"{show(folded[key])} and {show(cf.path)} differ only in upper and lower case or in accents"
+            )
+            continue
+        folded[key] = cf.path
+    if not problems:
+        for cf in files:
+            parts = cf.path.split("/")
+            for i in range(1, len(parts)):
+                folder = folded.get(fold("/".join(parts[:i])))
+                if folder is not None:
+                    problems.append(
+                        f"{show(folder)} is a file, and a folder of the same name (ignoring case) holds {show(cf.path)}"
+                    )
+                    break
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise UnrestorableError(
+            f"the configuration holds names a restore would refuse, so no backup was made: {shown}. "
+            "Rename each, or add it to [instance] exclude in the settings."
+        )
+    total = sum(cf.size for cf in files)
+    largest = max(files, key=lambda cf: cf.size, default=None)
+    limit = None
+    if len(files) > budgets.max_entries:
+        limit = f"it has {len(files)} files, and a restore accepts at most {budgets.max_entries}"
+    elif largest is not None and largest.size > budgets.max_file_bytes:
+        limit = (f"{show(largest.path)} is {_mib(largest.size)}, and a restore accepts files of at most "
+                 f"{_mib(budgets.max_file_bytes)}")
+    elif total > budgets.max_total_bytes:
+        limit = f"it holds {_mib(total)}, and a restore accepts at most {_mib(budgets.max_total_bytes)}"
+    if limit:
+        raise UnrestorableError(
+            f"the configuration is larger than a restore accepts, so no backup was made: {limit} ([limits] in "
+            "the settings). Add what is not configuration (logs, databases, caches) to [instance] exclude, "
+            "or raise the limit on every unit that restores it."
+        )
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1024 * 1024):.0f} MiB" if n >= 1024 * 1024 else f"{n} bytes"
 
 
 def _workers() -> int:

@@ -37,7 +37,7 @@ from pathlib import Path
 from ..archive.extract import stage
 from ..archive.format import BackupInfo, FileEntry
 from ..archive.validate import Archive, open_archive, show
-from ..errors import ArchiveError, BackupError, LockBusy, RestoreError
+from ..errors import ArchiveError, BackupError, LockBusy, RestoreError, UnrestorableError
 from ..instance import Instance, matches
 from ..lock import instance_lock
 from ..progress import Progress, no_progress
@@ -293,7 +293,8 @@ class _Restore:
             safety = None
             if write_safety:
                 safety = self._safety_archive(instance, lambda d, _t, w: self.progress(staged_total + d, total, w))
-                _step("safety-backup")
+                if safety is not None:
+                    _step("safety-backup")
             self.progress(total, total, "making the staged files durable")
             fsops.sync_filesystem(staging)
             _step("staged")
@@ -307,12 +308,17 @@ class _Restore:
             raise
         return staging, changes, safety
 
-    def _safety_archive(self, instance: Instance, progress: Progress) -> Path:
+    def _safety_archive(self, instance: Instance, progress: Progress) -> Path | None:
+        """The pre-restore archive; None when the live configuration holds what no restorable backup can."""
         from ..archive.writer import write_backup
 
         try:
             result = write_backup(instance, self.settings.backups_dir, SAFETY_NAME, kind="safety",
                                   progress=progress)
+        except UnrestorableError:
+            # A name (or a size) the restore refuses: an archive of it could never be restored, and the
+            # previous tree, kept whole by rename, is the safety copy in any case.
+            return None
         except BackupError as exc:
             raise RestoreError(f"the safety backup of the live configuration could not be made, so nothing "
                                f"was changed: {exc}") from None
