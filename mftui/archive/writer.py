@@ -12,8 +12,10 @@ import errno
 import hashlib
 import json
 import os
+import re
 import stat
 import tempfile
+import time
 import zlib
 from collections import Counter, deque
 from collections.abc import Iterator
@@ -44,6 +46,11 @@ BATCH_BYTES = 256 * 1024
 BATCH_FILES = 32
 IN_FLIGHT = 16 * 1024 * 1024
 OUT_BUFFER = 1024 * 1024
+
+# The archive being written: ``.partial-<pid>-<random>.zip`` in the backups folder.
+PARTIAL_PREFIX = ".partial-"
+_PARTIAL_PID = re.compile(r"\.partial-(\d+)-[A-Za-z0-9_]+\.zip\Z")
+STALE_PARTIAL_SECONDS = 24 * 3600  # a partial archive this old is stale whatever its pid says
 
 
 @dataclass(frozen=True)
@@ -78,9 +85,11 @@ def write_backup(
 ) -> BackupResult:
     """Write the archive (the caller holds the instance lock).
 
-    The archive is written to a temporary file beside its final place,
-    fsync'ed and linked into place without overwriting anything, so no
-    partial archive ever carries a backup's name.
+    The archive is written to a temporary file beside its final place
+    (``.partial-<pid>-<random>.zip``), fsync'ed and linked into place without
+    overwriting anything, so no partial archive ever carries a backup's name.
+    Partial archives that a killed backup left behind are removed first (see
+    :func:`remove_stale_partials`).
     """
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     files = instance.scan()
@@ -89,7 +98,8 @@ def write_backup(
     total = sum(f.size for f in files)
     try:
         dest_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=".partial-", suffix=".zip", dir=dest_dir)
+        remove_stale_partials(dest_dir)
+        fd, tmp_name = tempfile.mkstemp(prefix=f"{PARTIAL_PREFIX}{os.getpid()}-", suffix=".zip", dir=dest_dir)
     except OSError as exc:
         raise BackupError(f"cannot write into the backups folder {dest_dir} ({exc.strerror})") from None
     tmp = Path(tmp_name)
@@ -122,6 +132,57 @@ def write_backup(
     tmp.unlink(missing_ok=True)
     progress(total, total, "done")
     return BackupResult(final, info, final.stat().st_size)
+
+
+def remove_stale_partials(dest_dir: Path, *, now: float | None = None) -> list[str]:
+    """Remove the partial archives of backups that died; return their names.
+
+    A backup killed while writing (SIGKILL, power cut, a safety archive cut
+    short with its restore) leaves its ``.partial-<pid>-*.zip``. One whose
+    process is gone, or that is older than a day (its pid may have been
+    reused), is removed; one whose process is alive may be another backup
+    writing right now (another instance sharing the folder), and is kept.
+    Partial archives named the older way (no pid) are removed after a day.
+    Only regular files are touched; errors are ignored (the next backup
+    tries again). The caller holds the instance lock.
+    """
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        names = [n for n in os.listdir(dest_dir) if n.startswith(PARTIAL_PREFIX) and n.endswith(".zip")]
+    except OSError:
+        return removed
+    for name in names:
+        match = _PARTIAL_PID.match(name)
+        path = dest_dir / name
+        try:
+            st = os.lstat(path)
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            old = now - st.st_mtime > STALE_PARTIAL_SECONDS
+            if old or (match is not None and not _alive(int(match.group(1)))):
+                os.unlink(path)
+                removed.append(name)
+        except OSError:
+            continue
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this pid exists (this one counts as alive)."""
+    if pid == os.getpid():
+        return True
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    except OSError:
+        return True  # cannot tell: keep its file
+    return True
 
 
 def _check_restorable(files: list[ConfigFile], budgets: Budgets) -> None:
