@@ -45,9 +45,11 @@ async def settle(pilot: Pilot[Any], rounds: int = 3) -> None:
 
 
 def plain(renderable: Any, width: int = 80) -> str:
-    """A str, Text or Table as the plain text it shows."""
+    """A str, Text, Wrapped or Table as the plain text it shows (a Text or Wrapped unbroken)."""
     if isinstance(renderable, str):
         return renderable
+    if isinstance(getattr(renderable, "plain", None), str):
+        return renderable.plain  # type: ignore[no-any-return]
     console = Console(width=width, record=True, color_system=None, file=open("/dev/null", "w"))  # noqa: SIM115
     console.print(renderable)
     return console.export_text()

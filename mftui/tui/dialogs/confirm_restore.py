@@ -19,6 +19,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Static
 
 from ..screens.base import LeanModalScreen
+from ..widgets.hinted import HintedButton, HintedInput
+from ..widgets.keybar import KeyBar
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,9 @@ class ConfirmRestore(LeanModalScreen[bool]):
     def __init__(self, question: RestoreQuestion | PutBackQuestion) -> None:
         super().__init__()
         self.question = question
+        # For the key bar: a typed hub id is the only yes when the backup is from another unit.
+        yes = () if question.type_to_confirm else (("y", question.yes_label.removesuffix(" (y)")),)
+        self.key_hints = (("Esc", "No"), *yes)
 
     def compose(self) -> ComposeResult:
         q = self.question
@@ -96,13 +101,21 @@ class ConfirmRestore(LeanModalScreen[bool]):
                     yield Static(
                         f"To restore, type its hub id {q.type_to_confirm}, then Enter:", id="type-hint", markup=False
                     )
-                    yield Input(placeholder="hub id", id="hub-id", compact=True, max_length=32)
+                    yield HintedInput(
+                        placeholder="hub id",
+                        id="hub-id",
+                        compact=True,
+                        max_length=32,
+                        key_hints=(("Enter", "Restore"), ("Tab", "Back to No")),
+                    )
             with Horizontal(classes="buttons"):
-                yield Button("No (Esc)", id="no", compact=True)
+                to_type = (("Tab", "Type the hub id"),) if q.type_to_confirm else ()
+                yield HintedButton("No (Esc)", id="no", compact=True, key_hints=(("Enter", "No"), *to_type))
                 label = "Restore (type the hub id)" if q.type_to_confirm else q.yes_label
                 yes = Button(label, id="yes", compact=True)
                 yes.can_focus = False  # Tab + Enter must not reach it by habit
                 yield yes
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()

@@ -20,6 +20,9 @@ from ...wording import human_size
 from ..download import CopyResult, copy_verified, scp_line
 from ..failures import ReportsFailures
 from ..screens.base import LeanModalScreen
+from ..widgets.hinted import HintedButton, HintedInput
+from ..widgets.keybar import KeyBar
+from ..wrap import Wrapped
 
 
 class DownloadZip(ReportsFailures, LeanModalScreen[None]):
@@ -29,6 +32,7 @@ class DownloadZip(ReportsFailures, LeanModalScreen[None]):
         Binding("escape", "close", "Close", show=False),
         Binding("c", "copy", "Copy", show=False),
     ]
+    key_hints = (("Esc", "Close"),)
 
     def __init__(self, archive: Path, archive_bytes: int, sha256: str | None = None, *, blink: bool = True) -> None:
         super().__init__()
@@ -43,19 +47,22 @@ class DownloadZip(ReportsFailures, LeanModalScreen[None]):
         with Vertical(classes="dialog") as box:
             box.border_title = "Download Zip"
             yield Static(f"The backup ({human_size(self.archive_bytes)}) is at:", markup=False)
-            yield Static(str(self.archive), id="archive-path", classes="path", markup=False)
+            yield Static(Wrapped.path(self.archive), id="archive-path", classes="path", markup=False)
             if scp:
                 yield Static("On your computer, run:", markup=False)
-                yield Static(scp, id="scp", classes="path", markup=False)
+                yield Static(Wrapped.path(scp), id="scp", classes="path", markup=False)
             else:
                 yield Static("Not an SSH session: no scp line (copy it to a USB stick below).", markup=False)
             yield Static("Copy to a folder (e.g. a USB stick), then Enter:", markup=False)
             with Horizontal(id="copy-row"):
-                yield Input(placeholder="/media/usb", id="folder", compact=True)
-                yield Button("Copy (c)", id="copy", compact=True)
+                yield HintedInput(
+                    placeholder="/media/usb", id="folder", compact=True, key_hints=(("Enter", "Copy"), ("Tab", "Next"))
+                )
+                yield HintedButton("Copy (c)", id="copy", compact=True, key_hints=(("Enter/c", "Copy"),))
             yield Static("", id="copy-status", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button("Close (Esc)", id="close", compact=True)
+                yield HintedButton("Close (Esc)", id="close", compact=True, key_hints=(("Enter", "Close"),))
+        yield KeyBar()
 
     def on_mount(self) -> None:
         folder = self.query_one("#folder", Input)
@@ -92,14 +99,14 @@ class DownloadZip(ReportsFailures, LeanModalScreen[None]):
             result: CopyResult = event.worker.result
             self.last_copy = result
             already = " (an identical copy was already there)" if result.already_there else ""
-            status.update(f"Copied and verified (size and SHA-256 match): {result.path}{already}")
+            status.update(Wrapped.path(f"Copied and verified (size and SHA-256 match): {result.path}{already}"))
             status.set_class(False, "-error")
         elif event.state is WorkerState.ERROR:
             error = event.worker.error
             if isinstance(error, MftuiError):
                 # Shown here rather than in a dialog: the technician fixes the path and tries again.
                 event.prevent_default()
-                status.update(f"Not copied: {error}")
+                status.update(Wrapped.path(f"Not copied: {error}"))
             else:
                 status.update("Not copied: an unexpected error (see the message).")
             status.set_class(True, "-error")

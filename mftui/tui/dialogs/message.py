@@ -9,6 +9,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
 from ..screens.base import LeanModalScreen
+from ..widgets.keybar import KeyBar
+from ..wrap import Wrapped
 
 
 class MessageDialog(LeanModalScreen[None]):
@@ -17,6 +19,7 @@ class MessageDialog(LeanModalScreen[None]):
     BINDINGS = [
         Binding("escape,o", "close", "OK", show=False),
     ]
+    key_hints = (("Enter/Esc", "OK"),)
 
     def __init__(self, title: str, message: str, *, error: bool = False, id: str | None = None) -> None:
         super().__init__(id=id, classes="-error" if error else None)
@@ -26,9 +29,10 @@ class MessageDialog(LeanModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
             box.border_title = self._title
-            yield Static(self._message, id="message", markup=False)
+            yield Static(Wrapped.path(self._message), id="message", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("OK (Enter)", id="ok", compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#ok", Button).focus()

@@ -4,42 +4,106 @@ Enter on a file in the list chooses it (textual-fspicker would only copy its
 name into the input and wait for a second Enter); Enter on a folder opens it;
 a typed path still goes through the input. Either way the caller checks what
 comes back: the filter only hides files from the list.
+
+The list shows each name whole: a backup's name is what tells the
+technician which one it is, and at 80 columns textual-fspicker's size and
+date columns cut it short with "…". Size and date follow only where the
+line has room for them (a backup's name holds its date anyway).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+from rich.cells import cell_len, chop_cells
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.text import Text
 from textual import on
+from textual.app import ComposeResult
 from textual.reactive import Reactive
 from textual.widget import Widget
 from textual.widgets import Button, Input, Select
 from textual_fspicker import FileOpen, Filters
-from textual_fspicker.icons import Icons
 from textual_fspicker.parts import DirectoryNavigation
-from textual_fspicker.safe_tests import is_dir
 
-_FOLDER = Text("/")
-_FILE = Text("")
+from ...wording import human_size
+from ..widgets.keybar import KeyBar
+
+INDENT = 4  # " / " before a folder's name, blanks before a file's
+SIZE_WIDTH = 9  # "999.9 KiB"
+DATE_WIDTH = 16  # "2026-11-05 10:15"
+GAP = 2
 
 
 def _is_zip(path: Path) -> bool:
     return path.suffix.lower() == ".zip"
 
 
-def _ascii_icon(location: str | Path) -> Text:
-    """The picker's emoji icons are blanks or boxes on a Linux console: "/" marks a folder."""
-    return _FOLDER if is_dir(Path(location)) else _FILE
+class EntryLine:
+    """One line of the list: the whole name first, then size and date if the line has room."""
+
+    def __init__(self, location: Path) -> None:
+        self.name = location.name or str(location)
+        try:
+            info = location.stat()
+            folder = location.is_dir()
+        except OSError:
+            info, folder = None, False
+        self.folder = folder
+        self.size = "" if folder or info is None else human_size(info.st_size)
+        parent = self.name == ".."  # its time is another folder's
+        self.date = "" if info is None or parent else datetime.fromtimestamp(info.st_mtime).strftime("%Y-%m-%d %H:%M")
+
+    def _details(self, room: int) -> str:
+        """Size and date, size alone, or nothing: what fits in ``room`` cells after the name."""
+        both = f"{self.size:>{SIZE_WIDTH}}{' ' * GAP}{self.date:>{DATE_WIDTH}}" if self.date else ""
+        for details in (both, f"{self.size:>{SIZE_WIDTH}}" if self.size else ""):
+            if details and cell_len(self.name) + GAP + len(details) <= room:
+                return details
+        return ""
+
+    def lines(self, width: int) -> list[str]:
+        room = max(1, width - INDENT - 1)
+        prefix = " /  " if self.folder else " " * INDENT
+        details = self._details(room)
+        if details:
+            return [prefix + self.name + " " * (room - cell_len(self.name) - len(details)) + details]
+        # Too long for one line even alone: the rest of the name goes under it, never "…".
+        parts = chop_cells(self.name, room)
+        return [prefix + parts[0]] + [" " * INDENT + part for part in parts[1:]]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield Text("\n".join(self.lines(options.max_width)), no_wrap=True)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(INDENT + 1, options.max_width)
+
+
+class BackupList(DirectoryNavigation):
+    """textual-fspicker's folder listing, each entry drawn as an EntryLine."""
+
+    key_hints = (("Enter", "Choose"), ("Backspace", "Up a folder"), ("Tab", "Type a path"))
+
+    def _repopulate_display(self) -> None:
+        with self.app.batch_update():
+            super()._repopulate_display()
+            for index, option in enumerate(self.options):
+                self.replace_option_prompt_at_index(index, EntryLine(option.location))  # type: ignore[attr-defined]
 
 
 class PickBackup(FileOpen):
-    """textual-fspicker's FileOpen with our filters; a typed path passes through, so the caller checks it."""
+    """textual-fspicker's FileOpen with our filters, list, one-Enter choice and key bar."""
+
+    key_hints = (("Esc", "Cancel"),)  # for the key bar (FileOpen's own bindings have no descriptions)
 
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)  # see screens/base.py
 
     def __init__(self, location: Path, *, blink: bool = True) -> None:
-        Icons.set_picker(_ascii_icon)
         start = location if location.is_dir() else Path.home()
         super().__init__(
             start,
@@ -49,12 +113,18 @@ class PickBackup(FileOpen):
         )
         self._blink = blink
 
+    def compose(self) -> ComposeResult:
+        """FileOpen's layout, with our list in place of its DirectoryNavigation, and a key bar."""
+        yield from _swap_listing(super().compose(), self._location)
+        yield KeyBar()
+
     def on_mount(self) -> None:
         # One line per widget: the dialog has to fit 80x24 with room for the list.
         for widget in self.query(Input):
             widget.cursor_blink = self._blink
             widget.compact = True
-            widget.placeholder = "or type a path, e.g. /media/usb/site.zip"
+            widget.placeholder = "or type a path: /media/usb/site.zip"
+            widget.key_hints = (("Enter", "Open"), ("Tab", "Next"))  # type: ignore[attr-defined]
         for select in self.query(Select):
             select.compact = True
         for button in self.query(Button):
@@ -68,3 +138,10 @@ class PickBackup(FileOpen):
         self.query_one(Input).value = event.path.name  # shown, should the check refuse it
         if self._should_return(event.path):
             self.dismiss(event.path)
+
+
+def _swap_listing(widgets: Iterable[Any], location: str | os.PathLike[str]) -> Iterable[Any]:
+    # Textual's compose adds each yielded widget to the container being composed,
+    # so a widget swapped on its way out lands exactly where the original would.
+    for widget in widgets:
+        yield BackupList(Path(location)) if type(widget) is DirectoryNavigation else widget

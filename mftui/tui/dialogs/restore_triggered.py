@@ -15,12 +15,15 @@ from ...reboot import RebootOutcome, reboot_service
 from ..context import mftui_app
 from ..failures import ReportsFailures
 from ..screens.base import LeanModalScreen
+from ..widgets.keybar import KeyBar
+from ..wrap import Wrapped
 
 
 class RestoreTriggered(ReportsFailures, LeanModalScreen[RebootOutcome | None]):
     """Shown once the restore is committed; the reboot is requested as soon as it is on screen."""
 
     BINDINGS = [Binding("escape,o", "close", "OK", show=False)]
+    key_hints = (("Enter/Esc", "OK"),)
 
     def __init__(self, archive: str, safety_copy: Any, *, put_back: bool = False) -> None:
         super().__init__()
@@ -45,10 +48,13 @@ class RestoreTriggered(ReportsFailures, LeanModalScreen[RebootOutcome | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
             box.border_title = "Previous configuration put back" if self.put_back else "Restore triggered"
-            yield Static(self._said(), id="restored", markup=False)
-            yield Static(f"Requesting the reboot ({mftui_app(self).reboot_words()}) ...", id="reboot", markup=False)
+            yield Static(Wrapped.path(self._said()), id="restored", markup=False)
+            yield Static(
+                Wrapped.path(f"Requesting the reboot ({mftui_app(self).reboot_words()}) ..."), id="reboot", markup=False
+            )
             with Horizontal(classes="buttons"):
                 yield Button("OK (Enter)", id="ok", compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#ok", Button).focus()
@@ -71,7 +77,7 @@ class RestoreTriggered(ReportsFailures, LeanModalScreen[RebootOutcome | None]):
                 if "no real reboot" not in text.lower():
                     text += " No real reboot happened."
                 text += "\nPress Enter to see the restored instance."
-            line.update(text)
+            line.update(Wrapped.path(text))
         elif event.state is WorkerState.ERROR:
             # The error dialog (the app's) says what to do; the restore stays committed.
             line.update("The reboot request failed: reboot the unit by hand. The restore stays committed.")

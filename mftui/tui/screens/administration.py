@@ -28,6 +28,7 @@ from ..dialogs.confirm_restore import ConfirmRestore, PutBackQuestion
 from ..failures import ReportsFailures
 from ..progress_bridge import ThreadProgress
 from ..widgets.keybar import KeyBar
+from ..wrap import Wrapped
 from .base import LeanScreen
 
 LABEL_WIDTH = 15
@@ -116,9 +117,9 @@ class AdministrationScreen(ReportsFailures, LeanScreen[None]):
         ]
         grid = Table.grid()  # long values (paths) wrap under themselves, not under the labels
         grid.add_column(width=LABEL_WIDTH, no_wrap=True)
-        grid.add_column(ratio=1, overflow="fold")
+        grid.add_column(ratio=1)
         for label, value in rows:
-            grid.add_row(label, value)
+            grid.add_row(label, Wrapped.path(value))
         return grid
 
     # --- keys -------------------------------------------------------------------

@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from ...archive.format import BackupInfo
 from ...wording import change_by_component, change_summary, info_rows
+from ..wrap import Wrapped
 
 LABEL_WIDTH = 13
 
@@ -68,10 +69,11 @@ class BackupDetails(Static):
         grid.add_column(ratio=1, overflow="fold")
         row = grid.add_row
 
-        row("File", str(inspection.path))
+        row("File", Wrapped.path(inspection.path))
         if inspection.info is not None:
             for name, value in info_rows(inspection.info):
-                row(name, value)
+                # A list of counts breaks between its items, never inside "services 5".
+                row(name, Wrapped.items(value.split(", ")) if name == "Components" else value)
         if inspection.checking:
             row("Verified", "checking every file and checksum ...")
             return grid
@@ -85,7 +87,7 @@ class BackupDetails(Static):
             row("Changes", change_summary(changes))
             by_component = change_by_component(changes)
             if by_component:
-                row("", "; ".join(by_component))
+                row("", Wrapped.items(by_component, "; "))
             for warning in changes.warnings:
                 row("Warning", Text(warning, self._style("warning")))
         return grid

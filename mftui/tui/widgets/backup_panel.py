@@ -14,7 +14,8 @@ from ...wording import human_size
 from ..context import mftui_app
 from ..failures import ReportsFailures
 from ..progress_bridge import ThreadProgress
-from .hinted_input import HintedInput
+from ..wrap import Wrapped
+from .hinted import HintedInput
 
 
 class BackupPanel(ReportsFailures, Vertical):
@@ -124,7 +125,7 @@ class BackupPanel(ReportsFailures, Vertical):
     def show_result(self, result: BackupResult) -> None:
         self.result = result
         info = result.info
-        self.query_one("#result-path", Static).update(f"Backup made: {result.path}")
+        self.query_one("#result-path", Static).update(Wrapped.path(f"Backup made: {result.path}"))
         self.query_one("#result-summary", Static).update(
             f"{len(info.files)} files ({human_size(info.total_bytes)}) of configuration; "
             f"archive {human_size(result.archive_bytes)}"

@@ -26,7 +26,13 @@ def key_label(binding: Binding) -> str:
 
 
 class KeyBar(Static):
-    """One line listing the active, shown bindings of the screen: ``b Backup  q Quit``."""
+    """One line listing the keys that work now: ``b Backup  q Quit``.
+
+    The focused widget's and the screen's ``key_hints`` (pairs of key and
+    what it does) come first, then the screen's active, shown bindings.
+    Every dialog has one too: the key bar behind a dialog would list keys
+    that do nothing while it is open.
+    """
 
     COMPONENT_CLASSES = {"key-bar--key", "key-bar--disabled"}
 
@@ -48,11 +54,16 @@ class KeyBar(Static):
     def refresh_keys(self) -> None:
         """Show the current keys; repaint only if they differ from what is shown."""
         groups: dict[tuple[str, str], tuple[list[str], bool]] = {}
-        for key, description in getattr(self.screen.focused, "key_hints", ()):
-            groups[("", description)] = ([key], True)
+        # What the focused widget and the screen (a dialog) say their keys do, then the bindings;
+        # keys doing the same thing share one entry ("Enter/Esc No").
+        hints = (*getattr(self.screen.focused, "key_hints", ()), *getattr(self.screen, "key_hints", ()))
+        for key, description in hints:
+            keys, _ = groups.setdefault(("", description), ([], True))
+            if key not in keys:
+                keys.append(key)
         for active in self.screen.active_bindings.values():
             binding = active.binding
-            if not binding.show:
+            if not binding.show or not binding.description:  # a library's unnamed keys say nothing
                 continue
             keys, enabled = groups.setdefault((binding.action, binding.description), ([], active.enabled))
             label = key_label(binding)
