@@ -16,8 +16,9 @@ from .format import BackupInfo
 def read_info(path: Path) -> BackupInfo:
     """The backup information, reading only the end records and backup.json.
 
-    Costs about the same for 20,000 files as for 300 (see
-    validate.read_info); the file entries are checked when first used.
+    Reads nothing of the other entries (see validate.read_info): the cost
+    grows only with the size of backup.json; the file entries are checked
+    when first used.
     """
     from .validate import read_info as read
 
