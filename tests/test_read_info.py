@@ -212,3 +212,16 @@ def test_inspect_imports_neither_the_restore_nor_hashing(settings: Settings, con
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_deeply_nested_backup_json_is_refused_not_a_crash(
+    tmp_path: Path, files: dict[str, tuple[bytes, int]]
+) -> None:
+    """json's recursion limit is an ArchiveError, for the information and for a restore alike."""
+    entries = backup_entries(files)
+    entries[-1].data = b'{"format": "mftui-backup", "files": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    path = write(tmp_path, layout(entries))
+    with pytest.raises(ArchiveError, match="nests its values too deeply"):
+        read_info(path)
+    with pytest.raises(ArchiveError, match="nests its values too deeply"):
+        verify(path)

@@ -49,7 +49,7 @@ from typing import NamedTuple
 from ..errors import ArchiveError
 from ..progress import Progress, no_progress
 from ..settings import Budgets
-from .format import CONFIG_PREFIX, MAX_METADATA_BYTES, METADATA_NAME, BackupInfo, FileEntry
+from .format import CONFIG_PREFIX, MAX_METADATA_BYTES, METADATA_NAME, BackupInfo, FileEntry, loads_compact
 from .paths import MAX_DEPTH, MAX_NAME_BYTES, MAX_SEGMENT_BYTES, config_path_problem, fold, show
 
 __all__ = [
@@ -421,7 +421,7 @@ class _Parser:
         meta = [m for m in members if m.name == METADATA_NAME]
         self.a.members = [m for m in members if m.name != METADATA_NAME]
         self._check_declared_budgets()
-        self.a.info = self._metadata(meta[0])
+        self.a.info = self._metadata(meta[0], compact=True)
         self._check_manifest()
 
     def metadata_only(self) -> BackupInfo:
@@ -867,7 +867,13 @@ class _Parser:
         if total > b.max_total_bytes:
             raise self.a._budget(f"its entries declare {_size(total)} in all, more than", _size(b.max_total_bytes))
 
-    def _metadata(self, member: Member) -> BackupInfo:
+    def _metadata(self, member: Member, *, compact: bool = False) -> BackupInfo:
+        """``backup.json``: inflated within its cap, CRC checked, parsed.
+
+        ``compact``: build the file entries while parsing (format.loads_compact), for a caller that is
+        going to use them all (a restore, verify, compare); the information alone parses with json.loads
+        and leaves the entries to be built if they are used.
+        """
         if member.file_size > MAX_METADATA_BYTES:
             raise self.refused(f"backup.json declares {member.file_size} bytes, more than any real backup needs")
         raw = bytearray()
@@ -886,9 +892,11 @@ class _Parser:
             raise self.damaged("backup.json is not valid JSON") from None
         del raw
         try:
-            data = json.loads(text)
+            data = loads_compact(text) if compact else json.loads(text)
         except ValueError:
             raise self.damaged("backup.json is not valid JSON") from None
+        except RecursionError:
+            raise self.refused("backup.json nests its values too deeply to be read") from None
         del text
         return BackupInfo.from_json(data)
 
