@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, NamedTuple, overload
 
 from ..errors import ArchiveError
@@ -61,11 +62,12 @@ class FileList(Sequence[FileEntry]):
     and compare, which use the entries, get every one checked.
     """
 
-    __slots__ = ("_raw", "_entries")
+    __slots__ = ("_raw", "_entries", "_total")
 
     def __init__(self, raw: list[Any]) -> None:
         self._raw: list[Any] | None = raw
         self._entries: tuple[FileEntry, ...] | None = None
+        self._total: int | None = None
 
     @property
     def entries(self) -> tuple[FileEntry, ...]:
@@ -77,12 +79,18 @@ class FileList(Sequence[FileEntry]):
         return self._entries
 
     def total_bytes(self) -> int:
-        if self._raw is not None:
+        """The sum of the sizes; ArchiveError naming the entry whose size is broken."""
+        if self._total is None:
+            self._total = self._sum_sizes()
+        return self._total
+
+    def _sum_sizes(self) -> int:
+        if self._raw:
             try:
-                sizes = [item.size if type(item) is FileEntry else item["size"] for item in self._raw]
+                sizes = list(map(itemgetter("size"), self._raw))  # JSON objects as json.loads made them
             except (TypeError, KeyError):
-                sizes = None
-            if sizes is not None and all(type(n) is int and n >= 0 for n in sizes):
+                sizes = None  # something else: the entries tell
+            if sizes is not None and set(map(type, sizes)) == {int} and min(sizes) >= 0:
                 return sum(sizes)
         return sum(f.size for f in self.entries)  # raises for the entry that is broken
 
