@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -46,12 +45,3 @@ def config_file(instance_root: Path, tmp_path: Path) -> Path:
     )
     return path
 
-
-def tree_bytes(root: Path) -> dict[str, bytes]:
-    """Every regular file under root, by relative path: for byte-for-byte comparisons."""
-    out = {}
-    for dirpath, _dirs, files in os.walk(root):
-        for name in files:
-            p = Path(dirpath) / name
-            out[p.relative_to(root).as_posix()] = p.read_bytes()
-    return out

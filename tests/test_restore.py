@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from hostile import make_backup, read_tree
+from trees import snapshot
 
 from mftui.archive.catalog import list_backups
 from mftui.archive.writer import create_backup
@@ -30,23 +31,6 @@ from mftui.restore import (
 )
 from mftui.restore.journal import COMMITTED, read_journal
 from mftui.settings import Settings
-
-
-def tree(root: Path) -> dict[str, Any]:
-    """Everything under root: files (bytes, mode), folders (mode), links. Byte-for-byte comparisons."""
-    out: dict[str, Any] = {}
-    for dirpath, dirs, names in os.walk(root):
-        for name in dirs + names:
-            p = Path(dirpath) / name
-            st = p.lstat()
-            rel = p.relative_to(root).as_posix()
-            if stat.S_ISLNK(st.st_mode):
-                out[rel] = ("link", os.readlink(p))
-            elif stat.S_ISDIR(st.st_mode):
-                out[rel] = ("dir", stat.S_IMODE(st.st_mode))
-            else:
-                out[rel] = ("file", p.read_bytes(), stat.S_IMODE(st.st_mode))
-    return out
 
 
 def config_only(t: dict[str, Any]) -> dict[str, Any]:
@@ -72,13 +56,13 @@ def backup(settings: Settings) -> Path:
 
 def test_round_trip_restores_the_configuration_exactly(settings: Settings, backup: Path) -> None:
     root = settings.instance_root
-    original = tree(root)
+    original = snapshot(root)
     change_instance(root)
-    changed = tree(root)
+    changed = snapshot(root)
 
     result = restore_backup(settings, backup)
 
-    after = tree(root)
+    after = snapshot(root)
     assert config_only(after) == config_only(original)  # configuration: exactly the backup's
     # Not configuration: what the unit had, carried over, untouched.
     assert after["logs/today.log"] == changed["logs/today.log"]
@@ -97,7 +81,7 @@ def test_round_trip_restores_the_configuration_exactly(settings: Settings, backu
 def test_safety_backup_is_listed_and_restores_the_changed_state(settings: Settings, backup: Path) -> None:
     root = settings.instance_root
     change_instance(root)
-    changed = config_only(tree(root))
+    changed = config_only(snapshot(root))
 
     result = restore_backup(settings, backup)
 
@@ -106,24 +90,24 @@ def test_safety_backup_is_listed_and_restores_the_changed_state(settings: Settin
     listed = {b.path: b for b in list_backups(settings.backups_dir)}
     assert listed[result.safety_archive].info.kind == "safety"  # type: ignore[union-attr]
     restore_backup(settings, result.safety_archive)
-    assert config_only(tree(root)) == changed
+    assert config_only(snapshot(root)) == changed
 
 
 def test_previous_tree_is_kept_and_can_be_put_back(settings: Settings, backup: Path) -> None:
     root = settings.instance_root
     change_instance(root)
-    changed = tree(root)
+    changed = snapshot(root)
 
     first = restore_backup(settings, backup)
-    restored = tree(root)
+    restored = snapshot(root)
     prev = previous_configuration(settings)
     assert prev is not None and prev.path == first.previous and prev.replaced_by == "backup 'before'"
     assert prev.files == len(config_only(changed)) and "3fa2c1" in prev.describe()
 
     restore_previous(settings)
-    assert tree(root) == changed  # exactly the changed state, logs included
+    assert snapshot(root) == changed  # exactly the changed state, logs included
     restore_previous(settings)  # and back again: the undo undoes itself
-    assert tree(root) == restored
+    assert snapshot(root) == restored
 
 
 def test_no_previous_to_put_back(settings: Settings) -> None:
@@ -137,11 +121,11 @@ def test_big_configuration_keeps_the_previous_tree_instead_of_an_archive(
 ) -> None:
     monkeypatch.setattr(transaction, "SAFETY_ARCHIVE_MAX_BYTES", 100)
     change_instance(settings.instance_root)
-    changed = config_only(tree(settings.instance_root))
+    changed = config_only(snapshot(settings.instance_root))
     result = restore_backup(settings, backup)
     assert result.safety_archive is None and result.safety_backup == result.previous
     assert [b.path for b in list_backups(settings.backups_dir)] == [backup]
-    assert config_only(tree(result.previous)) == changed
+    assert config_only(snapshot(result.previous)) == changed
     assert "mftui restore --previous" in result.summary
 
 
@@ -160,11 +144,11 @@ def test_rename_fallback_when_there_is_no_exchange(
     settings: Settings, backup: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(fsops, "force_renames", True)
-    original = config_only(tree(settings.instance_root))
+    original = config_only(snapshot(settings.instance_root))
     change_instance(settings.instance_root)
     result = restore_backup(settings, backup)
     assert result.method == "renames"
-    assert config_only(tree(settings.instance_root)) == original
+    assert config_only(snapshot(settings.instance_root)) == original
     assert not (settings.state_dir / "aside").exists()
 
 
@@ -250,12 +234,12 @@ def test_unchanged_instance_compares_as_nothing(settings: Settings, backup: Path
 
 
 def test_plan_restore_checks_everything_and_changes_nothing(settings: Settings, backup: Path) -> None:
-    before = tree(settings.instance_root)
+    before = snapshot(settings.instance_root)
     seen: list[tuple[int, int, str]] = []
     plan = plan_restore(settings, backup, progress=lambda d, t, w: seen.append((d, t, w)))
     assert plan.info.name == "before" and plan.changes.total == 0 and plan.path == backup
     assert seen[-1][0] == seen[-1][1] == plan.info.total_bytes
-    assert tree(settings.instance_root) == before
+    assert snapshot(settings.instance_root) == before
     assert os.listdir(settings.state_dir) == ["lock"]  # a plan writes nothing (the lock is the backup's)
 
 
@@ -322,21 +306,21 @@ def _child(code: str, *args: str) -> subprocess.Popen[str]:
 
 def test_restore_during_a_backup_is_refused_clearly(settings: Settings, backup: Path) -> None:
     change_instance(settings.instance_root)
-    before = tree(settings.instance_root)
+    before = snapshot(settings.instance_root)
     holder = _child(HOLD_LOCK, str(settings.instance_root), str(settings.backups_dir), "backup")
     try:
         with pytest.raises(LockBusy, match="another backup .* is in progress"):
             restore_backup(settings, backup)
     finally:
         holder.communicate("\n", timeout=30)
-    assert tree(settings.instance_root) == before
+    assert snapshot(settings.instance_root) == before
     assert not [n for n in os.listdir(settings.state_dir) if n.startswith("staging-")]
 
 
 def test_two_concurrent_restores_one_is_refused_the_other_finishes(settings: Settings, backup: Path,
                                                                      tmp_path: Path) -> None:
     root = settings.instance_root
-    original = config_only(tree(root))
+    original = config_only(snapshot(root))
     change_instance(root)
     other = tmp_path / "other.zip"
     other.write_bytes(make_backup(read_tree(root)))
@@ -348,7 +332,7 @@ def test_two_concurrent_restores_one_is_refused_the_other_finishes(settings: Set
     finally:
         out, _ = first.communicate("\n", timeout=60)
     assert first.returncode == 0 and "done" in out
-    assert config_only(tree(root)) == original
+    assert config_only(snapshot(root)) == original
     assert read_journal(settings.state_dir).state == COMMITTED  # type: ignore[union-attr]
 
 
@@ -366,9 +350,9 @@ def test_not_enough_space_is_said_before_anything_is_written(
     settings: Settings, backup: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     restore_backup(settings, backup)  # now there is a previous tree
-    before = tree(settings.instance_root)
+    before = snapshot(settings.instance_root)
     monkeypatch.setattr(transaction, "_free_bytes", lambda path: 1000)
     with pytest.raises(RestoreError, match=r"has 0\.0 MiB free, and staging this backup needs about"):
         restore_backup(settings, backup)
-    assert tree(settings.instance_root) == before
+    assert snapshot(settings.instance_root) == before
     assert sorted(os.listdir(settings.state_dir)) == ["lock", "restore-journal.json"]  # previous freed first

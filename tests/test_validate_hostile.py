@@ -33,6 +33,7 @@ from hostile import (
     make_backup,
     read_tree,
 )
+from trees import snapshot
 
 from mftui.archive.reader import verify
 from mftui.archive.validate import open_archive
@@ -41,28 +42,6 @@ from mftui.restore import plan_restore, restore_backup
 from mftui.settings import Budgets, Settings
 
 Files = dict[str, tuple[bytes, int]]
-
-
-def snapshot(top: Path, skip: Path) -> dict[str, Any]:
-    """Every file (bytes, mode), folder (mode) and link under ``top``, except ``skip``."""
-    out: dict[str, Any] = {}
-    for dirpath, dirs, names in os.walk(top):
-        if Path(dirpath) == skip or skip in Path(dirpath).parents:
-            dirs[:] = []
-            continue
-        for name in dirs + names:
-            p = Path(dirpath) / name
-            if p == skip:
-                continue
-            st = p.lstat()
-            rel = p.relative_to(top).as_posix()
-            if stat.S_ISLNK(st.st_mode):
-                out[rel] = ("link", os.readlink(p))
-            elif stat.S_ISDIR(st.st_mode):
-                out[rel] = ("dir", stat.S_IMODE(st.st_mode))
-            else:
-                out[rel] = ("file", p.read_bytes(), stat.S_IMODE(st.st_mode), st.st_uid)
-    return out
 
 
 def with_files(files: Files, extra: Files) -> Files:
@@ -370,7 +349,7 @@ def test_hostile_archive_is_refused_and_nothing_changes(
     upload.parent.mkdir()
     upload.write_bytes(build(files))
     state = settings.state_dir
-    before = snapshot(tmp_path, state)
+    before = snapshot(tmp_path, state, owners=True)
 
     with pytest.raises(ArchiveError) as err:
         restore_backup(settings, upload)
@@ -378,7 +357,7 @@ def test_hostile_archive_is_refused_and_nothing_changes(
     assert re.search(reason, message), message
     assert "\n" not in message and "Traceback" not in message and len(message) < 400
 
-    assert snapshot(tmp_path, state) == before  # the instance, the backups, the upload: all unchanged
+    assert snapshot(tmp_path, state, owners=True) == before  # the instance, the backups, the upload: all unchanged
     assert sorted(os.listdir(state)) == ["lock"]  # no staging, no journal, no trash
 
     # verify and plan_restore refuse it for the same reason.

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from trees import file_bytes
 
 from mftui.archive import compress, writer, zipstream
 from mftui.archive.compress import DEFLATE, HUFFMAN, STORE, choose, deflate, deflate_chunk
@@ -79,13 +80,9 @@ def mixed(tmp_path: Path) -> Settings:
     return Settings(instance_root=root, backups_dir=tmp_path / "backups")
 
 
-def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
 def test_archive_reads_back_with_the_standard_library(mixed: Settings) -> None:
     result = create_backup(mixed, "mixed", now=NOW)
-    live = tree(mixed.instance_root)
+    live = file_bytes(mixed.instance_root)
     with zipfile.ZipFile(result.path) as zf:
         assert zf.testzip() is None
         names = zf.namelist()
@@ -113,7 +110,7 @@ def test_archive_passes_unzip_t_and_extracts_the_same_bytes(mixed: Settings, tmp
     assert "No errors detected" in proc.stdout
     out = tmp_path / "unzipped"
     subprocess.run(["unzip", "-q", str(result.path), "-d", str(out)], check=True)
-    assert tree(out / "config") == tree(mixed.instance_root)
+    assert file_bytes(out / "config") == file_bytes(mixed.instance_root)
 
 
 def test_each_member_is_stored_or_deflated_as_its_data_deserves(mixed: Settings) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -18,16 +16,6 @@ SIZE = (80, 24)
 
 def frozen_now() -> datetime:
     return FROZEN
-
-
-def tree_bytes(root: Path) -> dict[str, bytes]:
-    """Every regular file under root, by relative path."""
-    out = {}
-    for dirpath, _dirs, files in os.walk(root):
-        for name in files:
-            path = Path(dirpath) / name
-            out[path.relative_to(root).as_posix()] = path.read_bytes()
-    return out
 
 
 async def settle(pilot: Pilot[Any], rounds: int = 3) -> None:

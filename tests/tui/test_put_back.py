@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from trees import file_bytes
+
 from mftui.settings import Settings
 from mftui.tui.app import MftuiApp
 from mftui.tui.dialogs.confirm_restore import ConfirmRestore
@@ -12,7 +14,7 @@ from mftui.tui.dialogs.restore_triggered import RestoreTriggered
 from mftui.tui.screens.administration import AdministrationScreen
 from mftui.tui.widgets.keybar import KeyBar
 
-from .helpers import SIZE, plain, settle, static_text, tree_bytes
+from .helpers import SIZE, plain, settle, static_text
 from .test_restore import backup_then_change_live, open_backup_restore, upload
 
 
@@ -29,7 +31,7 @@ async def test_restore_then_put_back_returns_the_instance_byte_for_byte(
     make_app: Callable[..., MftuiApp], settings: Settings
 ) -> None:
     archive, backed_up = backup_then_change_live(settings)
-    original = tree_bytes(settings.instance_root)
+    original = file_bytes(settings.instance_root)
     assert original != backed_up
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -50,7 +52,7 @@ async def test_restore_then_put_back_returns_the_instance_byte_for_byte(
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, AdministrationScreen)
-        assert tree_bytes(settings.instance_root) == backed_up
+        assert file_bytes(settings.instance_root) == backed_up
 
         # Administration now says what the restore replaced, and offers to put it back.
         assert "p Put back previous" in key_bar(pilot)
@@ -83,7 +85,7 @@ async def test_restore_then_put_back_returns_the_instance_byte_for_byte(
         assert "p Put back previous" in key_bar(pilot)
         assert "by putting back the one before" in static_text(pilot, "#instance")
 
-    assert tree_bytes(settings.instance_root) == original
+    assert file_bytes(settings.instance_root) == original
     requests = reboot_requests(settings)
     assert len(requests) == 2 and all(r["backend"] == "demo" for r in requests)
 
@@ -119,5 +121,5 @@ async def test_cancelling_put_back_changes_nothing(make_app: Callable[..., Mftui
         await settle(pilot)
         assert isinstance(app.screen, AdministrationScreen)
         assert "p Put back previous" in key_bar(pilot)  # still offered
-    assert tree_bytes(settings.instance_root) == backed_up
+    assert file_bytes(settings.instance_root) == backed_up
     assert len(reboot_requests(settings)) == 1  # the restore's only

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from textual.widgets import Button, Input
+from trees import file_bytes
 
 from mftui.archive.writer import create_backup
 from mftui.settings import Settings
@@ -19,13 +20,13 @@ from mftui.tui.screens.administration import AdministrationScreen
 from mftui.tui.screens.backup_restore import BackupRestoreScreen
 from mftui.tui.widgets.backup_details import BackupDetails
 
-from .helpers import FROZEN, SIZE, plain, settle, static_text, tree_bytes, type_text
+from .helpers import FROZEN, SIZE, plain, settle, static_text, type_text
 
 
 def backup_then_change_live(settings: Settings) -> tuple[Path, dict[str, bytes]]:
     """A backup of the demo; then the live configuration moves on (a flow edited, a service added)."""
     archive = create_backup(settings, "before", now=FROZEN).path
-    backed_up = tree_bytes(settings.instance_root)
+    backed_up = file_bytes(settings.instance_root)
     root = settings.instance_root
     (root / "flows" / "flows.json").write_text('[{"id": "f99", "type": "tab", "label": "new"}]\n')
     (root / "services" / "0ff.json").write_text('{"id": "0ff"}\n')
@@ -88,7 +89,7 @@ async def test_cancel_at_the_confirmation_changes_nothing(
     make_app: Callable[..., MftuiApp], settings: Settings
 ) -> None:
     archive, _ = backup_then_change_live(settings)
-    live_before = tree_bytes(settings.instance_root)
+    live_before = file_bytes(settings.instance_root)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await open_backup_restore(pilot)
@@ -111,7 +112,7 @@ async def test_cancel_at_the_confirmation_changes_nothing(
         await pilot.press("escape")  # Esc means no
         await settle(pilot)
         assert isinstance(app.screen, BackupRestoreScreen)
-    assert tree_bytes(settings.instance_root) == live_before
+    assert file_bytes(settings.instance_root) == live_before
     assert not (settings.state_dir / "reboot-requests.jsonl").exists()
 
 
@@ -138,7 +139,7 @@ async def test_restore_confirm_reboot_and_show_the_restored_instance(
         await settle(pilot)
         assert isinstance(app.screen, AdministrationScreen)
         assert "17 files" in static_text(pilot, "#instance")
-    assert tree_bytes(settings.instance_root) == backed_up
+    assert file_bytes(settings.instance_root) == backed_up
 
 
 async def test_a_damaged_archive_shows_the_reason_and_restore_stays_disabled(
@@ -152,7 +153,7 @@ async def test_a_damaged_archive_shows_the_reason_and_restore_stays_disabled(
             if item.filename == "config/hub/psk.json":
                 data = data.replace(b"keys", b"KEYS")
             dst.writestr(item, data)
-    live_before = tree_bytes(settings.instance_root)
+    live_before = file_bytes(settings.instance_root)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await open_backup_restore(pilot)
@@ -164,7 +165,7 @@ async def test_a_damaged_archive_shows_the_reason_and_restore_stays_disabled(
         await pilot.press("r")  # the key does nothing either
         await settle(pilot)
         assert isinstance(app.screen, BackupRestoreScreen)
-    assert tree_bytes(settings.instance_root) == live_before
+    assert file_bytes(settings.instance_root) == live_before
 
 
 async def test_a_file_that_is_not_a_zip_is_refused(
@@ -217,7 +218,7 @@ async def test_a_backup_from_another_unit_needs_its_hub_id_typed(
         await settle(pilot)
         assert isinstance(app.screen, AdministrationScreen)
         assert "hub 3fa2c1" in static_text(pilot, "#title")  # the unit is the backup's unit again
-    assert tree_bytes(settings.instance_root) == backed_up
+    assert file_bytes(settings.instance_root) == backed_up
 
 
 async def test_the_picker_starts_in_the_backups_folder(make_app: Callable[..., MftuiApp], settings: Settings) -> None:
