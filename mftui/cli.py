@@ -19,7 +19,7 @@ from .errors import MftuiError
 from .settings import Settings, load_settings
 from .wording import human_size, info_rows
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED = 0, 1  # 2 (usage, settings) comes from the error's exit_code
 
 EPILOG = """\
 commands:
@@ -104,10 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _recover(settings: Settings) -> None:
     """Finish or roll back an interrupted restore before anything else runs."""
-    try:
-        from .restore import recover
-    except ImportError:  # restore not built yet
-        return
+    from .restore import recover  # cheap: a look at the state folder unless a restore was interrupted
+
     message = recover(settings)
     if message:
         print(f"mftui: {message}", file=sys.stderr)
