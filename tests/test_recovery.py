@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_restore import change_instance, tree
+from test_restore import change_instance
+from trees import snapshot
 
 from mftui.archive import extract
 from mftui.archive.writer import create_backup
@@ -90,17 +91,17 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
     change_instance(template)
     (template / "plugins" / "v2").mkdir(parents=True)  # folders the backup lacks: rebuilt in the new tree
     shutil.rmtree(settings.state_dir)
-    sc = Scenario(tmp, template, archive, tree(template), {})
+    sc = Scenario(tmp, template, archive, snapshot(template), {})
     reference = sc.fresh()
     restore_backup(reference, archive)
-    sc.new = tree(reference.instance_root)
+    sc.new = snapshot(reference.instance_root)
     assert sc.new != sc.old
     yield sc
 
 
 def assert_consistent(sc: Scenario, settings: Settings, expect: str) -> None:
     state = settings.state_dir
-    now = tree(settings.instance_root)
+    now = snapshot(settings.instance_root)
     assert now == (sc.old if expect == "old" else sc.new), f"instance is not exactly the {expect} tree"
     assert not [n for n in os.listdir(state) if n.startswith("staging-") or n == "aside"]
     journal = read_journal(state)
@@ -126,7 +127,7 @@ def test_kill_at_every_step_of_phase_two_then_recover(scenario: Scenario, rename
             assert message and "finished" in message, (steps[n - 1], message)
         assert_consistent(scenario, settings, expect)
         if expect == "new":
-            assert tree(settings.state_dir / "previous") != {}  # the old tree is kept
+            assert snapshot(settings.state_dir / "previous") != {}  # the old tree is kept
 
 
 def test_kill_recovery_itself_at_every_step(scenario: Scenario) -> None:
@@ -159,7 +160,7 @@ def test_recovery_says_what_it_did_at_the_next_start(scenario: Scenario) -> None
                           text=True, timeout=60)
     assert proc.returncode == 0
     assert "was interrupted after the new configuration was in place; it was finished" in proc.stderr
-    assert tree(settings.instance_root) == scenario.new
+    assert snapshot(settings.instance_root) == scenario.new
 
 
 def test_a_phase_one_crash_leaves_only_staging_which_recovery_removes(scenario: Scenario) -> None:
@@ -178,7 +179,7 @@ def test_damaged_journal_is_reported_not_guessed(scenario: Scenario) -> None:
     (settings.state_dir / "restore-journal.json").write_text("{ half a journ")
     with pytest.raises(RestoreError, match="journal .* is damaged"):
         recover(settings)
-    assert tree(settings.instance_root) == scenario.old
+    assert snapshot(settings.instance_root) == scenario.old
 
 
 # --- ENOSPC and EIO at every write of phase one ---------------------------------------------
@@ -217,7 +218,7 @@ def test_write_error_at_every_write_of_phase_one(scenario: Scenario, err: int, m
         text = str(raised.value)
         assert ("full" if err == errno.ENOSPC else "I/O error") in text and "nothing was changed" in text
         assert fault.where.split(" ", 1)[1].rstrip("/") in text or fault.where.startswith("chmod")
-        assert tree(settings.instance_root) == scenario.old
+        assert snapshot(settings.instance_root) == scenario.old
         assert sorted(os.listdir(settings.state_dir)) == ["lock"]  # no staging, no journal
         assert not settings.backups_dir.exists() or not os.listdir(settings.backups_dir)
     assert {"mkdir", "open", "write", "chmod"} <= kinds  # and chown, as root

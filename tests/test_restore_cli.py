@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from hostile import make_backup, read_tree
-from test_restore import change_instance, config_only, tree
+from test_restore import change_instance, config_only
+from trees import snapshot
 
 from mftui.archive.writer import create_backup
 from mftui.settings import Settings
@@ -57,23 +58,23 @@ def test_yes_asks_the_reboot_service(settings: Settings, config_file: Path, back
 
 
 def test_no_terminal_and_no_yes_is_refused(settings: Settings, config_file: Path, backup: Path) -> None:
-    before = tree(settings.instance_root)
+    before = snapshot(settings.instance_root)
     proc = mftui(config_file, "restore", str(backup))
     assert proc.returncode == 2 and "--yes" in proc.stderr and "Traceback" not in proc.stderr
     proc = mftui(config_file, "restore", str(backup), "--json")
     assert proc.returncode == 2 and json.loads(proc.stdout) == {"ok": False, "restored": False,
                                                                 "reason": json.loads(proc.stdout)["reason"]}
-    assert tree(settings.instance_root) == before
+    assert snapshot(settings.instance_root) == before
 
 
 @pytest.mark.parametrize("answer", ["\n", "n\n", "no\n", "maybe\n", ""])
 def test_prompt_defaults_to_no(settings: Settings, config_file: Path, backup: Path, answer: str) -> None:
-    before = tree(settings.instance_root)
+    before = snapshot(settings.instance_root)
     proc = mftui(config_file, "restore", str(backup), "--no-reboot", answer=answer + ("\x04" if not answer else ""))
     assert proc.returncode == 1, proc.stderr
     assert "[y/N]" in proc.stderr and "cancelled; nothing was changed" in proc.stderr
     assert "1 added, 2 changed, 1 removed" in proc.stdout  # it showed what would change first
-    assert tree(settings.instance_root) == before
+    assert snapshot(settings.instance_root) == before
 
 
 def test_prompt_yes_restores(settings: Settings, config_file: Path, backup: Path) -> None:
@@ -89,12 +90,12 @@ def test_a_clone_must_be_confirmed_by_typing_the_source_hub_id(settings: Setting
     inst = json.loads((root / "instance.json").read_text())
     inst["hub_id"] = "a1b2c3"
     (root / "instance.json").write_text(json.dumps(inst))
-    before = tree(root)
+    before = snapshot(root)
 
     refused = mftui(config_file, "restore", str(backup), "--no-reboot", answer="y\n")
     assert refused.returncode == 1 and "type its hub id (3fa2c1)" in refused.stderr
     assert "another unit (hub 3fa2c1" in refused.stdout
-    assert tree(root) == before
+    assert snapshot(root) == before
 
     done = mftui(config_file, "restore", str(backup), "--no-reboot", answer="3FA2C1\n")
     assert done.returncode == 0, done.stderr
@@ -119,7 +120,7 @@ def test_hostile_archive_is_refused_with_one_line(settings: Settings, config_fil
     files["../../etc/cron.d/evil"] = (b"* * * * * root sh\n", 0o644)
     bad = tmp_path / "bad.zip"
     bad.write_bytes(make_backup(files))
-    before = tree(settings.instance_root)
+    before = snapshot(settings.instance_root)
     proc = mftui(config_file, "restore", str(bad), "--yes")
     assert proc.returncode == 1
     assert proc.stderr.startswith("mftui: the archive is refused: entry config/../../etc/cron.d/evil climbs out")
@@ -128,7 +129,7 @@ def test_hostile_archive_is_refused_with_one_line(settings: Settings, config_fil
     assert as_json.returncode == 1 and "climbs out" in json.loads(as_json.stdout)["reason"]
     verified = mftui(config_file, "verify", str(bad))
     assert verified.returncode == 1 and "climbs out" in verified.stderr
-    assert tree(settings.instance_root) == before
+    assert snapshot(settings.instance_root) == before
 
 
 def test_inspect_changes(settings: Settings, config_file: Path, backup: Path) -> None:
@@ -143,12 +144,12 @@ def test_inspect_changes(settings: Settings, config_file: Path, backup: Path) ->
 
 
 def test_previous_via_the_command_line(settings: Settings, config_file: Path, backup: Path) -> None:
-    changed = config_only(tree(settings.instance_root))
+    changed = config_only(snapshot(settings.instance_root))
     assert mftui(config_file, "restore", str(backup), "--yes", "--no-reboot").returncode == 0
     proc = mftui(config_file, "restore", "--previous", "--no-reboot", answer="y\n")
     assert proc.returncode == 0, proc.stderr
     assert "previous configuration (replaced" in proc.stdout
-    assert config_only(tree(settings.instance_root)) == changed
+    assert config_only(snapshot(settings.instance_root)) == changed
 
 
 def test_file_or_previous_not_both_nor_neither(config_file: Path, backup: Path) -> None:
