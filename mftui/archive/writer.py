@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..durable import fsync_path
 from ..errors import BackupError, UnrestorableError
 from ..instance import ConfigFile, Instance
 from ..lock import instance_lock
@@ -123,7 +124,7 @@ def write_backup(
             zs.close()
             os.fsync(raw.fileno())
         final = _link_unique(tmp, dest_dir, name, now)
-        _fsync_path(dest_dir)
+        fsync_path(dest_dir)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError):
@@ -527,14 +528,6 @@ def _link_unique(tmp: Path, dest_dir: Path, name: str, when: datetime) -> Path:
             os.rename(tmp, final)
             return final
     raise BackupError(f"too many backups named {name!r} in the same second; wait a second and try again")
-
-
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _os_reason(exc: OSError, dest_dir: Path) -> str:

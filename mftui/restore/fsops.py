@@ -48,15 +48,6 @@ def exchange(a: Path, b: Path) -> None:
     raise OSError(err, os.strerror(err), str(a), None, str(b))
 
 
-def fsync_dir(path: Path) -> None:
-    """Make a folder's entries (renames, creations) durable."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def sync_filesystem(path: Path) -> None:
     """Flush every dirty page of the filesystem holding ``path``, once.
 

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..durable import fsync_path
 from ..errors import RestoreError
 
 JOURNAL_NAME = "restore-journal.json"
@@ -128,9 +129,7 @@ def write_journal(state_dir: Path, journal: Journal) -> None:
     finally:
         os.close(fd)
     os.replace(tmp, path)
-    from .fsops import fsync_dir  # here: recovery_pending, run at every start, needs none of fsops
-
-    fsync_dir(state_dir)
+    fsync_path(state_dir)
 
 
 def _now() -> str:

@@ -37,6 +37,7 @@ from pathlib import Path
 from ..archive.extract import stage
 from ..archive.format import BackupInfo, FileEntry
 from ..archive.validate import Archive, open_archive, show
+from ..durable import fsync_path
 from ..errors import ArchiveError, BackupError, LockBusy, RestoreError, UnrestorableError
 from ..instance import Instance, matches
 from ..lock import instance_lock
@@ -428,8 +429,8 @@ def _swap(settings: Settings, journal: Journal) -> tuple[int, list[str]]:
         raise RestoreError(f"the instance folder {root} could not be swapped ({exc.strerror}); "
                            "nothing was changed") from None
     try:
-        fsops.fsync_dir(root.parent)
-        fsops.fsync_dir(state)
+        fsync_path(root.parent)
+        fsync_path(state)
         _step("swap-durable")
         return _finish(settings, journal)
     except OSError as exc:
@@ -455,7 +456,7 @@ def _finish(settings: Settings, journal: Journal) -> tuple[int, list[str]]:
             if fsops.identity(old_to) is not None:  # a stale previous tree: out of the way
                 os.rename(old_to, Path(tempfile.mkdtemp(prefix=TRASH_PREFIX, dir=settings.state_dir)) / PREVIOUS)
             os.rename(old, old_to)
-            fsops.fsync_dir(settings.state_dir)
+            fsync_path(settings.state_dir)
             _step("old-is-previous")
     journal.state = COMMITTED
     journal.finished_at = now()
@@ -588,12 +589,12 @@ def _resume(settings: Settings, journal: Journal) -> str:
                     "back: the configuration is the one the unit had before")
         if here is None and fsops.identity(new_at) == new_id and fsops.identity(aside) == old_id:
             os.rename(new_at, root)
-            fsops.fsync_dir(root.parent)
+            fsync_path(root.parent)
             _step("new-in")
             here = new_id
         elif here is None and fsops.identity(aside) == old_id:
             os.rename(aside, root)
-            fsops.fsync_dir(root.parent)
+            fsync_path(root.parent)
             _roll_back(settings, journal)
             return (f"{journal.what} (started {when}) was interrupted before it changed anything; it was rolled "
                     "back: the configuration is the one the unit had before")

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..durable import fsync_path
 from ..errors import MftuiError
 
 CHUNK = 1024 * 1024
@@ -100,7 +101,7 @@ def copy_verified(source: Path, folder: Path, expected_sha256: str | None = None
                 "the medium may be faulty: the copy was removed, try another one"
             )
         os.rename(tmp, final)
-        _fsync_dir(folder)
+        fsync_path(folder, best_effort=True)
     except OSError as exc:
         raise CopyError(_reason(exc, folder)) from None
     finally:
@@ -141,16 +142,3 @@ def _drop_cache(fd: int) -> None:
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
     except (AttributeError, OSError):
         pass  # best effort: not every platform or filesystem supports it
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some filesystems (vfat over some drivers) refuse fsync on a directory
-    finally:
-        os.close(fd)
