@@ -172,6 +172,11 @@ async def test_download_zip_to_a_missing_folder_says_so(make_app: Callable[..., 
         assert "does not exist" in status and "mounted" in status
         assert isinstance(app.screen, DownloadZip)  # the technician fixes the path and tries again
         assert not app.screen.query_one("#copy", Button).disabled
+        (tmp_path / "nousb").mkdir()  # the stick is mounted now: Enter again copies
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Copied and verified" in static_text(pilot, "#copy-status")
+        assert len(list((tmp_path / "nousb").glob("*.zip"))) == 1
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
