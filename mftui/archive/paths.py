@@ -3,7 +3,7 @@
 One grammar, one place. The restore refuses an archive holding a path that
 :func:`config_path_problem` objects to (archive/validate.py), and the backup
 refuses to write one (archive/writer.py), so that no backup is made that its
-own restore would refuse. This module imports nothing of mftui: anything may
+own restore would refuse. This module imports only mftui.text: anything may
 use it without an import cycle, and it costs nothing at start-up.
 """
 
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+
+from ..text import show  # noqa: F401  (re-exported: the archive layer names entries with it)
 
 CONFIG_PREFIX = "config/"  # as in format.py: a configuration file's entry is config/<path>
 
@@ -24,22 +26,6 @@ _ASCII_ALLOWED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 # Only a "None" is taken from it; anything else goes through the full rules.
 _PLAIN_SEGMENT = r"(?! |\.\.?(?:/|\Z))[A-Za-z0-9 ._\-+@,=~#%()\[\]{}]*[A-Za-z0-9._\-+@,=~#%()\[\]{}]"
 _PLAIN = re.compile(rf"{_PLAIN_SEGMENT}(?:/{_PLAIN_SEGMENT})*\Z")
-
-
-def show(name: str, limit: int = 100) -> str:
-    """A name as a technician can read it: control characters escaped, long names shortened."""
-    out = []
-    for ch in name:
-        if ch.isprintable() and unicodedata.category(ch) != "Cf":
-            out.append(ch)
-        elif ord(ch) < 0x100:
-            out.append(f"\\x{ord(ch):02x}")
-        else:
-            out.append(f"\\u{ord(ch):04x}")
-    text = "".join(out)
-    if len(text) > limit:
-        text = text[: limit // 2 - 1] + "…" + text[-(limit // 2) :]
-    return text
 
 
 def config_path_problem(path: str) -> str | None:
