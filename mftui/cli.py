@@ -157,11 +157,11 @@ def cmd_inspect(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
-    from .archive.reader import verify
+    from .restore import verify_backup
 
     try:
         with ProgressBar("verify") as bar:
-            info = verify(args.file, progress=bar)
+            info = verify_backup(settings, args.file, progress=bar)
     except MftuiError as exc:
         if args.json:
             _print_json({"ok": False, "reason": str(exc)})

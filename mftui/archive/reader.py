@@ -26,12 +26,13 @@ def read_info(path: Path) -> BackupInfo:
 
 
 def verify(path: Path, progress: Progress = no_progress, budgets: Budgets | None = None) -> BackupInfo:
-    """Every check a restore makes on an archive, and every checksum; raise ArchiveError with the first reason.
+    """The archive-level checks and every checksum; raise ArchiveError with the first reason.
 
-    The same strict validation as a restore (archive/validate.py): a zip
-    that ``verify`` accepts is one a restore accepts, and the other way round.
-    ``budgets`` defaults to the built-in limits; pass ``settings.budgets`` to
-    apply the configured ones.
+    The container, the names, the manifest and the budgets (``budgets``
+    defaults to the built-in limits). It knows nothing of a unit's settings:
+    ``mftui verify`` and the TUI use :func:`mftui.restore.verify_backup`,
+    which adds what a restore of this unit checks (``[limits]``,
+    ``include``/``exclude``, the product), so that verify and restore give one answer.
     """
     from .validate import validate_archive
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         previous_configuration,
         restore_backup,
         restore_previous,
+        verify_backup,
     )
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "recover",
     "restore_backup",
     "restore_previous",
+    "verify_backup",
 ]
 
 _LAZY = {
@@ -53,6 +55,7 @@ _LAZY = {
     "previous_configuration": "transaction",
     "restore_backup": "transaction",
     "restore_previous": "transaction",
+    "verify_backup": "transaction",
 }
 
 

@@ -176,6 +176,20 @@ def plan_restore(settings: Settings, path: Path, progress: Progress = no_progres
     return RestorePlan(path, info, compute_changes(settings, info))
 
 
+def verify_backup(settings: Settings, path: Path, progress: Progress = no_progress) -> BackupInfo:
+    """Every check a restore of ``path`` makes on the archive, with this unit's settings; raise the first refusal.
+
+    One set of checks, one answer: the container and names, the manifest,
+    every checksum, the ``[limits]`` budgets, ``include``/``exclude`` and the
+    product. What ``verify`` accepts, a restore accepts (the instance aside:
+    :func:`plan_restore` also checks the instance folder can be swapped).
+    """
+    with open_archive(Path(path), settings.budgets) as archive:
+        _check_restorable(settings, archive)
+        archive.verify_all(progress)
+        return archive.backup_info
+
+
 def restore_backup(settings: Settings, path: Path, progress: Progress = no_progress) -> RestoreResult:
     """Restore a backup: phase one (validate, stage), phase two (safety copy, journal, swap).
 
