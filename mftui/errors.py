@@ -45,6 +45,10 @@ class RestoreError(MftuiError):
     """A restore could not be done; the live configuration is unchanged."""
 
 
+class StateError(MftuiError):
+    """The state folder is not one mftui made (a link, another user's, open to others) or cannot be made."""
+
+
 class LockBusy(MftuiError):
     """Another backup or restore holds the instance lock."""
 

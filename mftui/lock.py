@@ -1,7 +1,9 @@
 """One lock per instance, shared by backup and restore and by every mftui.
 
-An advisory ``flock`` on a file in the instance's state dir: the kernel drops
-it when the process dies, so a crash never leaves a stale lock behind.
+An advisory ``flock`` on a file in the instance's state folder: the kernel
+drops it when the process dies, so a crash never leaves a stale lock behind.
+The folder is checked first (mftui.state) and the file opened without
+following links: a planted ``lock`` link never makes mftui truncate another file.
 """
 
 from __future__ import annotations
@@ -12,8 +14,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .errors import LockBusy
+from .errors import LockBusy, StateError
 from .settings import Settings
+from .state import checked_state_dir, open_file
+
+LOCK_NAME = "lock"
 
 
 @contextmanager
@@ -21,11 +26,15 @@ def instance_lock(settings: Settings, action: str, wait: float = 0.0) -> Iterato
     """Hold the instance lock for ``action`` ("backup", "restore", "recovery").
 
     Waits up to ``wait`` seconds, then raises LockBusy naming what holds it.
+    Raises StateError when the state folder or the lock file cannot be trusted or used.
     """
-    state = settings.state_dir
-    state.mkdir(parents=True, exist_ok=True)
-    path = state / "lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    state = checked_state_dir(settings, create=True)
+    assert state is not None  # create=True
+    try:
+        fd = open_file(state, LOCK_NAME, os.O_RDWR | os.O_CREAT)
+    except OSError as exc:
+        raise StateError(f"cannot open the lock file in {state} ({exc.strerror}); run mftui as the user that "
+                         "owns the instance") from None
     try:
         deadline = time.monotonic() + wait
         while True:

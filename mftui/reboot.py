@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.client import HTTPException
-from pathlib import Path
 from typing import Protocol
 
 from .errors import RebootError
@@ -84,7 +83,7 @@ def reboot_service(settings: Settings, env: Mapping[str, str] | None = None) -> 
     environ: Mapping[str, str] = os.environ if env is None else env
     backend = settings.reboot_backend
     if backend == "demo":
-        return DemoReboot(settings.state_dir)
+        return DemoReboot(settings)
     if backend == "command":
         return CommandReboot(settings.reboot_command, env=environ)
     if backend == "systemd":
@@ -106,28 +105,36 @@ class DemoReboot:
 
     name = "demo"
 
-    def __init__(self, state_dir: Path) -> None:
-        self.log_path = Path(state_dir) / DEMO_LOG_NAME
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.log_path = settings.state_dir / DEMO_LOG_NAME
 
     def describe(self) -> str:
         return f"demo: records the request in {self.log_path}; never reboots"
 
     def request_reboot(self, reason: str = "restore committed") -> RebootOutcome:
-        """Append ``{"time", "backend", "reason"}`` to the demo reboot log."""
+        """Append ``{"time", "backend", "reason"}`` to the demo reboot log (in the checked state folder)."""
+        from .errors import StateError
+        from .state import checked_state_dir, open_file
+
         record = {"time": _utc_now(), "backend": self.name, "reason": reason}
         line = json.dumps(record, sort_keys=True) + "\n"
         try:
-            self.log_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            state = checked_state_dir(self.settings, create=True)
+            assert state is not None  # create=True
             # One write of one short line to an O_APPEND file: concurrent
-            # requests cannot interleave inside a record.
-            with self.log_path.open("a", encoding="utf-8") as fh:
-                fh.write(line)
-                fh.flush()
-                os.fsync(fh.fileno())
-        except OSError as exc:
+            # requests cannot interleave inside a record. Never through a link.
+            fd = open_file(state, DEMO_LOG_NAME, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+            try:
+                os.write(fd, line.encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except (OSError, StateError) as exc:
+            reason_text = str(exc) if isinstance(exc, StateError) else (exc.strerror or str(exc))
             raise RebootError(
                 f"could not record the demo reboot request in {self.log_path} "
-                f"({exc.strerror or exc}); nothing was rebooted. {_COMMITTED}."
+                f"({reason_text}); nothing was rebooted. {_COMMITTED}."
             ) from None
         return RebootOutcome(
             backend=self.name,

@@ -66,7 +66,10 @@ def recover(settings: Settings) -> str | None:
     journal, if there is one), no lock taken, nothing created, nothing of the
     transaction imported. See transaction.recover.
     """
-    if not recovery_pending(settings.state_dir):
+    from ..state import checked_state_dir
+
+    state = checked_state_dir(settings, create=False)  # StateError for a folder mftui did not make
+    if state is None or not recovery_pending(state):
         return None
     from .transaction import recover as recover_now
 

@@ -27,8 +27,10 @@ from typing import Any
 
 from ..durable import fsync_path
 from ..errors import RestoreError
+from ..state import open_file
 
 JOURNAL_NAME = "restore-journal.json"
+MAX_JOURNAL_BYTES = 1024 * 1024  # a journal is a few hundred bytes: anything far bigger is not ours
 # Folders a restore makes in the state dir: what recovery removes when no journal needs them.
 STAGING_PREFIX = "staging-"
 TRASH_PREFIX = "trash-"
@@ -57,6 +59,11 @@ class Journal:
     started_at: str = field(default_factory=lambda: _now())
     finished_at: str = ""
     note: str = ""  # what recovery did, if it did anything
+    # The previous tree as the last committed restore left it, carried from record to record (a
+    # rolled-back restore keeps it): a folder at <state>/previous with another identity is not ours.
+    previous_id: list[int] = field(default_factory=list)
+    previous_at: str = ""  # when the restore that set it aside committed
+    previous_by: str = ""  # what replaced it ("backup 'x'", "the previous configuration")
     version: int = 1
 
     def to_json(self) -> dict[str, Any]:
@@ -68,6 +75,20 @@ class Journal:
             raise ValueError("not a version 1 journal")
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+    def keep_previous_of(self, last: Journal | None) -> None:
+        """Carry the record of the previous tree over from the last journal (older journals: its old tree)."""
+        if last is None:
+            return
+        if last.previous_id:
+            self.previous_id, self.previous_at, self.previous_by = last.previous_id, last.previous_at, last.previous_by
+        elif last.state == COMMITTED:  # written by an mftui that did not keep the record
+            self.previous_id, self.previous_at, self.previous_by = list(last.old_id), last.finished_at, last.by
+
+    @property
+    def by(self) -> str:
+        """What this transaction put in place, as the previous tree's record says it."""
+        return f"backup {self.backup_name!r}" if self.action == RESTORE else "the previous configuration"
 
     @property
     def what(self) -> str:
@@ -85,12 +106,19 @@ def read_journal(state_dir: Path) -> Journal | None:
     """The journal, or None when there is none. A damaged one is a RestoreError (never guessed at)."""
     path = journal_path(state_dir)
     try:
-        raw = path.read_bytes()
+        fd = open_file(state_dir, JOURNAL_NAME, os.O_RDONLY)
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise RestoreError(f"the restore journal {path} cannot be read ({exc.strerror})") from None
     try:
+        with os.fdopen(fd, "rb") as fh:
+            raw = fh.read(MAX_JOURNAL_BYTES + 1)
+    except OSError as exc:
+        raise RestoreError(f"the restore journal {path} cannot be read ({exc.strerror})") from None
+    try:
+        if len(raw) > MAX_JOURNAL_BYTES:
+            raise ValueError("too big for a journal")
         return Journal.from_json(json.loads(raw.decode("utf-8")))
     except (ValueError, TypeError, UnicodeDecodeError):
         raise RestoreError(
@@ -122,7 +150,7 @@ def write_journal(state_dir: Path, journal: Journal) -> None:
     path = journal_path(state_dir)
     tmp = path.with_name(path.name + ".tmp")
     data = (json.dumps(journal.to_json(), indent=1) + "\n").encode()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    fd = open_file(state_dir, tmp.name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
     try:
         os.write(fd, data)
         os.fsync(fd)

@@ -39,10 +39,12 @@ from ..archive.format import BackupInfo, FileEntry
 from ..archive.validate import Archive, open_archive, show
 from ..durable import fsync_path
 from ..errors import ArchiveError, BackupError, LockBusy, RestoreError, UnrestorableError
-from ..instance import Instance, matches
+from ..instance import Instance, matches, read_identity
 from ..lock import instance_lock
 from ..progress import Progress, no_progress
 from ..settings import MIB, Settings
+from ..state import checked_state_dir
+from ..text import show_path
 from . import fsops
 from .changes import Changes, compute_changes, live_files, sha256_of
 from .journal import (
@@ -210,7 +212,8 @@ def recover(settings: Settings) -> str | None:
     to run at every start, and safe if it is itself interrupted. If another
     mftui holds the lock, that one is alive and nothing is interrupted.
     """
-    if not recovery_pending(settings.state_dir):
+    state = checked_state_dir(settings, create=False)
+    if state is None or not recovery_pending(state):
         return None
     try:
         with instance_lock(settings, "recovery"):
@@ -220,27 +223,22 @@ def recover(settings: Settings) -> str | None:
 
 
 def previous_configuration(settings: Settings) -> PreviousConfiguration | None:
-    """The configuration the last restore replaced, if it is still kept."""
-    state = settings.state_dir
-    prev = state / PREVIOUS
-    if not prev.is_dir() or prev.is_symlink():
+    """The configuration the last restore replaced, if it is still kept (and is the tree it set aside)."""
+    state = checked_state_dir(settings, create=False)
+    if state is None:
         return None
+    prev = state / PREVIOUS
     try:
         journal = read_journal(state)
     except RestoreError:
-        journal = None
+        return None
+    if journal is None or not _is_recorded_previous(prev, journal):
+        return None
     instance = Instance(settings)
     files = live_files(instance, prev)
-    from ..instance import read_identity
-
     ident = read_identity(prev / "instance.json")
-    if journal is not None and journal.state == COMMITTED:
-        when = journal.finished_at
-        by = f"backup {journal.backup_name!r}" if journal.action == RESTORE else "the previous configuration"
-    else:
-        when, by = "", "a restore"
     return PreviousConfiguration(prev, len(files), sum(f.size for f in files.values()), ident.hub_id,
-                                 ident.hostname, when, by)
+                                 ident.hostname, journal.previous_at, journal.previous_by or "a restore")
 
 
 def restore_previous(settings: Settings, progress: Progress = no_progress) -> RestoreResult:
@@ -357,6 +355,10 @@ class _Restore:
             safety_backup=str(safety or ""),
         )
         try:
+            journal.keep_previous_of(read_journal(state))
+        except RestoreError:
+            pass  # a damaged record: the new one starts afresh
+        try:
             write_journal(state, journal)
         except OSError as exc:
             _remove_quietly(staging)
@@ -373,10 +375,17 @@ class _Restore:
 def _undo(settings: Settings, progress: Progress) -> RestoreResult:
     state, root = settings.state_dir, settings.instance_root
     prev = state / PREVIOUS
-    if fsops.identity(prev) is None or not prev.is_dir():
+    if fsops.identity(prev) is None:
         raise RestoreError("there is no previous configuration to go back to: it is kept only after a restore, "
                            "until the next one")
     _preflight(settings, create=True)
+    last = read_journal(state)
+    if last is None or not _is_recorded_previous(prev, last):
+        raise RestoreError(
+            f"{show_path(prev)} is not the one the last restore set aside (it was replaced or moved since), so it "
+            "is not put back; check who changed it, and restore a backup instead"
+        )
+    _check_plain_tree(prev)
     instance = Instance(settings)
     kept = live_files(instance, prev)
     progress(0, 1, "reading the previous configuration")
@@ -384,8 +393,6 @@ def _undo(settings: Settings, progress: Progress) -> RestoreResult:
     for rel, lf in sorted(kept.items()):
         digest = sha256_of(prev / rel) if lf.regular else None
         entries.append(FileEntry(rel, lf.size, digest or "0" * 64, lf.mode, instance.component_of(rel)))
-    from ..instance import read_identity
-
     ident = read_identity(prev / "instance.json")
     info = BackupInfo(name="previous configuration", created_at=now(), tool_version="", product=ident.product,
                       product_version=ident.version, instance_id=ident.hub_id, hostname=ident.hostname,
@@ -396,6 +403,7 @@ def _undo(settings: Settings, progress: Progress) -> RestoreResult:
                       aside=os.path.abspath(state / ASIDE), old_to=os.path.abspath(prev),
                       backup_name="previous configuration",
                       instance_id=ident.hub_id)
+    journal.keep_previous_of(last)
     try:
         write_journal(state, journal)
     except OSError as exc:
@@ -472,8 +480,10 @@ def _finish(settings: Settings, journal: Journal) -> tuple[int, list[str]]:
             os.rename(old, old_to)
             fsync_path(settings.state_dir)
             _step("old-is-previous")
+    journal.previous_id = list(old_id)
+    journal.previous_by = journal.by
     journal.state = COMMITTED
-    journal.finished_at = now()
+    journal.finished_at = journal.previous_at = now()
     write_journal(settings.state_dir, journal)
     _step("committed")
     return carried, skipped
@@ -687,6 +697,28 @@ def _check_restorable(settings: Settings, archive: Archive) -> None:
                 f"the archive is refused: entry {show(name)} is not configuration under this unit's settings "
                 "([instance] include and exclude), so a backup made here could not hold it",
                 name,
+            )
+
+
+def _is_recorded_previous(prev: Path, journal: Journal) -> bool:
+    """Whether ``prev`` is the very tree the last committed restore set aside (by device and inode)."""
+    found = fsops.identity(prev)
+    return found is not None and list(found) == list(journal.previous_id) and prev.is_dir() and not prev.is_symlink()
+
+
+def _check_plain_tree(top: Path) -> None:
+    """Refuse a tree to install that holds what no backup holds: links, devices, pipes, sockets."""
+    for dirpath, dirnames, filenames in os.walk(top):
+        for name in dirnames + filenames:
+            path = os.path.join(dirpath, name)
+            mode = os.lstat(path).st_mode
+            if stat.S_ISDIR(mode) or stat.S_ISREG(mode):
+                continue
+            what = "a symbolic link" if stat.S_ISLNK(mode) else "a special file (device, pipe or socket)"
+            rel = os.path.relpath(path, top)
+            raise RestoreError(
+                f"the previous configuration is not put back: {show_path(rel)} in it is {what}, which no backup "
+                f"holds and mftui never installs; check who changed {show_path(top)}, and restore a backup instead"
             )
 
 
