@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from . import __version__
 from .errors import MftuiError
-from .settings import Settings, load_settings
+from .settings import Settings, load_settings, require_instance_root
 from .wording import human_size, info_rows
 
 EXIT_OK, EXIT_FAILED = 0, 1  # 2 (usage, settings) comes from the error's exit_code
@@ -87,8 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings(args.config)
+        # Recovery runs before anything insists the instance root exists: a restore cut between
+        # its two renames (no RENAME_EXCHANGE) leaves no root until recovery puts one back.
+        settings = load_settings(args.config, require_root=False)
         _recover(settings)
+        require_instance_root(settings)
         if args.command is None:
             from .tui.app import run_tui
 

@@ -112,20 +112,33 @@ def find_settings_file(explicit: str | os.PathLike[str] | None = None) -> Path |
     return None
 
 
-def load_settings(explicit: str | os.PathLike[str] | None = None) -> Settings:
-    """Find and read the settings; with none, seed and use the embedded demo."""
+def load_settings(explicit: str | os.PathLike[str] | None = None, *, require_root: bool = True) -> Settings:
+    """Find and read the settings; with none, seed and use the embedded demo.
+
+    ``require_root=False`` lets a missing instance root through, so that
+    recovery can run first: a restore cut between its two renames leaves no
+    root until recovery puts one back. Call :func:`require_instance_root` after it.
+    """
     path = find_settings_file(explicit)
     if path is None:
+        home = demo_home()
+        settings = Settings(instance_root=home / "instance", backups_dir=home / "backups", demo=True)
+        if require_root:  # else seeded by require_instance_root, after recovery (never over a half-done restore)
+            require_instance_root(settings)
+        return settings
+    return parse_settings_file(path, require_root=require_root)
+
+
+def require_instance_root(settings: Settings) -> None:
+    """Refuse settings whose instance root is not an existing folder (after recovery had its chance)."""
+    root = settings.instance_root
+    if settings.demo:
         from .demo import ensure_demo
 
-        home = demo_home()
-        ensure_demo(home / "instance")
-        return Settings(
-            instance_root=home / "instance",
-            backups_dir=home / "backups",
-            demo=True,
-        )
-    return parse_settings_file(path)
+        ensure_demo(root)
+    if not root.is_dir():
+        where = f"{settings.source}: instance.root: " if settings.source else ""
+        raise SettingsError(f"{where}{root} does not exist or is not a folder; check [instance] root")
 
 
 # --- parsing ----------------------------------------------------------------
@@ -139,7 +152,7 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
 _TYPE_WORDS = {str: "a string", list: "a list", dict: "a table", int: "a whole number"}
 
 
-def parse_settings_file(path: Path) -> Settings:
+def parse_settings_file(path: Path, *, require_root: bool = True) -> Settings:
     """Read and check one settings file. Every problem names the file and the key."""
     try:
         with path.open("rb") as fh:
@@ -171,8 +184,8 @@ def parse_settings_file(path: Path) -> Settings:
     if "root" not in instance:
         raise fail("instance.root", "missing; say where the instance is, e.g. root = \"/data/mobiusflow\"")
     root = _abs_path(path, instance["root"])
-    if not root.is_dir():
-        raise fail("instance.root", f"{root} does not exist or is not a directory")
+    if require_root and not root.is_dir():
+        raise fail("instance.root", f"{root} does not exist or is not a folder")
 
     backups = data.get("backups", {})
     backups_dir = _abs_path(path, backups["dir"]) if "dir" in backups else root.parent / "mftui-backups"

@@ -34,6 +34,8 @@ def checked_state_dir(settings: Settings, *, create: bool) -> Path | None:
     for a folder mftui did not make or a place it cannot be made.
     """
     state = settings.state_dir
+    if not create and not os.path.lexists(state):
+        return None  # nothing kept yet (a fresh unit): nothing to check
     _check_parent(state.parent)
     if create:
         try:

@@ -222,3 +222,22 @@ def test_write_error_at_every_write_of_phase_one(scenario: Scenario, err: int, m
         assert sorted(os.listdir(settings.state_dir)) == ["lock"]  # no staging, no journal
         assert not settings.backups_dir.exists() or not os.listdir(settings.backups_dir)
     assert {"mkdir", "open", "write", "chmod"} <= kinds  # and chown, as root
+
+
+def test_killed_between_the_two_renames_recovers_through_the_real_command_line(scenario: Scenario) -> None:
+    """No RENAME_EXCHANGE, killed after the old tree went aside: there is no instance root at all.
+
+    The settings loader insists that [instance] root exists; recovery must run before that
+    check, or the unit could never get its configuration back (every command would stop there).
+    """
+    settings = scenario.fresh()
+    _, steps = scenario.child(scenario.fresh(), "restore", 0, renames=True)
+    code, _ = scenario.child(settings, "restore", steps.index("old-aside") + 1, renames=True)
+    assert code == -signal.SIGKILL and not settings.instance_root.exists()
+    config = settings.instance_root.parent.parent / "config.toml"
+    config.write_text(f'[instance]\nroot = "{settings.instance_root}"\n[backups]\ndir = "{settings.backups_dir}"\n')
+    proc = subprocess.run([sys.executable, "-m", "mftui", "--config", str(config), "list"],
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    assert "it was finished: the configuration is the restored one" in proc.stderr
+    assert_consistent(scenario, settings, "new")
