@@ -232,6 +232,7 @@ def _restore(settings: Settings, args: argparse.Namespace) -> int:
 
     # What the technician reads goes to stdout, or to stderr when stdout is for JSON.
     out = sys.stderr if args.json else sys.stdout
+    plan = None
     if not args.yes:
         if args.previous:
             prev = previous_configuration(settings)
@@ -259,7 +260,7 @@ def _restore(settings: Settings, args: argparse.Namespace) -> int:
     try:
         with ProgressBar("restore") as bar:
             result = restore_previous(settings, progress=bar) if args.previous else \
-                restore_backup(settings, args.file, progress=bar)
+                restore_backup(settings, plan or args.file, progress=bar)  # the plan: exactly what was shown
     except KeyboardInterrupt:
         # Interrupted in the middle: say honestly where the instance stands.
         from .restore import recover

@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from trees import snapshot
 
 from mftui.archive.catalog import list_backups
 from mftui.archive.writer import create_backup
+from mftui.demo import write_demo_tree
 from mftui.errors import ArchiveError, LockBusy, RestoreError
 from mftui.instance import Instance
 from mftui.restore import (
@@ -355,4 +357,65 @@ def test_not_enough_space_is_said_before_anything_is_written(
     with pytest.raises(RestoreError, match=r"has 0\.0 MiB free, and staging this backup needs about"):
         restore_backup(settings, backup)
     assert snapshot(settings.instance_root) == before
-    assert sorted(os.listdir(settings.state_dir)) == ["lock", "restore-journal.json"]  # previous freed first
+    # The previous configuration is kept: a refused restore never costs the undo point.
+    assert sorted(os.listdir(settings.state_dir)) == ["lock", "previous", "restore-journal.json"]
+
+
+def _kept_previous(settings: Settings) -> tuple[tuple[int, int] | None, dict[str, Any]]:
+    prev = settings.state_dir / "previous"
+    return fsops.identity(prev), snapshot(prev)
+
+
+def test_a_refused_restore_keeps_the_previous_configuration(settings: Settings, backup: Path,
+                                                            tmp_path: Path) -> None:
+    change_instance(settings.instance_root)
+    restore_backup(settings, backup)
+    kept = _kept_previous(settings)
+    data = bytearray(backup.read_bytes())
+    name = b"config/hub/hub.json"
+    data[data.find(name) + len(name) + 3] ^= 0xFF  # a byte of that entry's compressed data
+    damaged = tmp_path / "damaged.zip"
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(ArchiveError, match="hub/hub.json"):
+        restore_backup(settings, damaged)
+    assert _kept_previous(settings) == kept
+    assert previous_configuration(settings) is not None
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 4 MiB filesystem (tmpfs), so that "not enough space" is the kernel's answer."""
+    top = tmp_path / "disk"
+    top.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(top)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("needs root to mount a tmpfs")
+    try:
+        yield top
+    finally:
+        subprocess.run(["umount", "-l", str(top)], check=True)
+
+
+def test_a_restore_that_lacks_space_keeps_the_previous_configuration_and_says_so(
+    small_disk: Path, tmp_path: Path
+) -> None:
+    root = small_disk / "site" / "mobiusflow"
+    root.mkdir(parents=True)
+    write_demo_tree(root)
+    (root / "flows" / "big.json").write_bytes(os.urandom(900 * 1024))
+    settings = Settings(instance_root=root, backups_dir=tmp_path / "backups")
+    backup = create_backup(settings, "big").path
+    restore_backup(settings, backup)  # the previous tree now holds ~900 KiB
+    kept = _kept_previous(settings)
+    # Fill the disk until staging no longer fits beside the live tree and the previous one.
+    need = sum(f.size for f in Instance(settings).scan()) + 4096 * 40
+    free = transaction._free_bytes(settings.state_dir)
+    (small_disk / "filler").write_bytes(b"\0" * (free - need + 200 * 1024))
+    before = snapshot(root)
+    with pytest.raises(RestoreError, match="previous configuration") as err:
+        restore_backup(settings, backup)
+    assert "--discard-previous" in str(err.value) and "nothing was changed" in str(err.value)
+    assert _kept_previous(settings) == kept and snapshot(root) == before
+    # The technician chooses: the previous configuration goes, the restore fits.
+    restore_backup(settings, backup, discard_previous=True)
+    assert previous_configuration(settings) is not None  # the tree this restore replaced

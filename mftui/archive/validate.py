@@ -156,6 +156,11 @@ class Archive:
     def __enter__(self) -> Archive:
         return self
 
+    def identity(self) -> tuple[int, int]:
+        """(device, inode) of the open file: what was checked, whatever its path names by now."""
+        st = os.fstat(self._fd)
+        return st.st_dev, st.st_ino
+
     def __exit__(self, *exc: object) -> None:
         self.close()
 

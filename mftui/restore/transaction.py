@@ -90,6 +90,7 @@ class RestorePlan:
     path: Path
     info: BackupInfo
     changes: Changes
+    identity: tuple[int, int] = (0, 0)  # (device, inode) of the file that was checked
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,8 @@ def plan_restore(settings: Settings, path: Path, progress: Progress = no_progres
         _check_restorable(settings, archive)
         archive.verify_all(progress)
         info = archive.backup_info
-    return RestorePlan(path, info, compute_changes(settings, info))
+        identity = archive.identity()
+    return RestorePlan(path, info, compute_changes(settings, info), identity)
 
 
 def verify_backup(settings: Settings, path: Path, progress: Progress = no_progress) -> BackupInfo:
@@ -192,17 +194,27 @@ def verify_backup(settings: Settings, path: Path, progress: Progress = no_progre
         return archive.backup_info
 
 
-def restore_backup(settings: Settings, path: Path, progress: Progress = no_progress) -> RestoreResult:
+def restore_backup(settings: Settings, backup: Path | RestorePlan, progress: Progress = no_progress, *,
+                   discard_previous: bool = False) -> RestoreResult:
     """Restore a backup: phase one (validate, stage), phase two (safety copy, journal, swap).
+
+    ``backup`` is a path, or the :class:`RestorePlan` a technician was shown:
+    then exactly that file is restored (the same file, and a backup.json
+    that says the same), or nothing (the file was replaced or rewritten
+    since it was checked). The previous configuration (what the last
+    restore replaced) is kept until this one commits; when the disk lacks
+    the room for both, the restore is refused unless ``discard_previous``.
 
     Holds the instance lock throughout (LockBusy if another backup or
     restore runs). Never reboots. On any failure before the swap the live
     configuration is unchanged and staging is removed; after the swap the
     restore is finished, here or by recovery.
     """
+    plan = backup if isinstance(backup, RestorePlan) else None
+    path = plan.path if plan is not None else Path(backup)  # type: ignore[arg-type]
     with instance_lock(settings, "restore"):
         _recover_locked(settings)
-        return _Restore(settings, Path(path), progress).run()
+        return _Restore(settings, path, progress, plan, discard_previous).run()
 
 
 def recover(settings: Settings) -> str | None:
@@ -256,32 +268,52 @@ def restore_previous(settings: Settings, progress: Progress = no_progress) -> Re
 
 
 class _Restore:
-    def __init__(self, settings: Settings, path: Path, progress: Progress) -> None:
+    def __init__(self, settings: Settings, path: Path, progress: Progress, plan: RestorePlan | None,
+                 discard_previous: bool) -> None:
         self.settings = settings
         self.path = path
         self.progress = progress
+        self.plan = plan
+        self.discard_previous = discard_previous
         self.state = settings.state_dir
         self.root = settings.instance_root
 
     def run(self) -> RestoreResult:
         _preflight(self.settings, create=True)
         with open_archive(self.path, self.settings.budgets) as archive:
+            if self.plan is not None:
+                _check_same_as_shown(self.plan, archive)
             _check_restorable(self.settings, archive)
             info = archive.backup_info
             need = archive.total_bytes + 4096 * (len(archive.members) + 1)  # data, and a block's slack per file
-            if _free_bytes(self.state) < need:
-                # The previous tree's space is needed now, not after a removal in the background.
-                _remove_quietly(self.state / PREVIOUS)
-                free = _free_bytes(self.state)
-                if free < need:
-                    raise RestoreError(
-                        f"the disk holding the instance has {_mib(free)} free, and staging this backup needs about "
-                        f"{_mib(need)} (the new configuration is written beside the live one before the swap); "
-                        "free some space and try again; nothing was changed"
-                    )
-            _discard_previous(self.state)
+            self._make_room(need)
             staging, changes, safety = self._phase_one(archive)
         return self._phase_two(info, staging, changes, safety)
+
+    def _make_room(self, need: int) -> None:
+        """Refuse a restore that would not fit; the previous configuration goes only if the technician says so."""
+        free = _free_bytes(self.state)
+        if free >= need:
+            return
+        prev = self.state / PREVIOUS
+        kept = fsops.identity(prev) is not None
+        if kept and self.discard_previous:
+            _remove_quietly(prev)  # its space is needed now, not after a removal in the background
+            free = _free_bytes(self.state)
+            if free >= need:
+                return
+        if kept and not self.discard_previous and free + _tree_bytes(prev) >= need:
+            raise RestoreError(
+                f"the disk holding the instance has {_mib(free)} free, and staging this backup needs about "
+                f"{_mib(need)}; the previous configuration (what the last restore replaced, kept so that it can be "
+                f"put back) takes {_mib(_tree_bytes(prev))}. Free some space, or restore with --discard-previous "
+                "(it can then no longer be put back); nothing was changed"
+            )
+        raise RestoreError(
+            f"the disk holding the instance has {_mib(free)} free, and staging this backup needs about "
+            f"{_mib(need)} (the new configuration is written beside the live one before the swap); "
+            "free some space and try again; nothing was changed"
+        )
 
     def _phase_one(self, archive: Archive) -> tuple[Path, Changes, Path | None]:
         instance = Instance(self.settings)
@@ -475,8 +507,11 @@ def _finish(settings: Settings, journal: Journal) -> tuple[int, list[str]]:
         fsops.sync_filesystem(root)
         _step("carry-durable")
         if old != old_to:
-            if fsops.identity(old_to) is not None:  # a stale previous tree: out of the way
-                os.rename(old_to, Path(tempfile.mkdtemp(prefix=TRASH_PREFIX, dir=settings.state_dir)) / PREVIOUS)
+            if fsops.identity(old_to) is not None:
+                # The previous configuration of the last restore: kept until now, when this one cannot fail any more.
+                trash = Path(tempfile.mkdtemp(prefix=TRASH_PREFIX, dir=settings.state_dir))
+                os.rename(old_to, trash / PREVIOUS)
+                _remove_in_background(trash)
             os.rename(old, old_to)
             fsync_path(settings.state_dir)
             _step("old-is-previous")
@@ -722,19 +757,25 @@ def _check_plain_tree(top: Path) -> None:
             )
 
 
-def _discard_previous(state: Path) -> None:
-    """The previous tree is kept until the next restore: that is now.
+def _check_same_as_shown(plan: RestorePlan, archive: Archive) -> None:
+    """The file open now must be the one checked and shown (same inode, same backup.json), or nothing is done."""
+    if archive.identity() != plan.identity or archive.backup_info != plan.info:
+        raise RestoreError(
+            f"the backup file {show_path(plan.path.name)} was replaced or changed after it was checked, so it is not "
+            "what you were shown; nothing was changed. Choose it again to check it again"
+        )
 
-    Renamed out of the way at once, removed in the background: a big tree
-    takes a while to delete and nobody needs to wait for it. A removal cut
-    short (reboot) is finished by recovery.
-    """
-    prev = state / PREVIOUS
-    if fsops.identity(prev) is None:
-        return
-    trash = Path(tempfile.mkdtemp(prefix=TRASH_PREFIX, dir=state))
-    os.rename(prev, trash / PREVIOUS)
-    _remove_in_background(trash)
+
+def _tree_bytes(top: Path) -> int:
+    """Bytes in the files of a tree (not following links)."""
+    total = 0
+    for dirpath, _dirs, files in os.walk(top):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                pass
+    return total
 
 
 def _remove_in_background(path: Path) -> None:
