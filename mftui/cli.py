@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 import time
+import traceback
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from . import __version__
-from .errors import MftuiError
+from .errors import MftuiError, UsageError
 from .settings import Settings, load_settings, require_instance_root
-from .wording import human_size, info_rows
+from .text import show, show_path
+from .wording import human_size, info_rows, os_error_sentence
 
 EXIT_OK, EXIT_FAILED = 0, 1  # 2 (usage, settings) comes from the error's exit_code
 
@@ -35,13 +40,29 @@ exit codes:
   1  the operation failed (damaged archive, disk full, another backup running...)
   2  usage or settings error (bad option, broken settings file)
 
+with --json, stdout holds one JSON value in every outcome ({"ok": false,
+"reason": ...} on failure); messages for people go to stderr.
+
 settings are read from --config, $MFTUI_CONFIG, /etc/mftui/config.toml or the
 user config file; with none, mftui runs on its embedded demo instance.
 """
 
 
+class _ArgumentError(Exception):
+    """argparse's usage error, raised instead of exiting so that ``--json`` still gets its JSON."""
+
+    def __init__(self, usage: str, prog: str, message: str) -> None:
+        super().__init__(message)
+        self.usage, self.prog, self.message = usage, prog, message
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _ArgumentError(self.format_usage(), self.prog, message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mftui",
         description="Back up and restore a MobiusFlow-style instance's configuration.",
         epilog=EPILOG,
@@ -85,7 +106,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command (or the TUI); every outcome is an exit code and words, never a traceback."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _forgiving_streams()
+    try:
+        args = build_parser().parse_args(argv)
+    except _ArgumentError as exc:
+        sys.stderr.write(exc.usage)
+        _say(f"{exc.prog}: error: {exc.message}", sys.stderr)
+        if "--json" in argv:
+            _print_json({"ok": False, "reason": exc.message})
+        return 2
     try:
         # Recovery runs before anything insists the instance root exists: a restore cut between
         # its two renames (no RENAME_EXCHANGE) leaves no root until recovery puts one back.
@@ -93,16 +124,82 @@ def main(argv: Sequence[str] | None = None) -> int:
         _recover(settings)
         require_instance_root(settings)
         if args.command is None:
+            _need_a_terminal()
             from .tui.app import run_tui
 
             return run_tui(settings, mouse=not args.no_mouse, low_bandwidth=args.low_bandwidth)
         return COMMANDS[args.command](settings, args)
     except MftuiError as exc:
-        print(f"mftui: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return _failed(args, str(exc), exc.exit_code, restored=False)
     except KeyboardInterrupt:
-        print("mftui: interrupted; nothing was changed", file=sys.stderr)
-        return EXIT_FAILED
+        return _failed(args, "interrupted; nothing was changed", EXIT_FAILED, restored=False)
+    except OSError as exc:  # what the core did not word itself: one sentence with what to do
+        return _failed(args, os_error_sentence(exc), EXIT_FAILED, restored=None)
+    except Exception as exc:  # a bug: one line and where the details are, never a traceback
+        log, problem = _crash_log(exc)
+        reason = show(f"{type(exc).__name__}: {exc}".strip().rstrip(":"), limit=160)
+        where = f"the details are in {show_path(log)}" if problem is None else \
+            f"its details could not be saved in {show_path(log)} ({problem})"
+        return _failed(args, f"unexpected error ({reason}); this is a bug in mftui: {where}; "
+                             "please send them with what you did", EXIT_FAILED, restored=None,
+                       crash_log=str(log) if problem is None else None)
+
+
+def _failed(args: argparse.Namespace, reason: str, code: int, *, restored: bool | None,
+            crash_log: str | None = None) -> int:
+    """Say why on stderr; with --json, also print ``{"ok": false, "reason": ...}`` on stdout."""
+    _say(f"mftui: {reason}", sys.stderr)
+    if getattr(args, "json", False):
+        data: dict[str, Any] = {"ok": False, "reason": reason}
+        if args.command == "restore":
+            data["restored"] = restored  # null: not known (the next mftui finishes or rolls back a restore)
+        if crash_log is not None:
+            data["crash_log"] = crash_log
+        _print_json(data)
+    return code
+
+
+def _need_a_terminal() -> None:
+    """The TUI needs a terminal on stdin and stdout; a script gets a sentence instead of escape codes."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError(
+            "no command given, and there is no terminal for the terminal UI (stdin and stdout are not a "
+            "terminal): give a command, such as mftui list, mftui backup --json or mftui verify FILE "
+            "(all of them: mftui --help)"
+        )
+
+
+def crash_log_path() -> Path:
+    """Where the command line writes the traceback of an unexpected error (the user log folder)."""
+    import platformdirs
+
+    return Path(platformdirs.user_log_dir("mftui")) / "cli-errors.log"
+
+
+def _crash_log(exc: BaseException) -> tuple[Path, str | None]:
+    """Append ``exc``'s traceback to the crash log: (its path, None or why it could not be written)."""
+    path = crash_log_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8", errors="backslashreplace") as log:
+            log.write(f"--- {datetime.now(UTC).isoformat(timespec='seconds')} pid {os.getpid()} "
+                      f"mftui {__version__}\n")
+            log.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    except OSError as problem:
+        return path, os_error_sentence(problem)
+    return path, None
+
+
+def _forgiving_streams() -> None:
+    """Never fail on printing: a character the terminal's encoding lacks is written as an escape."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # pragma: no cover - a closed or odd stream: leave it
+                pass
 
 
 def _recover(settings: Settings) -> None:
@@ -125,6 +222,7 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     info = result.info
     if args.json:
         _print_json({
+            "ok": True,
             "path": str(result.path),
             "name": info.name,
             "created_at": info.created_at,
@@ -134,7 +232,7 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
             "components": info.components,
         })
     else:
-        print(result.path)
+        _say(show_path(result.path))
     return EXIT_OK
 
 
@@ -142,7 +240,7 @@ def cmd_inspect(settings: Settings, args: argparse.Namespace) -> int:
     from .archive.reader import read_info
 
     info = read_info(args.file)
-    data = info_json(info)
+    data = {"ok": True, **info_json(info)}
     changes = None
     if args.changes:
         from .restore import compare
@@ -152,10 +250,10 @@ def cmd_inspect(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         _print_json(data)
         return EXIT_OK
-    print(format_info(info))
+    _say(format_info(info))
     if changes is not None:
-        print()
-        print(changes.describe())
+        _say()
+        _say(changes.describe())
     return EXIT_OK
 
 
@@ -166,15 +264,15 @@ def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
         with ProgressBar("verify") as bar:
             info = verify_backup(settings, args.file, progress=bar)
     except MftuiError as exc:
+        _say(f"mftui: {show_path(args.file)}: {exc}", sys.stderr)
         if args.json:
             _print_json({"ok": False, "reason": str(exc)})
-        else:
-            print(f"mftui: {args.file}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     if args.json:
         _print_json({"ok": True, "files": len(info.files), "bytes": info.total_bytes})
     else:
-        print(f"{args.file}: ok ({len(info.files)} files, {human_size(info.total_bytes)}, every checksum matches)")
+        _say(f"{show_path(args.file)}: ok ({len(info.files)} files, {human_size(info.total_bytes)}, "
+             "every checksum matches)")
     return EXIT_OK
 
 
@@ -191,15 +289,16 @@ def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
         _print_json(rows)
         return EXIT_OK
     if not backups:
-        print(f"no backups in {settings.backups_dir}")
+        _say(f"no backups in {show_path(settings.backups_dir)}")
     for b in backups:
         if b.info is None:
-            print(f"{b.path.name}  (unreadable: {b.problem})")
+            _say(f"{show_path(b.path.name)}  (unreadable: {b.problem})")
         else:
             kind = "  [safety copy]" if b.info.kind == "safety" else ""
-            print(f"{b.path.name}  {b.info.created_at}  {len(b.info.files)} files  {human_size(b.size)}{kind}")
+            _say(f"{show_path(b.path.name)}  {show(b.info.created_at, limit=40)}  {len(b.info.files)} files  "
+                 f"{human_size(b.size)}{kind}")
     if previous is not None:
-        print(f"{previous.describe()}\n  put it back with: mftui restore --previous")
+        _say(f"{previous.describe()}\n  put it back with: mftui restore --previous")
     return EXIT_OK
 
 
@@ -209,22 +308,18 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     Exit 0: restored (and the reboot requested, unless --no-reboot). Exit 1:
     refused, cancelled, failed (the live configuration is unchanged), or
     restored but the reboot request failed ("restored": true in --json).
-    Exit 2: no FILE, or no terminal to ask on and no --yes.
+    Exit 2: no FILE, or no terminal to ask on and no --yes. With --json,
+    a failure is ``{"ok": false, "restored": false, "reason": ...}`` (main prints it).
     """
-    from .errors import UsageError
-
-    try:
-        if args.previous == (args.file is not None):
-            raise UsageError("restore takes a backup FILE, or --previous to undo the last restore (not both)")
-        if not args.yes and not sys.stdin.isatty():
-            raise UsageError("restore asks for confirmation on the terminal and there is none: "
-                             "add --yes to restore from a script")
-        return _restore(settings, args)
-    except MftuiError as exc:
-        if not args.json:
-            raise
-        _print_json({"ok": False, "restored": False, "reason": str(exc)})
-        return exc.exit_code
+    if args.previous and args.file is not None:
+        raise UsageError("restore takes a backup FILE or --previous, not both")
+    if not args.previous and args.file is None:
+        raise UsageError("restore needs the backup FILE to restore, or --previous to put back what the last "
+                         "restore replaced")
+    if not args.yes and not sys.stdin.isatty():
+        raise UsageError("restore asks for confirmation on the terminal and there is none: "
+                         "add --yes to restore from a script")
+    return _restore(settings, args)
 
 
 def _restore(settings: Settings, args: argparse.Namespace) -> int:
@@ -241,19 +336,19 @@ def _restore(settings: Settings, args: argparse.Namespace) -> int:
 
                 raise RestoreError("there is no previous configuration to go back to: it is kept only after a "
                                    "restore, until the next one")
-            print(f"Put back the {prev.describe()}", file=out)
+            _say(f"Put back the {prev.describe()}", out)
             question = "Put the previous configuration back over the live one?"
             expected_id = ""
         else:
             with ProgressBar("checking") as bar:
                 plan = plan_restore(settings, args.file, progress=bar)
-            print(format_info(plan.info), file=out)
-            print(file=out)
-            print(plan.changes.describe(), file=out)
-            question = f"Restore backup {plan.info.name!r} over the live configuration?"
+            _say(format_info(plan.info), out)
+            _say(file=out)
+            _say(plan.changes.describe(), out)
+            question = f"Restore backup '{show(plan.info.name)}' over the live configuration?"
             expected_id = plan.changes.archive_instance_id if plan.changes.other_unit else ""
         if not _confirm(question, expected_id):
-            print("mftui: restore cancelled; nothing was changed", file=sys.stderr)
+            _say("mftui: restore cancelled; nothing was changed", sys.stderr)
             if args.json:
                 _print_json({"ok": False, "restored": False, "reason": "cancelled"})
             return EXIT_FAILED
@@ -266,7 +361,9 @@ def _restore(settings: Settings, args: argparse.Namespace) -> int:
         from .restore import recover
 
         said = recover(settings)
-        print(f"mftui: interrupted; {said or 'nothing was changed'}", file=sys.stderr)
+        _say(f"mftui: interrupted; {said or 'nothing was changed'}", sys.stderr)
+        if args.json:
+            _print_json({"ok": False, "restored": None, "reason": f"interrupted; {said or 'nothing was changed'}"})
         return EXIT_FAILED
     data: dict[str, Any] = {
         "ok": True,
@@ -280,15 +377,22 @@ def _restore(settings: Settings, args: argparse.Namespace) -> int:
         "previous": str(result.previous),
         "method": result.method,
         "carried_over": result.carried,
+        "left_behind": list(result.left_behind),
         "changes": result.changes.to_json(),
     }
     if not args.previous:
         data["path"] = str(args.file)
-    print(result.summary, file=out)
+    _say(result.summary, out)
+    if result.left_behind:
+        _say(f"Not carried over ({len(result.left_behind)}): not configuration, but the backup has a file or folder "
+             f"at the same place. Each stays in the previous configuration, {show_path(result.previous)}, "
+             "which the next restore discards: move what you need by hand.", out)
+        for path in result.left_behind:
+            _say(f"  {show_path(path)}", out)
     code = EXIT_OK
     if args.no_reboot:
         data["reboot"] = {"requested": False}
-        print("Not rebooting (--no-reboot): restart the unit to run the restored configuration.", file=out)
+        _say("Not rebooting (--no-reboot): restart the unit to run the restored configuration.", out)
     else:
         from .errors import RebootError
         from .reboot import reboot_service
@@ -298,12 +402,12 @@ def _restore(settings: Settings, args: argparse.Namespace) -> int:
         except RebootError as exc:
             data["ok"] = False
             data["reboot"] = {"requested": True, "ok": False, "message": str(exc)}
-            print(f"mftui: the restore is committed, but the reboot request failed: {exc}", file=sys.stderr)
+            _say(f"mftui: the restore is committed, but the reboot request failed: {exc}", sys.stderr)
             code = EXIT_FAILED
         else:
             data["reboot"] = {"requested": True, "ok": True, "backend": outcome.backend, "real": outcome.real,
                               "message": outcome.message}
-            print(outcome.message, file=out)
+            _say(outcome.message, out)
     if args.json:
         _print_json(data)
     return code
@@ -313,13 +417,13 @@ def _confirm(question: str, expected_id: str = "") -> bool:
     """Ask on the terminal; the default is No. A clone must be confirmed by typing the source hub id."""
     try:
         if expected_id:
-            sys.stderr.write(
+            _say(
                 f"{question}\nThis backup comes from another unit. To clone it onto this one, type its hub id "
-                f"({expected_id}); anything else cancels: "
+                f"({show(expected_id, limit=40)}); anything else cancels: ", sys.stderr, end=""
             )
             sys.stderr.flush()
             return sys.stdin.readline().strip().lower() == expected_id.strip().lower()
-        sys.stderr.write(f"{question} [y/N] ")
+        _say(f"{question} [y/N] ", sys.stderr, end="")
         sys.stderr.flush()
         return sys.stdin.readline().strip().lower() in ("y", "yes")
     except (EOFError, OSError):
@@ -360,8 +464,36 @@ def format_info(info: Any) -> str:
     return "\n".join(f"{label + ':':<13}{value}" for label, value in info_rows(info))
 
 
+def _say(text: object = "", file: TextIO | None = None, end: str = "\n") -> None:
+    """Print for a person. Every line goes through :func:`show` as well: whatever a message holds (a
+    name from an archive, a path, a core message), no control character ever reaches the terminal."""
+    lines = str(text).split("\n")
+    (file or sys.stdout).write("\n".join(show(line, limit=None) for line in lines) + end)
+
+
+_NOT_PLAIN_ASCII = re.compile(r"[^\x20-\x7e\n]")
+
+
+def json_text(data: Any) -> str:
+    """``data`` as JSON that is also safe on a terminal: readable text stays as it is; control and
+    format characters (ESC, BEL, bidi overrides) and lone surrogates become ``\\uXXXX`` escapes, which
+    every JSON reader turns back into the exact string."""
+    return _NOT_PLAIN_ASCII.sub(_json_escape, json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    ch = match.group()
+    if show(ch, limit=None) == ch:
+        return ch  # printable: é, 日本
+    code = ord(ch)
+    if code > 0xFFFF:  # JSON spells a character beyond the BMP as a surrogate pair
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
 def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False))
+    sys.stdout.write(json_text(data) + "\n")
 
 
 class ProgressBar:
@@ -391,6 +523,7 @@ class ProgressBar:
         frac = done / total if total else 1.0
         width = 24
         filled = int(frac * width)
+        what = show(what, limit=None)
         what = what if len(what) <= 30 else "..." + what[-27:]
         self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {frac:4.0%} {what}\x1b[K")
         self.stream.flush()

@@ -7,9 +7,14 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from mftui.archive.writer import create_backup
+from mftui.settings import Settings
 
 
 def mftui(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -52,17 +57,19 @@ def test_plain_backup_prints_the_path(config_file: Path) -> None:
     assert path.is_file() and path.name.startswith("backup_")
 
 
-def test_list_newest_first_and_reports_unreadable(config_file: Path, tmp_path: Path) -> None:
-    first = json.loads(mftui("--config", str(config_file), "backup", "--name", "one", "--json").stdout)
-    second = json.loads(mftui("--config", str(config_file), "backup", "--name", "two", "--json").stdout)
-    # Make 'one' older in its metadata-independent way: list orders by created_at, then name.
+def test_list_newest_first_and_reports_unreadable(settings: Settings, config_file: Path, tmp_path: Path) -> None:
+    """Ordered by created_at, which here disagrees with the order made, the names and the file times."""
+    made = {name: create_backup(settings, name, now=datetime(2026, 3, day, 12, tzinfo=UTC)).path
+            for name, day in (("z-middle", 2), ("a-oldest", 1), ("m-newest", 3))}
     (tmp_path / "backups" / "junk.zip").write_text("not a zip")
     listed = json.loads(mftui("--config", str(config_file), "list", "--json").stdout)
     good = [b for b in listed if b["ok"]]
-    assert [b["created_at"] for b in good] == sorted((b["created_at"] for b in good), reverse=True)
-    assert {b["path"] for b in good} == {first["path"], second["path"]}
+    assert [b["name"] for b in good] == ["m-newest", "z-middle", "a-oldest"]
+    assert [b["path"] for b in good] == [str(made[name]) for name in ("m-newest", "z-middle", "a-oldest")]
     junk = [b for b in listed if not b["ok"]]
     assert len(junk) == 1 and "not a readable zip" in junk[0]["problem"]
+    text = mftui("--config", str(config_file), "list").stdout
+    assert text.index("m-newest_") < text.index("z-middle_") < text.index("a-oldest_")
 
 
 def test_usage_errors_exit_2_and_help_documents_codes() -> None:
@@ -98,3 +105,193 @@ def test_list_shows_the_safety_copy_and_the_previous_configuration(config_file: 
     assert kinds[-1] == "previous" and listed[-1]["files"] == made["files"]
     text = mftui("--config", str(config_file), "list").stdout
     assert "[safety copy]" in text and "mftui restore --previous" in text
+
+
+# --- untrusted text, robust output, --json in every outcome (issue 8, items 9-11) -------------------------
+
+EVIL = "\x1b]0;pwned\x07\x1b[2J\u202eevil\x9b2J"  # set the title, ring, clear the screen, bidi override, 8-bit CSI
+UNSAFE = (b"\x1b", b"\x07", "\u202e".encode(), "\x9b".encode())
+
+
+def run_bytes(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "mftui", *args], stdin=subprocess.DEVNULL, capture_output=True,
+                          timeout=timeout)
+
+
+def assert_safe(proc: subprocess.CompletedProcess[bytes]) -> None:
+    for stream in (proc.stdout, proc.stderr):
+        for bad in UNSAFE:
+            assert bad not in stream, (bad, stream)
+    assert b"Traceback" not in proc.stderr, proc.stderr
+
+
+def crafted(instance_root: Path, dest: Path, edit: Any) -> Path:
+    """A backup of the demo instance whose backup.json is edited (tests/hostile.py lays it out)."""
+    from hostile import backup_entries, layout, read_tree
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes(layout(backup_entries(read_tree(instance_root), edit=edit)))
+    return dest
+
+
+def evil_strings(meta: dict[str, Any]) -> None:
+    meta["name"] = "n" + EVIL
+    meta["instance"].update(hostname="h" + EVIL, id="i" + EVIL, product="p" + EVIL, version="v" + EVIL)
+    meta["tool"]["version"] = "t" + EVIL
+
+
+def test_escapes_in_backup_json_never_reach_the_terminal(config_file: Path, instance_root: Path,
+                                                          tmp_path: Path) -> None:
+    evil = crafted(instance_root, tmp_path / "backups" / f"x{EVIL}.zip", evil_strings)
+    cfg = str(config_file)
+    shown = run_bytes("--config", cfg, "inspect", str(evil))
+    assert_safe(shown)
+    if shown.returncode == 0:  # a parser may refuse such a backup.json; either way nothing raw is shown
+        assert b"\\x1b]0;pwned\\x07\\x1b[2J\\u202eevil\\x9b2J" in shown.stdout
+    for args in (["inspect", str(evil)], ["inspect", str(evil), "--changes"], ["verify", str(evil)], ["list"],
+                 ["inspect", str(tmp_path / f"missing{EVIL}.zip")], ["verify", str(tmp_path / f"m{EVIL}.zip")]):
+        assert_safe(run_bytes("--config", cfg, *args))
+        as_json = run_bytes("--config", cfg, *args, "--json")
+        assert_safe(as_json)
+        json.loads(as_json.stdout)  # still one JSON value, with the strings escaped the JSON way
+    listed = json.loads(run_bytes("--config", cfg, "list", "--json").stdout)
+    assert [row["path"] for row in listed] == [str(evil)]  # JSON keeps the data exactly
+    text = run_bytes("--config", cfg, "list")
+    assert b"x\\x1b]0;pwned\\x07\\x1b[2J\\u202eevil\\x9b2J.zip" in text.stdout
+
+
+def test_json_output_keeps_strings_exact(config_file: Path, instance_root: Path, tmp_path: Path) -> None:
+    def readable(meta: dict[str, Any]) -> None:
+        meta["name"] = "Réseau\u00a0nord"
+        meta["instance"]["hostname"] = "h" + EVIL
+
+    path = crafted(instance_root, tmp_path / "odd.zip", readable)
+    proc = run_bytes("--config", str(config_file), "inspect", str(path), "--json")
+    assert_safe(proc)
+    if proc.returncode == 0:
+        info = json.loads(proc.stdout)
+        assert info["ok"] is True and info["name"] == "Réseau\u00a0nord" and info["hostname"] == "h" + EVIL
+        assert "Réseau".encode() in proc.stdout  # printable text stays readable; only the unsafe is escaped
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("name", "\ud800"), ("created_at", "0001-01-01T00:00:00+01:00"), ("created_at", "9999-12-31T23:59:59-14:00"),
+     ("hostname", "\udcff")],
+)
+def test_strange_strings_never_crash(config_file: Path, instance_root: Path, tmp_path: Path, key: str,
+                                     value: str) -> None:
+    def edit(meta: dict[str, Any]) -> None:
+        (meta["instance"] if key == "hostname" else meta)[key] = value
+
+    path = crafted(instance_root, tmp_path / "backups" / "strange.zip", edit)
+    cfg = str(config_file)
+    for args in (["inspect", str(path)], ["inspect", str(path), "--changes"], ["list"], ["verify", str(path)]):
+        text = run_bytes("--config", cfg, *args)
+        assert_safe(text)
+        assert text.returncode in (0, 1) and (text.returncode == 0 or text.stderr.startswith(b"mftui: "))
+        as_json = run_bytes("--config", cfg, *args, "--json")
+        assert_safe(as_json)
+        assert as_json.returncode == text.returncode
+        out = json.loads(as_json.stdout)
+        if args[0] == "inspect" and as_json.returncode == 0:
+            assert out[key] == value  # the JSON says exactly what backup.json says
+
+
+def test_one_bad_archive_does_not_break_list(config_file: Path, instance_root: Path, tmp_path: Path) -> None:
+    good = json.loads(mftui("--config", str(config_file), "backup", "--name", "good", "--json").stdout)
+
+    def float_size(meta: dict[str, Any]) -> None:
+        meta["files"][0]["size"] = float(meta["files"][0]["size"])
+
+    bad = crafted(instance_root, tmp_path / "backups" / "float-size.zip", float_size)
+    proc = mftui("--config", str(config_file), "list", "--json")
+    assert proc.returncode == 0, proc.stderr
+    rows = {row["path"]: row for row in json.loads(proc.stdout)}
+    assert rows[good["path"]]["ok"] is True and rows[good["path"]]["files"] == good["files"]
+    assert rows[str(bad)]["ok"] is False and "size is not a whole number" in rows[str(bad)]["problem"]
+    text = mftui("--config", str(config_file), "list")
+    assert text.returncode == 0 and "float-size.zip  (unreadable: " in text.stdout
+    assert Path(good["path"]).name in text.stdout
+
+
+def failing_json(*args: str) -> dict[str, Any]:
+    proc = run_bytes(*args)
+    assert b"Traceback" not in proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["ok"] is False and out["reason"] and proc.returncode in (1, 2)
+    assert proc.stderr.decode().startswith(("mftui: ", "usage: mftui")) and out["reason"] in proc.stderr.decode()
+    out["exit"] = proc.returncode
+    return out
+
+
+def test_every_json_command_prints_json_when_it_fails(config_file: Path, tmp_path: Path) -> None:
+    cfg = str(config_file)
+    missing = str(tmp_path / "nope.zip")
+    out = failing_json("--config", cfg, "inspect", missing, "--json")
+    assert out["exit"] == 1 and "does not exist" in out["reason"]
+    assert failing_json("--config", cfg, "inspect", missing, "--changes", "--json")["exit"] == 1
+    assert failing_json("--config", cfg, "verify", missing, "--json")["exit"] == 1
+    assert failing_json("--config", cfg, "restore", missing, "--yes", "--json")["restored"] is False
+
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the backups folder should be")
+    broken = tmp_path / "blocked.toml"
+    broken.write_text(config_file.read_text().replace(str(tmp_path / "backups"), str(blocked / "backups")))
+    assert failing_json("--config", str(broken), "backup", "--json")["exit"] == 1
+
+    bad_settings = tmp_path / "bad.toml"
+    bad_settings.write_text("[instance\nroot = 3\n")
+    for command in (["backup"], ["list"], ["inspect", missing], ["verify", missing], ["restore", missing, "--yes"]):
+        assert failing_json("--config", str(bad_settings), *command, "--json")["exit"] == 2, command
+    usage = failing_json("--config", cfg, "inspect", "--json")  # no FILE: argparse's own error
+    assert usage["exit"] == 2 and "file" in usage["reason"]
+
+
+def test_json_success_objects_say_ok(config_file: Path) -> None:
+    made = json.loads(mftui("--config", str(config_file), "backup", "--name", "ok", "--json").stdout)
+    assert made["ok"] is True
+    shown = json.loads(mftui("--config", str(config_file), "inspect", made["path"], "--json").stdout)
+    assert shown["ok"] is True
+    assert all(row["ok"] is True for row in json.loads(mftui("--config", str(config_file), "list", "--json").stdout))
+
+
+def test_an_os_error_is_one_sentence_with_what_to_do(tmp_path: Path) -> None:
+    """root = /proc/sys: no state folder can be made beside it; a sentence, never a traceback."""
+    cfg = tmp_path / "proc.toml"
+    cfg.write_text(f'[instance]\nroot = "/proc/sys"\n[backups]\ndir = "{tmp_path / "b"}"\n[reboot]\nbackend = "demo"\n')
+    for json_flag in ([], ["--json"]):
+        proc = run_bytes("--config", str(cfg), "backup", *json_flag)
+        err = proc.stderr.decode()
+        assert proc.returncode in (1, 2) and "Traceback" not in err, err
+        assert err.startswith("mftui: ") and err.count("\n") == 1, err
+        if json_flag:
+            assert json.loads(proc.stdout)["ok"] is False
+
+
+def test_an_unexpected_error_is_one_line_and_a_crash_log(config_file: Path, isolated_home: Path) -> None:
+    """A bug (here planted in a child process: the real one cannot be reached on purpose) is no traceback."""
+    code = ("import sys, mftui.cli as c\n"
+            "def boom(settings, args): raise KeyError('planted bug')\n"
+            "c.COMMANDS['list'] = boom\n"
+            "sys.exit(c.main(sys.argv[1:]))\n")
+    for json_flag in ([], ["--json"]):
+        proc = subprocess.run([sys.executable, "-c", code, "--config", str(config_file), "list", *json_flag],
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
+        assert "unexpected error (KeyError: 'planted bug')" in proc.stderr
+        log = Path(proc.stderr.split("details are in ")[1].split(";")[0].strip())
+        assert log.is_relative_to(isolated_home) and "in boom\nKeyError: 'planted bug'" in log.read_text()
+        if json_flag:
+            out = json.loads(proc.stdout)
+            assert out["ok"] is False and out["crash_log"] == str(log)
+
+
+def test_no_command_without_a_terminal_refuses_and_suggests_one(config_file: Path) -> None:
+    try:
+        proc = run_bytes("--config", str(config_file), timeout=20)
+    except subprocess.TimeoutExpired:  # pragma: no cover - the bug: the TUI started and waited for keys
+        pytest.fail("mftui with no terminal started the TUI")
+    err = proc.stderr.decode()
+    assert proc.returncode == 2 and proc.stdout == b"" and "\x1b" not in err
+    assert "no terminal" in err and "mftui list" in err and "mftui --help" in err

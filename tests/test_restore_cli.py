@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
-from hostile import make_backup, read_tree
+from hostile import backup_entries, layout, make_backup, read_tree
 from test_restore import change_instance, config_only
 from trees import snapshot
 
@@ -62,8 +64,9 @@ def test_no_terminal_and_no_yes_is_refused(settings: Settings, config_file: Path
     proc = mftui(config_file, "restore", str(backup))
     assert proc.returncode == 2 and "--yes" in proc.stderr and "Traceback" not in proc.stderr
     proc = mftui(config_file, "restore", str(backup), "--json")
-    assert proc.returncode == 2 and json.loads(proc.stdout) == {"ok": False, "restored": False,
-                                                                "reason": json.loads(proc.stdout)["reason"]}
+    out = json.loads(proc.stdout)
+    assert proc.returncode == 2 and out == {"ok": False, "restored": False, "reason": out["reason"]}
+    assert "there is none: add --yes to restore from a script" in out["reason"]
     assert snapshot(settings.instance_root) == before
 
 
@@ -153,8 +156,67 @@ def test_previous_via_the_command_line(settings: Settings, config_file: Path, ba
 
 
 def test_file_or_previous_not_both_nor_neither(config_file: Path, backup: Path) -> None:
-    assert mftui(config_file, "restore", "--yes").returncode == 2
-    assert mftui(config_file, "restore", str(backup), "--previous", "--yes").returncode == 2
+    neither = mftui(config_file, "restore", "--yes")
+    assert neither.returncode == 2 and "not both" not in neither.stderr
+    assert "restore needs the backup FILE to restore, or --previous" in neither.stderr
+    both = mftui(config_file, "restore", str(backup), "--previous", "--yes")
+    assert both.returncode == 2 and "restore takes a backup FILE or --previous, not both" in both.stderr
+    as_json = mftui(config_file, "restore", "--yes", "--json")
+    assert as_json.returncode == 2 and "restore needs the backup FILE" in json.loads(as_json.stdout)["reason"]
+
+
+EVIL = "\x1b]0;pwned\x07\x1b[2J\u202eevil"
+
+
+def test_the_confirmation_shows_no_escape_from_the_archive(settings: Settings, config_file: Path,
+                                                            tmp_path: Path) -> None:
+    """Name, hostname and hub id from backup.json are shown escaped, the hub id to type included."""
+
+    def evil(meta: dict[str, Any]) -> None:
+        meta["name"] = "n" + EVIL
+        meta["instance"].update(id="i" + EVIL, hostname="h" + EVIL)
+
+    path = tmp_path / "evil.zip"
+    path.write_bytes(layout(backup_entries(read_tree(settings.instance_root), edit=evil)))
+    before = snapshot(settings.instance_root)
+    proc = mftui(config_file, "restore", str(path), "--no-reboot", answer="n\n")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    for stream in (proc.stdout, proc.stderr):
+        assert "\x1b" not in stream and "\x07" not in stream and "\u202e" not in stream
+    if "refused" not in proc.stderr:  # a parser may refuse such a backup.json; then nothing was asked
+        shown = "\\x1b]0;pwned\\x07\\x1b[2J\\u202eevil"
+        assert f"Restore backup 'n{shown}' over the live configuration?" in proc.stderr
+        assert f"type its hub id (i{shown})" in proc.stderr and f"h{shown}" in proc.stdout
+    assert snapshot(settings.instance_root) == before
+
+
+def test_what_could_not_be_carried_over_is_reported(settings: Settings, tmp_path: Path) -> None:
+    """Only *.json is configuration here, so a plain file 'users' is unit data; the backup has a folder there."""
+    cfg = tmp_path / "json-only.toml"
+    cfg.write_text(f'[instance]\nroot = "{settings.instance_root}"\ninclude = ["**/*.json"]\n'
+                   f'[backups]\ndir = "{settings.backups_dir}"\n[reboot]\nbackend = "demo"\n')
+    made = mftui(cfg, "backup", "--json")
+    assert made.returncode == 0, made.stderr
+    archive = json.loads(made.stdout)["path"]
+    users = settings.instance_root / "users"
+
+    def unit_data_where_the_backup_has_a_folder() -> None:
+        shutil.rmtree(users)
+        users.write_text("unit notes\n")
+
+    unit_data_where_the_backup_has_a_folder()
+    text = mftui(cfg, "restore", archive, "--yes", "--no-reboot")
+    assert text.returncode == 0, text.stderr
+    assert "Not carried over (1): not configuration, but the backup has a file or folder" in text.stdout
+    assert "\n  users\n" in text.stdout and (users / "users.json").is_file()
+
+    unit_data_where_the_backup_has_a_folder()
+    as_json = mftui(cfg, "restore", archive, "--yes", "--no-reboot", "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    out = json.loads(as_json.stdout)
+    assert out["left_behind"] == ["users"] and (Path(out["previous"]) / "users").read_text() == "unit notes\n"
+    assert "users" not in json.loads(mftui(cfg, "restore", archive, "--yes", "--no-reboot", "--json").stdout)[
+        "left_behind"]
 
 
 def test_lock_busy_is_exit_1(settings: Settings, config_file: Path, backup: Path) -> None:

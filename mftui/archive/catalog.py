@@ -1,12 +1,18 @@
-"""The backups folder: which backups there are, newest first."""
+"""The backups folder: which backups there are, newest first.
+
+One archive that cannot be read (or whose backup.json is broken) is one row
+with its problem; it never keeps the others from being listed.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from ..errors import ArchiveError
+from ..wording import os_error_sentence
 from .format import BackupInfo
 from .reader import read_info
 
@@ -20,6 +26,7 @@ class ListedBackup:
     mtime: float
     info: BackupInfo | None
     problem: str = ""
+    total_bytes: int = 0  # the configuration's size (what backup.json says), 0 when unreadable
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"path": str(self.path), "archive_bytes": self.size, "ok": self.info is not None}
@@ -33,9 +40,19 @@ class ListedBackup:
                 instance_id=self.info.instance_id,
                 hostname=self.info.hostname,
                 files=len(self.info.files),
-                bytes=self.info.total_bytes,
+                bytes=self.total_bytes,
             )
         return data
+
+    @property
+    def sort_time(self) -> float:
+        """When the backup was made (backup.json's created_at), or the file's time when that is unusable."""
+        if self.info is not None:
+            try:
+                return self.info.created.timestamp()
+            except (ValueError, OverflowError, OSError):
+                pass  # a year the platform's clock cannot hold: the file's time will do to sort by
+        return self.mtime
 
 
 def list_backups(backups_dir: Path) -> list[ListedBackup]:
@@ -44,16 +61,33 @@ def list_backups(backups_dir: Path) -> list[ListedBackup]:
         return []
     found: list[ListedBackup] = []
     for path in backups_dir.iterdir():
-        if path.name.startswith(".") or path.suffix.lower() != ".zip" or not path.is_file():
+        if path.name.startswith(".") or path.suffix.lower() != ".zip":
             continue
-        st = path.stat()
-        try:
-            found.append(ListedBackup(path, st.st_size, st.st_mtime, read_info(path)))
-        except ArchiveError as exc:
-            found.append(ListedBackup(path, st.st_size, st.st_mtime, None, str(exc)))
+        listed = _listed(path)
+        if listed is not None:
+            found.append(listed)
 
     def newest_first(b: ListedBackup) -> tuple[float, str]:
-        when = b.info.created.timestamp() if b.info else b.mtime
-        return (-when, b.path.name)
+        return (-b.sort_time, b.path.name)
 
     return sorted(found, key=newest_first)
+
+
+def _listed(path: Path) -> ListedBackup | None:
+    """One archive's row; None for what is not a backup file (a folder, or a file gone meanwhile)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None  # removed while the folder was being listed
+    except OSError as exc:
+        return ListedBackup(path, 0, 0.0, None, os_error_sentence(exc))
+    if not S_ISREG(st.st_mode):
+        return None
+    try:
+        info = read_info(path)
+        total = info.total_bytes  # a broken size in the manifest shows here, as this row's problem
+    except ArchiveError as exc:
+        return ListedBackup(path, st.st_size, st.st_mtime, None, str(exc))
+    except OSError as exc:
+        return ListedBackup(path, st.st_size, st.st_mtime, None, os_error_sentence(exc))
+    return ListedBackup(path, st.st_size, st.st_mtime, info, total_bytes=total)
