@@ -75,11 +75,28 @@ class Instance:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.root = settings.instance_root
+        self._folders: dict[str, bool] = {}
 
     def includes(self, path: str) -> bool:
-        """Whether a relative path is part of the configuration."""
+        """Whether a relative file path is part of the configuration, as a backup here would see it.
+
+        The backup never enters an excluded folder, so a file under one (``work.tmp/x.json`` with
+        ``**/*.tmp`` excluded) is not configuration either, whatever its own name.
+        """
         s = self.settings
-        return matches(path, s.include) and not matches(path, s.exclude)
+        if not matches(path, s.include) or matches(path, s.exclude):
+            return False
+        folder = path.rpartition("/")[0]
+        return not folder or not self._excluded_folder(folder)
+
+    def _excluded_folder(self, folder: str) -> bool:
+        """Whether a folder, or one above it, is excluded (remembered: many files share a folder)."""
+        known = self._folders.get(folder)
+        if known is None:
+            parent = folder.rpartition("/")[0]
+            known = matches(folder, self.settings.exclude) or bool(parent and self._excluded_folder(parent))
+            self._folders[folder] = known
+        return known
 
     def component_of(self, path: str) -> str:
         for name, globs in self.settings.components.items():

@@ -419,3 +419,25 @@ def test_a_restore_that_lacks_space_keeps_the_previous_configuration_and_says_so
     # The technician chooses: the previous configuration goes, the restore fits.
     restore_backup(settings, backup, discard_previous=True)
     assert previous_configuration(settings) is not None  # the tree this restore replaced
+
+
+@pytest.mark.parametrize("planted", ["work.tmp/evil.json", "logs/app.json", "cache/x/y.json", "services/a.swp"])
+def test_a_path_no_backup_here_could_hold_is_refused(settings: Settings, config_file: Path, tmp_path: Path,
+                                                     planted: str) -> None:
+    """Excluded files, and files in excluded folders: the unit's own data there must never be replaced."""
+    root = settings.instance_root
+    (root / "work.tmp").mkdir()
+    (root / "work.tmp" / "unit-data.db").write_bytes(b"the unit's own data")
+    files = read_tree(root)
+    files = {k: v for k, v in files.items() if Instance(settings).includes(k)}
+    files[planted] = (b"{}", 0o644)
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(make_backup(files))
+    before = snapshot(root)
+    for command in ("verify", "restore"):
+        proc = subprocess.run([sys.executable, "-m", "mftui", "--config", str(config_file), command, str(bad),
+                               *(["--yes", "--no-reboot"] if command == "restore" else [])],
+                              capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        assert proc.returncode == 1, (command, proc.stdout, proc.stderr)
+        assert f"config/{planted} is not configuration" in proc.stderr, proc.stderr
+    assert snapshot(root) == before
