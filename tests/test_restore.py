@@ -441,3 +441,31 @@ def test_a_path_no_backup_here_could_hold_is_refused(settings: Settings, config_
         assert proc.returncode == 1, (command, proc.stdout, proc.stderr)
         assert f"config/{planted} is not configuration" in proc.stderr, proc.stderr
     assert snapshot(root) == before
+
+
+@pytest.mark.parametrize("how", ["tmpfs", "bind"])
+def test_a_mount_inside_the_instance_is_refused_before_anything_changes(settings: Settings, backup: Path,
+                                                                        tmp_path: Path, how: str) -> None:
+    """historian on its own partition, or a bind mount: a rename cannot move it (EBUSY after the swap)."""
+    root = settings.instance_root
+    target = root / "historian"
+    if how == "tmpfs":
+        cmd = ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(target)]
+    else:
+        (tmp_path / "elsewhere").mkdir()
+        cmd = ["mount", "--bind", str(tmp_path / "elsewhere"), str(target)]
+    if subprocess.run(cmd, capture_output=True).returncode != 0:
+        pytest.skip("needs root to mount")
+    try:
+        (target / "data.db").write_bytes(b"historian data")
+        change_instance(root)
+        before = snapshot(root)
+        with pytest.raises(RestoreError, match=r"historian .*is a mount point") as err:
+            plan_restore(settings, backup)
+        assert str(target) in str(err.value)
+        with pytest.raises(RestoreError, match=r"historian .*is a mount point"):
+            restore_backup(settings, backup)
+        assert snapshot(root) == before
+        assert not [n for n in os.listdir(settings.state_dir) if n.startswith("staging-")]
+    finally:
+        subprocess.run(["umount", str(target)], check=True)

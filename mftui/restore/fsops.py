@@ -126,6 +126,23 @@ def is_mount_point(path: Path) -> bool:
     return False
 
 
+def mounts_under(path: Path) -> list[str]:
+    """Mount points strictly inside ``path`` (partitions, bind mounts, tmpfs), from /proc/self/mountinfo."""
+    top = os.path.realpath(path).rstrip("/") + "/"
+    found = []
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                fields = line.split()
+                if len(fields) > 4:
+                    point = _unescape(fields[4])
+                    if point.startswith(top):
+                        found.append(point)
+    except OSError:
+        pass
+    return sorted(set(found))
+
+
 def _unescape(field: str) -> str:
     r"""mountinfo escapes space, tab, newline and backslash as \ooo."""
     out = []

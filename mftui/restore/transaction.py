@@ -697,6 +697,14 @@ def _preflight(settings: Settings, create: bool) -> None:
             f"the instance root {root} is a mount point, which cannot be swapped; set [instance] root to a "
             "folder inside the mounted volume"
         )
+    inside = fsops.mounts_under(root)
+    if inside:
+        more = f" (and {len(inside) - 1} more)" if len(inside) > 1 else ""
+        raise RestoreError(
+            f"{show_path(inside[0])}{more} inside the instance is a mount point (its own partition or a bind "
+            "mount), which a restore cannot move into the new configuration; stop the product, unmount it, "
+            "restore, then mount it again. Nothing was changed"
+        )
     if not os.access(root.parent, os.W_OK):
         raise RestoreError(f"cannot write in {root.parent}, where the restore swaps the instance folder "
                            "(run mftui as the user that owns the instance)")
