@@ -107,8 +107,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command (or the TUI); every outcome is an exit code and words, never a traceback."""
-    argv = list(sys.argv[1:] if argv is None else argv)
     _forgiving_streams()
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # to a pipe or a file, the end of the output is written here
+    except (_OutputLost, OSError) as exc:
+        return _output_lost(exc.error if isinstance(exc, _OutputLost) else exc)
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(argv)
     except _ArgumentError as exc:
@@ -135,6 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _failed(args, "interrupted; nothing was changed", EXIT_FAILED, restored=False)
     except OSError as exc:  # what the core did not word itself: one sentence with what to do
         return _failed(args, os_error_sentence(exc), EXIT_FAILED, restored=None)
+    except _OutputLost:
+        raise  # main says it, on stderr if that still works
     except Exception as exc:  # a bug: one line and where the details are, never a traceback
         log, problem = _crash_log(exc)
         reason = show(f"{type(exc).__name__}: {exc}".strip().rstrip(":"), limit=160)
@@ -157,6 +168,31 @@ def _failed(args: argparse.Namespace, reason: str, code: int, *, restored: bool 
             data["crash_log"] = crash_log
         _print_json(data)
     return code
+
+
+class _OutputLost(Exception):
+    """stdout or stderr cannot be written (the reader of a pipe has gone, a full disk): nothing more to say there."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _output_lost(error: OSError) -> int:
+    """Exit 1 quietly when the reader has gone (``| head``); otherwise say so on stderr, if it still works."""
+    try:  # nothing more goes to stdout, not even the interpreter's last flush of what is buffered
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass  # not a real file (a test's capture): nothing is flushed at exit either
+    if not isinstance(error, BrokenPipeError):
+        try:
+            sys.stderr.write(f"mftui: cannot write the output: {os_error_sentence(error)}\n")
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+    return EXIT_FAILED
 
 
 def _need_a_terminal() -> None:
@@ -468,7 +504,10 @@ def _say(text: object = "", file: TextIO | None = None, end: str = "\n") -> None
     """Print for a person. Every line goes through :func:`show` as well: whatever a message holds (a
     name from an archive, a path, a core message), no control character ever reaches the terminal."""
     lines = str(text).split("\n")
-    (file or sys.stdout).write("\n".join(show(line, limit=None) for line in lines) + end)
+    try:
+        (file or sys.stdout).write("\n".join(show(line, limit=None) for line in lines) + end)
+    except OSError as exc:
+        raise _OutputLost(exc) from exc
 
 
 _NOT_PLAIN_ASCII = re.compile(r"[^\x20-\x7e\n]")
@@ -493,11 +532,19 @@ def _json_escape(match: re.Match[str]) -> str:
 
 
 def _print_json(data: Any) -> None:
-    sys.stdout.write(json_text(data) + "\n")
+    try:
+        sys.stdout.write(json_text(data) + "\n")
+    except OSError as exc:
+        raise _OutputLost(exc) from exc
 
 
 class ProgressBar:
-    """A one-line progress bar on stderr, only when stderr is a terminal."""
+    """A one-line progress bar on stderr, only when stderr is a terminal.
+
+    It never stops the work it shows: if the terminal cannot be written (the
+    SSH session dropped), the bar turns itself off and the backup or restore
+    goes on.
+    """
 
     def __init__(self, label: str, stream: TextIO | None = None) -> None:
         self.label = label
@@ -510,8 +557,14 @@ class ProgressBar:
 
     def __exit__(self, *exc: object) -> None:
         if self.enabled and self._last:
-            self.stream.write("\r\x1b[K")
+            self._write("\r\x1b[K")
+
+    def _write(self, text: str) -> None:
+        try:
+            self.stream.write(text)
             self.stream.flush()
+        except (OSError, ValueError):
+            self.enabled = False
 
     def __call__(self, done: int, total: int, what: str) -> None:
         if not self.enabled:
@@ -525,5 +578,4 @@ class ProgressBar:
         filled = int(frac * width)
         what = show(what, limit=None)
         what = what if len(what) <= 30 else "..." + what[-27:]
-        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {frac:4.0%} {what}\x1b[K")
-        self.stream.flush()
+        self._write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {frac:4.0%} {what}\x1b[K")

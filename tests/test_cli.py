@@ -295,3 +295,27 @@ def test_no_command_without_a_terminal_refuses_and_suggests_one(config_file: Pat
     err = proc.stderr.decode()
     assert proc.returncode == 2 and proc.stdout == b"" and "\x1b" not in err
     assert "no terminal" in err and "mftui list" in err and "mftui --help" in err
+
+
+def test_output_that_cannot_be_written_is_no_traceback(config_file: Path) -> None:
+    """stdout a pipe nobody reads (``| head`` gone) or a full disk (/dev/full): an exit code, no traceback."""
+    assert mftui("--config", str(config_file), "backup", "--name", "one").returncode == 0
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone before mftui writes a byte
+    try:
+        for args in (["list"], ["list", "--json"], ["inspect", "nope.zip", "--json"]):
+            gone = subprocess.run([sys.executable, "-m", "mftui", "--config", str(config_file), *args],
+                                  stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60)
+            assert gone.returncode == 1 and gone.stderr.count("Traceback") == 0, gone.stderr
+            assert "Exception ignored" not in gone.stderr and "Broken pipe" not in gone.stderr, gone.stderr
+    finally:
+        os.close(write_end)
+    if not Path("/dev/full").exists():  # pragma: no cover - not Linux
+        return
+    with open("/dev/full", "w") as full:
+        for args in (["list"], ["list", "--json"]):
+            proc = subprocess.run([sys.executable, "-m", "mftui", "--config", str(config_file), *args],
+                                  stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+            assert proc.returncode == 1 and "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
+            assert proc.stderr == ("mftui: cannot write the output: no space left on device (free some space on "
+                                   "that filesystem and try again)\n"), proc.stderr
