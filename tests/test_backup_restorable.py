@@ -10,6 +10,8 @@ import os
 import random
 import re
 import stat
+import subprocess
+import sys
 import unicodedata
 from pathlib import Path
 
@@ -57,6 +59,19 @@ def test_a_name_the_restore_refuses_is_refused_by_the_backup(settings: Settings,
     assert "a restore would refuse" in text and "Rename each, or add it to [instance] exclude" in text
     assert backups(settings) == [] and not any(settings.backups_dir.glob(".partial-*"))
     assert paths.config_path_problem(name) is not None  # the very rule the restore applies
+
+
+@pytest.mark.xfail(strict=True, reason="archive/paths.py shows the character as repr(show(ch)): '\\\\xa0'; "
+                   "the fix, show(ch) in quotes, belongs to that file's owner (issue 8, minor wording)")
+def test_a_refused_character_is_shown_escaped_once(settings: Settings, tmp_path: Path) -> None:
+    """NBSP reads '\\xa0' (as show writes it), not '\\\\xa0' (the repr of that)."""
+    cfg = tmp_path / "nbsp.toml"
+    cfg.write_text(f'[instance]\nroot = "{settings.instance_root}"\n[backups]\ndir = "{settings.backups_dir}"\n')
+    (settings.instance_root / "flows" / "a\u00a0b.json").write_text("{}")
+    proc = subprocess.run([sys.executable, "-m", "mftui", "--config", str(cfg), "backup"], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 1
+    assert "flows/a\\xa0b.json has the character '\\xa0' (U+00A0) in its name" in proc.stderr, proc.stderr
 
 
 def test_the_message_lists_several_names_and_counts_the_rest(settings: Settings) -> None:
