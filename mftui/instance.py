@@ -118,14 +118,15 @@ class Instance:
         would restore into a unit that does not work.
         """
         files: list[ConfigFile] = []
-        problems: list[str] = []
+        problems: list[str] = []  # links and special files
+        unreadable: list[str] = []  # folders
         root = str(self.root)
 
         def walk(dir_abs: str, dir_rel: str) -> None:
             try:
                 entries = sorted(os.scandir(dir_abs), key=lambda e: e.name)
             except OSError as exc:
-                problems.append(f"{dir_rel or '.'}/ cannot be read ({exc.strerror})")
+                unreadable.append(f"{dir_rel or '.'}/ cannot be read ({exc.strerror})")
                 return
             for entry in entries:
                 rel = f"{dir_rel}/{entry.name}" if dir_rel else entry.name
@@ -145,11 +146,17 @@ class Instance:
                     problems.append(f"{rel} is a special file (socket, pipe or device)")
 
         walk(root, "")
-        if problems:
-            shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        if problems or unreadable:
+            listed = unreadable + problems
+            shown = "; ".join(listed[:5]) + (f"; and {len(listed) - 5} more" if len(listed) > 5 else "")
+            todo = " or ".join(
+                what for what, needed in (("fix the folder's permissions", unreadable),
+                                          ("replace each link or special file with a regular file", problems))
+                if needed
+            )
             raise BackupError(
                 f"the configuration holds what a backup cannot keep: {shown}. "
-                "Replace each with a regular file, or add it to [instance] exclude in the settings."
+                f"{todo[0].upper() + todo[1:]}, or add it to [instance] exclude in the settings."
             )
         return files
 

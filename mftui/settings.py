@@ -69,15 +69,20 @@ class Settings:
     reboot_command: tuple[str, ...] = ()
     reboot_unit: str | None = None
     budgets: Budgets = Budgets()
+    state_folder: Path | None = None  # [instance] state_dir; None: beside the instance root
 
     @property
     def state_dir(self) -> Path:
         """Per-instance state (lock, journal, staging, previous tree, reboot log).
 
-        It sits beside the instance root so that staging is on the same
-        filesystem (the swap is a rename) and so that every mftui working on
-        this instance, whatever its settings file, shares one lock.
+        By default it sits beside the instance root so that staging is on the
+        same filesystem (the swap is a rename) and so that every mftui working
+        on this instance, whatever its settings file, shares one lock.
+        ``[instance] state_dir`` puts it elsewhere on the same filesystem
+        (checked by the restore), e.g. where only root can write.
         """
+        if self.state_folder is not None:
+            return self.state_folder
         root = self.instance_root
         return root.parent / f".mftui-{root.name}"
 
@@ -95,6 +100,8 @@ def find_settings_file(explicit: str | os.PathLike[str] | None = None) -> Path |
     """The settings file to use, or None for the embedded demo."""
     if explicit is not None:
         path = Path(explicit).expanduser()
+        if path.is_dir():
+            raise SettingsError(f"{path} is a folder, not a settings file: give --config the path of the .toml file")
         if not path.is_file():
             raise SettingsError(f"settings file {path} does not exist: check the --config path")
         return path
@@ -144,7 +151,8 @@ def require_instance_root(settings: Settings) -> None:
 # --- parsing ----------------------------------------------------------------
 
 _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "instance": {"root": str, "include": list, "exclude": list, "identity": list, "components": dict},
+    "instance": {"root": str, "state_dir": str, "include": list, "exclude": list, "identity": list,
+                 "components": dict},
     "backups": {"dir": str},
     "reboot": {"backend": str, "command": list, "unit": str},
     "limits": {"max_entries": int, "max_file_mib": int, "max_total_mib": int},
@@ -183,9 +191,20 @@ def parse_settings_file(path: Path, *, require_root: bool = True) -> Settings:
     instance = data.get("instance", {})
     if "root" not in instance:
         raise fail("instance.root", "missing; say where the instance is, e.g. root = \"/data/mobiusflow\"")
+    if not instance["root"].strip():
+        raise fail("instance.root", "is empty; say where the instance is, e.g. root = \"/data/mobiusflow\"")
     root = _abs_path(path, instance["root"])
     if require_root and not root.is_dir():
         raise fail("instance.root", f"{root} does not exist or is not a folder")
+
+    state_folder = _abs_path(path, instance["state_dir"]) if instance.get("state_dir") else None
+    state = state_folder or root.parent / f".mftui-{root.name}"
+    if state_folder is not None and _inside(state_folder, root):
+        raise fail("instance.state_dir", f"{state_folder} is inside the instance root; mftui's state lives "
+                                         "outside the configuration, on the same disk")
+    if state_folder is not None and _inside(root, state_folder):
+        raise fail("instance.state_dir", f"{state_folder} holds the instance root; name a folder of mftui's own, "
+                                         "e.g. /var/lib/mftui/mobiusflow on the same disk")
 
     backups = data.get("backups", {})
     backups_dir = _abs_path(path, backups["dir"]) if "dir" in backups else root.parent / "mftui-backups"
@@ -193,6 +212,9 @@ def parse_settings_file(path: Path, *, require_root: bool = True) -> Settings:
         raise fail("backups.dir", f"{backups_dir} exists and is not a directory")
     if _inside(backups_dir, root):
         raise fail("backups.dir", f"{backups_dir} is inside the instance root; backups must live outside it")
+    if _inside(backups_dir, state):
+        raise fail("backups.dir", f"{backups_dir} is in mftui's state folder {state}, whose leftovers mftui "
+                                  "removes; keep backups in a folder of their own")
 
     def str_list(section: str, key: str, value: Any) -> tuple[str, ...]:
         if not all(isinstance(v, str) and v for v in value):
@@ -201,6 +223,16 @@ def parse_settings_file(path: Path, *, require_root: bool = True) -> Settings:
 
     include = str_list("instance", "include", instance.get("include", list(DEFAULT_INCLUDE)))
     exclude = str_list("instance", "exclude", instance.get("exclude", list(DEFAULT_EXCLUDE)))
+    if not include:
+        raise fail("instance.include", 'is empty, so a backup backs up nothing; e.g. include = ["**"]')
+    for glob in include + exclude:
+        if glob.startswith("/") or ".." in glob.split("/"):
+            key = "instance.include" if glob in include else "instance.exclude"
+            raise fail(key, f"{glob!r} points outside the instance: globs are relative to [instance] root, "
+                            'e.g. "flows/**"')
+    everything = [g for g in exclude if g.strip("*/") == ""]
+    if everything:
+        raise fail("instance.exclude", f"{everything[0]!r} leaves out everything, so a backup backs up nothing")
     identity = str_list("instance", "identity", instance.get("identity", list(DEFAULT_IDENTITY)))
     components = dict(DEFAULT_COMPONENTS)
     if "components" in instance:
@@ -241,6 +273,7 @@ def parse_settings_file(path: Path, *, require_root: bool = True) -> Settings:
         reboot_command=command,
         reboot_unit=reboot.get("unit"),
         budgets=budgets,
+        state_folder=state_folder,
     )
 
 

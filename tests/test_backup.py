@@ -214,3 +214,60 @@ def test_unreadable_file_is_named() -> None:
         assert proc.returncode == 3, proc.stderr
         assert "hub/psk.json cannot be read" in proc.stdout
         assert [p.name for p in (top_path / "backups").iterdir()] == []
+
+
+def test_file_removed_during_backup_says_so(settings: Settings) -> None:
+    victim = settings.instance_root / "users" / "users.json"  # last in path order
+
+    def progress(done: int, total: int, what: str) -> None:
+        if victim.exists():
+            victim.unlink()
+
+    with pytest.raises(BackupError) as err:
+        create_backup(settings, "x", now=NOW, progress=progress)
+    assert "users/users.json was removed during the backup" in str(err.value)
+    assert "permissions" not in str(err.value)
+    assert not list(settings.backups_dir.iterdir())
+
+
+def test_unreadable_folder_is_a_permissions_problem_not_a_file_to_replace(settings: Settings) -> None:
+    blocked = settings.instance_root / "flows"
+    os.chmod(blocked, 0)
+    try:
+        # As root a folder with no permission bits is still readable: make it unreadable for real.
+        code = (
+            "import sys; from pathlib import Path; from mftui.instance import Instance;"
+            "from mftui.settings import Settings; from mftui.errors import BackupError\n"
+            "import os; os.setgid(65534); os.setuid(65534)\n"
+            "try:\n Instance(Settings(instance_root=Path(sys.argv[1]), backups_dir=Path('/nonexistent'))).scan()\n"
+            "except BackupError as e:\n print(e)\n"
+        )
+        os.chmod(settings.instance_root, 0o755)
+        for p in settings.instance_root.parents:
+            if p == Path("/"):
+                break
+            os.chmod(p, os.stat(p).st_mode | 0o005)
+        proc = subprocess.run([sys.executable, "-c", code, str(settings.instance_root)], capture_output=True,
+                              text=True, env=dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1])))
+    finally:
+        os.chmod(blocked, 0o755)
+    assert "flows/ cannot be read" in proc.stdout, proc.stderr
+    assert "fix the folder's permissions" in proc.stdout.lower() and "regular file" not in proc.stdout
+
+
+def test_a_full_backups_folder_says_how_much_is_needed(settings: Settings, tmp_path: Path) -> None:
+    disk = tmp_path / "stick"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("needs root to mount a tmpfs")
+    try:
+        (settings.instance_root / "flows" / "big.bin").write_bytes(os.urandom(600_000))
+        small = Settings(instance_root=settings.instance_root, backups_dir=disk)
+        with pytest.raises(BackupError) as err:
+            create_backup(small, "x", now=NOW)
+        message = str(err.value)
+        assert "not enough space in the backups folder" in message and "needs about" in message, message
+        assert "free" in message and list(disk.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)

@@ -41,6 +41,8 @@ def test_explicit_config_wins_over_env_and_user_file(instance_root: Path, tmp_pa
 def test_missing_config_path_is_a_settings_error(tmp_path: Path, monkeypatch) -> None:
     with pytest.raises(SettingsError, match="does not exist"):
         load_settings(tmp_path / "nope.toml")
+    with pytest.raises(SettingsError, match="is a folder, not a settings file"):
+        load_settings(tmp_path)
     monkeypatch.setenv("MFTUI_CONFIG", str(tmp_path / "gone.toml"))
     with pytest.raises(SettingsError, match="MFTUI_CONFIG"):
         load_settings()
@@ -62,6 +64,18 @@ def test_missing_config_path_is_a_settings_error(tmp_path: Path, monkeypatch) ->
         ('[instance]\nroot = "{root}"\n[limits]\nmax_entries = true\n', "limits.max_entries", "whole number"),
         ('[instance]\nroot = "{root}"\nexclude = ["logs/**", ""]\n', "instance.exclude", "non-empty strings"),
         ('[instance]\nroot = "{root}"\n[backups]\ndir = "{root}/backups"\n', "backups.dir", "inside the instance"),
+        # Settings that would back up nothing, or put backups where mftui deletes things.
+        ('[instance]\nroot = ""\n', "instance.root", "empty"),
+        ('[instance]\nroot = "{root}"\ninclude = []\n', "instance.include", "backs up nothing"),
+        ('[instance]\nroot = "{root}"\nexclude = ["**"]\n', "instance.exclude", "leaves out everything"),
+        ('[instance]\nroot = "{root}"\ninclude = ["../**"]\n', "instance.include", "outside the instance"),
+        ('[instance]\nroot = "{root}"\ninclude = ["/etc/**"]\n', "instance.include", "outside the instance"),
+        ('[instance]\nroot = "{root}"\n[backups]\ndir = "{root}/../.mftui-mobiusflow"\n', "backups.dir",
+         "state folder"),
+        ('[instance]\nroot = "{root}"\n[backups]\ndir = "{root}/../.mftui-mobiusflow/b"\n', "backups.dir",
+         "state folder"),
+        ('[instance]\nroot = "{root}"\nstate_dir = "{root}/state"\n', "instance.state_dir", "inside the instance"),
+        ('[instance]\nroot = "{root}"\nstate_dir = "{root}/.."\n', "instance.state_dir", "holds the instance"),
     ],
 )
 def test_each_mistake_names_file_and_key(tmp_path: Path, instance_root: Path, body: str, key: str, words: str) -> None:
@@ -111,3 +125,23 @@ def test_cli_settings_error_exits_2_with_one_line(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "instance.root" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_state_dir_setting(tmp_path: Path, instance_root: Path) -> None:
+    path = write(tmp_path / "s.toml", f'[instance]\nroot = "{instance_root}"\nstate_dir = "state/here"\n')
+    assert parse_settings_file(path).state_dir == tmp_path / "state" / "here"
+    path = write(tmp_path / "d.toml", f'[instance]\nroot = "{instance_root}"\n')
+    assert parse_settings_file(path).state_dir == instance_root.parent / ".mftui-mobiusflow"
+
+
+def test_a_backup_of_nothing_is_refused(tmp_path: Path, instance_root: Path) -> None:
+    """Settings that pass every check and still select no file: the backup says so instead of an empty zip."""
+    from mftui.archive.writer import create_backup
+    from mftui.errors import BackupError
+
+    path = write(tmp_path / "s.toml", f'[instance]\nroot = "{instance_root}"\ninclude = ["nothing-here/**"]\n'
+                                      f'[backups]\ndir = "{tmp_path / "b"}"\n')
+    with pytest.raises(BackupError, match="no configuration file") as err:
+        create_backup(parse_settings_file(path), "x")
+    assert "[instance] include" in str(err.value)
+    assert not list((tmp_path / "b").glob("*.zip")) if (tmp_path / "b").exists() else True

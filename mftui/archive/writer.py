@@ -94,6 +94,10 @@ def write_backup(
     """
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     files = instance.scan()
+    if not files:
+        source = instance.settings.source or "the settings"
+        raise BackupError(f"no configuration file was found in {instance.root}: check [instance] include and "
+                          f"exclude (and root) in {source}; no backup was made")
     _check_restorable(files, instance.settings.budgets)
     identity = instance.identity()
     total = sum(f.size for f in files)
@@ -128,7 +132,7 @@ def write_backup(
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise BackupError(_os_reason(exc, dest_dir)) from None
+            raise BackupError(_os_reason(exc, dest_dir, total)) from None
         raise
     tmp.unlink(missing_ok=True)
     progress(total, total, "done")
@@ -435,6 +439,9 @@ def _open_checked(root: Path, cf: ConfigFile) -> int:
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise BackupError(f"{cf.path} became a symbolic link during the backup; try again") from None
+        if exc.errno == errno.ENOENT:
+            raise BackupError(f"{cf.path} was removed during the backup (is the product writing its "
+                              "configuration?); try again") from None
         raise BackupError(f"{cf.path} cannot be read ({exc.strerror}); fix its permissions or exclude it") from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -530,9 +537,15 @@ def _link_unique(tmp: Path, dest_dir: Path, name: str, when: datetime) -> Path:
     raise BackupError(f"too many backups named {name!r} in the same second; wait a second and try again")
 
 
-def _os_reason(exc: OSError, dest_dir: Path) -> str:
+def _os_reason(exc: OSError, dest_dir: Path, total: int) -> str:
     if exc.errno == errno.ENOSPC:
-        return f"the backups folder {dest_dir} is full; free some space (delete old backups) and try again"
+        try:
+            st = os.statvfs(dest_dir)
+            free = f", has {_mib(st.f_bavail * st.f_frsize)} free"
+        except OSError:
+            free = ""
+        return (f"not enough space in the backups folder {dest_dir} (needs about {_mib(total)} at most{free}); "
+                "delete old backups or choose another folder, and try again; no archive was left behind")
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return f"cannot write into the backups folder {dest_dir} ({exc.strerror})"
     return f"the backup could not be written ({exc.strerror or exc}); no archive was left behind"
