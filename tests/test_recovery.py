@@ -241,3 +241,19 @@ def test_killed_between_the_two_renames_recovers_through_the_real_command_line(s
     assert proc.returncode == 0, proc.stderr
     assert "it was finished: the configuration is the restored one" in proc.stderr
     assert_consistent(scenario, settings, "new")
+
+
+def test_a_restore_killed_while_staging_keeps_the_previous_configuration(scenario: Scenario) -> None:
+    """The undo point of the last restore survives a restore killed before it committed."""
+    from mftui.restore import fsops
+
+    settings = scenario.fresh()
+    assert scenario.child(settings, "restore", 0)[0] == 0  # a first restore: now there is a previous tree
+    prev = settings.state_dir / "previous"
+    kept = (fsops.identity(prev), snapshot(prev))
+    _, steps = scenario.child(scenario.fresh(), "restore", 0)
+    for step in ("safety-backup", "staged", "journal-prepared"):
+        code, _ = scenario.child(settings, "restore", steps.index(step) + 1)
+        assert code == -signal.SIGKILL
+        recover(settings)
+        assert (fsops.identity(prev), snapshot(prev)) == kept, step
