@@ -269,6 +269,24 @@ def test_an_os_error_is_one_sentence_with_what_to_do(tmp_path: Path) -> None:
             assert json.loads(proc.stdout)["ok"] is False
 
 
+def test_an_os_error_the_core_did_not_word_is_one_sentence(config_file: Path) -> None:
+    """Planted in a child process (the core words the ones it knows of): the path and what to do, exit 1."""
+    code = ("import sys, mftui.cli as c\n"
+            "def boom(settings, args): raise PermissionError(13, 'Permission denied', '/data/x\\x1b[2J')\n"
+            "c.COMMANDS['list'] = boom\n"
+            "sys.exit(c.main(sys.argv[1:]))\n")
+    for json_flag in ([], ["--json"]):
+        proc = subprocess.run([sys.executable, "-c", code, "--config", str(config_file), "list", *json_flag],
+                              capture_output=True, text=True, timeout=60)
+        said = ("permission denied: /data/x\\x1b[2J (check its owner and permissions, or run mftui as the user "
+                "that owns the instance)")
+        assert proc.returncode == 1 and proc.stderr == f"mftui: {said}\n", proc.stderr
+        if json_flag:
+            assert json.loads(proc.stdout) == {"ok": False, "reason": said}
+        else:
+            assert proc.stdout == ""
+
+
 def test_an_unexpected_error_is_one_line_and_a_crash_log(config_file: Path, isolated_home: Path) -> None:
     """A bug (here planted in a child process: the real one cannot be reached on purpose) is no traceback."""
     code = ("import sys, mftui.cli as c\n"
