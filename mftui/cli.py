@@ -300,7 +300,8 @@ def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
         with ProgressBar("verify") as bar:
             info = verify_backup(settings, args.file, progress=bar)
     except MftuiError as exc:
-        _say(f"mftui: {show_path(args.file)}: {exc}", sys.stderr)
+        named = str(args.file) in str(exc) or show_path(args.file) in str(exc)
+        _say(f"mftui: {exc}" if named else f"mftui: {show_path(args.file)}: {exc}", sys.stderr)
         if args.json:
             _print_json({"ok": False, "reason": str(exc)})
         return EXIT_FAILED

@@ -83,6 +83,8 @@ def test_usage_errors_exit_2_and_help_documents_codes() -> None:
 def test_inspect_missing_file_exits_1(config_file: Path, tmp_path: Path) -> None:
     proc = mftui("--config", str(config_file), "inspect", str(tmp_path / "nope.zip"))
     assert proc.returncode == 1 and "does not exist" in proc.stderr
+    folder = mftui("--config", str(config_file), "verify", str(tmp_path))
+    assert folder.returncode == 1 and folder.stderr.count(str(tmp_path)) == 1, folder.stderr  # named once
 
 
 @pytest.mark.skipif(shutil.which("script") is None, reason="needs script(1) for a terminal")
