@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="put back the configuration the last restore replaced, instead of a FILE")
     p.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
     p.add_argument("--no-reboot", action="store_true", help="do not ask the reboot service to reboot")
+    p.add_argument("--discard-previous", action="store_true",
+                   help="when the disk is short of space, discard the configuration the last restore replaced "
+                        "(it can then no longer be put back)")
     p.add_argument("--json", action="store_true", help="print a JSON object")
     return parser
 
@@ -392,7 +395,7 @@ def _restore(settings: Settings, args: argparse.Namespace) -> int:
     try:
         with ProgressBar("restore") as bar:
             result = restore_previous(settings, progress=bar) if args.previous else \
-                restore_backup(settings, plan or args.file, progress=bar)  # the plan: exactly what was shown
+                restore_backup(settings, plan or args.file, progress=bar, discard_previous=args.discard_previous)  # the plan: exactly what was shown
     except KeyboardInterrupt:
         # Interrupted in the middle: say honestly where the instance stands.
         from .restore import recover

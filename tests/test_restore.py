@@ -412,12 +412,17 @@ def test_a_restore_that_lacks_space_keeps_the_previous_configuration_and_says_so
     free = transaction._free_bytes(settings.state_dir)
     (small_disk / "filler").write_bytes(b"\0" * (free - need + 200 * 1024))
     before = snapshot(root)
-    with pytest.raises(RestoreError, match="previous configuration") as err:
-        restore_backup(settings, backup)
-    assert "--discard-previous" in str(err.value) and "nothing was changed" in str(err.value)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[instance]\nroot = "{root}"\n[backups]\ndir = "{settings.backups_dir}"\n')
+    mftui = [sys.executable, "-m", "mftui", "--config", str(config), "restore", str(backup), "--yes", "--no-reboot"]
+    refused = subprocess.run(mftui, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert refused.returncode == 1 and "the previous configuration" in refused.stderr, refused.stderr
+    assert "--discard-previous" in refused.stderr and "nothing was changed" in refused.stderr
     assert _kept_previous(settings) == kept and snapshot(root) == before
     # The technician chooses: the previous configuration goes, the restore fits.
-    restore_backup(settings, backup, discard_previous=True)
+    done = subprocess.run([*mftui, "--discard-previous"], capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
     assert previous_configuration(settings) is not None  # the tree this restore replaced
 
 
