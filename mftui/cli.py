@@ -231,7 +231,12 @@ def _crash_log(exc: BaseException) -> tuple[Path, str | None]:
 
 
 def _forgiving_streams() -> None:
-    """Never fail on printing: a character the terminal's encoding lacks is written as an escape."""
+    """Never fail on printing: a character the terminal's encoding lacks is written as an escape, and a
+    stream the caller closed (``>&-``) is the null device, so the other one stays clean."""
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the whole run
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the whole run
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
@@ -394,8 +399,11 @@ def _restore(settings: Settings, args: argparse.Namespace) -> int:
             return EXIT_FAILED
     try:
         with ProgressBar("restore") as bar:
-            result = restore_previous(settings, progress=bar) if args.previous else \
-                restore_backup(settings, plan or args.file, progress=bar, discard_previous=args.discard_previous)  # the plan: exactly what was shown
+            if args.previous:
+                result = restore_previous(settings, progress=bar)
+            else:  # the plan: exactly what was shown
+                result = restore_backup(settings, plan or args.file, progress=bar,
+                                        discard_previous=args.discard_previous)
     except KeyboardInterrupt:
         # Interrupted in the middle: say honestly where the instance stands.
         from .restore import recover

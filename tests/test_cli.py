@@ -339,3 +339,18 @@ def test_output_that_cannot_be_written_is_no_traceback(config_file: Path) -> Non
             assert proc.returncode == 1 and "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
             assert proc.stderr == ("mftui: cannot write the output: no space left on device (free some space on "
                                    "that filesystem and try again)\n"), proc.stderr
+
+
+def test_a_closed_stdout_or_stderr_is_no_traceback(config_file: Path, tmp_path: Path) -> None:
+    """``mftui list >&-`` or ``2>&-`` in a careless script: the other stream stays clean and the code right."""
+
+    def closed(fd: int, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["sh", "-c", f'exec "$0" "$@" {fd}>&-', sys.executable, "-m", "mftui",
+                               "--config", str(config_file), *args], capture_output=True, text=True, timeout=60)
+
+    listed = closed(1, "list")
+    assert listed.returncode == 0 and listed.stderr == "", listed.stderr
+    missing = closed(1, "inspect", str(tmp_path / "nope.zip"))
+    assert missing.returncode == 1 and missing.stderr.startswith("mftui: ") and missing.stderr.count("\n") == 1
+    as_json = closed(2, "inspect", str(tmp_path / "nope.zip"), "--json")
+    assert as_json.returncode == 1 and json.loads(as_json.stdout)["ok"] is False  # nothing else on stdout
