@@ -9,16 +9,21 @@ the interpreter's own start-up dominates and the machine makes noisy).
 
 from __future__ import annotations
 
+import ast
 import json
 import random
+import subprocess
+import sys
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
-from hostile import make_backup
+import pytest
+from hostile import layout, make_backup, padded_metadata, read_tree
 
-from mftui.archive.format import _quick_entry, loads_compact
+from mftui.archive.format import _BROKEN, _KNOWN_KEYS, FileEntry, MetadataRefused, _quick_entry, parse_metadata
 from mftui.archive.validate import open_archive
+from mftui.settings import Settings
 
 FILES = 4000
 # Bytes of Python heap per file at the peak of open_archive. Before the
@@ -46,12 +51,23 @@ def test_open_archive_peak_memory_per_file(tmp_path: Path) -> None:
 
 
 def _normalised(value: object) -> object:
-    """json.loads's result with the top-level files list built as loads_compact builds it."""
-    if isinstance(value, dict) and isinstance(value.get("files"), list):
+    """json.loads's result as parse_metadata keeps it: known keys only, the files list built, broken
+    entries after the first one as a placeholder."""
+    if not isinstance(value, dict):
+        raise ValueError("not an object")
+    value = {k: v for k, v in value.items() if k in _KNOWN_KEYS}
+    if isinstance(value.get("files"), list):
         components: dict[str, str] = {}
-        built = [_quick_entry(item, components) for item in value["files"]]
-        value = {**value, "files": [item if entry is None else entry
-                                    for item, entry in zip(value["files"], built, strict=True)]}
+        out: list[object] = []
+        broken = False
+        for item in value["files"]:
+            entry = item if isinstance(item, FileEntry) else _quick_entry(item, components)
+            if entry is None:
+                out.append(_BROKEN if broken or item is _BROKEN else item)
+                broken = True
+            else:
+                out.append(entry)
+        value["files"] = out
     return value
 
 
@@ -62,8 +78,28 @@ def _outcome(load: Callable[[str], object], text: str) -> object:
         return ("error",)
 
 
-def test_loads_compact_agrees_with_json_loads() -> None:
-    """On valid documents, broken ones and odd spacing, the same result (or the same refusal) as json.loads."""
+def _parse(text: str) -> object:
+    """parse_metadata over the UTF-8 bytes of ``text``, fed in pieces of a few bytes (windows are cut anywhere)."""
+    data = text.encode("utf-8", "surrogatepass")
+    return parse_metadata((data[i : i + 7] for i in range(0, len(data), 7)), 10_000)
+
+
+def _json_loads(text: str) -> object:
+    """json.loads, refusing a key given twice at the top (parse_metadata refuses it; json keeps the last)."""
+    def pairs(items: list[tuple[str, object]]) -> dict[str, object]:
+        return dict(items)
+
+    value = json.loads(text)
+    if isinstance(value, dict):
+        top = json.loads(text, object_pairs_hook=lambda items: items)
+        keys = [k for k, _v in top]
+        if len(keys) != len(set(keys)):
+            raise ValueError("a key twice")
+    return value
+
+
+def test_parse_metadata_agrees_with_json_loads() -> None:
+    """On valid documents, broken ones and odd spacing, the same result (or a refusal) as json.loads."""
     rnd = random.Random(7)
     entry = {"path": "hub/a.json", "size": 3, "sha256": "a" * 64, "mode": "0640", "component": "hub"}
     docs = [
@@ -73,19 +109,130 @@ def test_loads_compact_agrees_with_json_loads() -> None:
         {"files": {"not": "a list"}},
         {"a": [1, {"files": [entry]}], "files": [entry], "b": "files"},
         {"files": [entry], "files2": [entry]},
+        {"name": "r\u00e9seau \u4e2d\U0001f600", "files": [{**entry, "path": "\u4e2d/\U00020000.json"}]},
         {},
     ]
     texts = []
     for doc in docs:
         texts += [json.dumps(doc), json.dumps(doc, indent=1), json.dumps(doc, separators=(",", ":")),
-                  json.dumps(doc, indent="\t")]
+                  json.dumps(doc, indent="\t"), json.dumps(doc, ensure_ascii=False)]
     texts += ['{"files": [1,]}', '{"files": [1] ', '{"files": [1]} x', '{"files": [1]}}', '{"files" [1]}',
               '{files: [1]}', '{"files": [1], }', '\ufeff{"files": []}', '{"files": [NaN, Infinity]}',
-              '{"files": [] , "files": [{"path": "x"}]}', " \t\r\n{} \n", "[]", '"files"', "", "{",
-              '{"files": [{"path": "a", "size": 1, "sha256": "' + "0" * 64 + '"},]}']
+              '{"files": [] , "files": [{"path": "x"}]}', '{"x": 1, "x": 2}', " \t\r\n{} \n", "[]", '"files"',
+              "", "{", '{"files": [{"path": "a", "size": 1, "sha256": "' + "0" * 64 + '"},]}',
+              '{"files": [12345' + " " * 70_000 + "]}", '{"name": "\\ud800"}']
     for text in list(texts):
         for _ in range(40):
             cut = rnd.randrange(len(text) + 1) if text else 0
             texts.append(text[:cut] + rnd.choice(['"', ",", "]", "}", " ", "[", "{", ":", "x", ""]) + text[cut + 1 :])
     for text in texts:
-        assert _outcome(loads_compact, text) == _outcome(json.loads, text), repr(text)
+        assert _outcome(_parse, text) == _outcome(_json_loads, text), repr(text[:200])
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('{"pad": [' + "{}," * 30_000 + "{}]}", "value longer than 64 KiB"),
+        ('{"pad": "' + "x" * 70_000 + '"}', "value longer than 64 KiB"),
+        ("{" + ", ".join(f'"k{i}": "{"x" * 1000}"' for i in range(70)) + "}", "outside the files list"),
+        ('{"files": [' + ", ".join(["{}"] * 101) + "]}", "more than 100 entries"),
+        ('{"files": [], "files": []}', "key 'files' twice"),
+    ],
+    ids=["objects", "string", "many-keys", "too-many-files", "key-twice"],
+)
+def test_parse_metadata_refuses_what_no_writer_writes(text: str, reason: str) -> None:
+    with pytest.raises(MetadataRefused, match=reason):
+        parse_metadata([text.encode()], 100)
+
+
+# --- peak RSS of the real command line on hostile archives ------------------------------
+
+RSS_LIMIT_MIB = 100  # peak RSS for any archive (issue 8)
+# The child runs under this address-space limit, so that a regression fails the test
+# without taking gigabytes from a shared machine.
+AS_LIMIT = 1024 * 1024 * 1024
+
+_MEASURE = """
+import resource, subprocess, sys
+def limit():
+    resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
+done = subprocess.run(sys.argv[1:], preexec_fn=limit, capture_output=True, text=True)
+sys.stdout.write(repr((done.returncode, done.stdout[-2000:], done.stderr[-2000:],
+                       resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)))
+"""
+
+
+def peak_rss(*args: str) -> tuple[int, str, str, float]:
+    """(exit code, stdout, stderr, peak RSS in MiB) of ``python -m mftui ARGS``, the only child of a fresh process.
+
+    RUSAGE_CHILDREN of that process covers the one command alone (pytest's own children would blur it).
+    """
+    code = _MEASURE.format(limit=AS_LIMIT)
+    out = subprocess.run([sys.executable, "-c", code, sys.executable, "-m", "mftui", *args],
+                         capture_output=True, text=True, timeout=300, check=True).stdout
+    rc, stdout, stderr, kib = ast.literal_eval(out)
+    return rc, stdout, stderr, kib / 1024
+
+
+@pytest.fixture
+def demo_files(instance_root: Path) -> dict[str, tuple[bytes, int]]:
+    return read_tree(instance_root)
+
+
+@pytest.mark.parametrize(
+    ("case", "element", "pad_bytes"),
+    [
+        ("empty-objects", b"{},", 60_000_000),  # the archive of the issue: 67 KB, 60 MB of {} in backup.json
+        ("empty-lists", b"[],", 60_000_000),
+        ("floats", b"1.5,", 60_000_000),
+        ("nested", b'{"a": [{"b": [1.5, "xx"]}]},', 40_000_000),
+    ],
+)
+def test_a_padded_backup_json_stays_within_the_memory_limit(
+    tmp_path: Path, config_file: Path, settings: Settings, demo_files: dict[str, tuple[bytes, int]],
+    case: str, element: bytes, pad_bytes: int,
+) -> None:
+    """inspect, verify and list of a small archive whose backup.json inflates to tens of MB of unknown values."""
+    settings.backups_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.backups_dir / f"{case}.zip"
+    path.write_bytes(layout(padded_metadata(demo_files, pad_bytes, element)))
+    assert path.stat().st_size < 2_000_000
+    for command in (["inspect", str(path)], ["verify", str(path)], ["list"], ["list", "--json"]):
+        rc, stdout, stderr, rss = peak_rss("--config", str(config_file), *command)
+        assert "Traceback" not in stderr and "MemoryError" not in stderr, stderr
+        assert rss <= RSS_LIMIT_MIB, f"{command[0]}: peak RSS {rss:.0f} MiB"
+        if command[0] == "list":
+            assert path.name in stdout and rc == 0
+        else:
+            assert rc == 1 and "backup.json" in stderr, stderr
+            assert "\n" not in stderr.strip() and len(stderr) < 400, stderr
+
+
+def test_a_padded_backup_json_within_the_size_bound_is_refused_as_it_is_parsed(
+    tmp_path: Path, config_file: Path, settings: Settings
+) -> None:
+    """40,000 files may have 61 MB of backup.json: 50 MB of {} in an unknown key is refused after 64 KiB of it."""
+    files = {f"services/s-{i // 500:03d}/{i:05d}.json": (b"%d" % i, 0o644) for i in range(40_000)}
+    settings.backups_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.backups_dir / "padded-many.zip"
+    path.write_bytes(layout(padded_metadata(files, 50_000_000)))
+    for command in (["inspect", str(path)], ["verify", str(path)], ["list"]):
+        rc, stdout, stderr, rss = peak_rss("--config", str(config_file), *command)
+        assert rss <= RSS_LIMIT_MIB, f"{command[0]}: peak RSS {rss:.0f} MiB"
+        reason = "longer than 64 KiB, which mftui never writes"
+        assert reason in (stdout if command[0] == "list" else stderr), (stdout, stderr)
+        assert rc == (0 if command[0] == "list" else 1)
+
+
+def test_the_largest_backup_json_the_budget_allows_stays_within_the_memory_limit(
+    tmp_path: Path, config_file: Path, settings: Settings
+) -> None:
+    """A real archive at the entry budget (50,000 files) reads within the limit: the bound is not too tight."""
+    files = {f"services/site-{i // 500:03d}/service-{i:05d}.json": (b"%d" % i, 0o644) for i in range(50_000)}
+    settings.backups_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.backups_dir / "many.zip"
+    path.write_bytes(make_backup(files))
+    for command in (["inspect", str(path)], ["list"]):
+        rc, stdout, stderr, rss = peak_rss("--config", str(config_file), *command)
+        assert rc == 0, stderr
+        assert rss <= RSS_LIMIT_MIB, f"{command[0]}: peak RSS {rss:.0f} MiB"

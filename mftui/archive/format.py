@@ -6,21 +6,23 @@ misread it.
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import repeat
 from operator import itemgetter
 from typing import Any, NamedTuple, overload
 
 from ..errors import ArchiveError
+from ..text import show
 
 FORMAT = "mftui-backup"
 FORMAT_VERSION = 1
 METADATA_NAME = "backup.json"
 CONFIG_PREFIX = "config/"
-MAX_METADATA_BYTES = 64 * 1024 * 1024  # 50,000 entries need about 10 MB
 SAFETY_KIND = "safety"  # a backup taken by a restore of the configuration it replaced
 
 _SHA256 = re.compile(r"[0-9a-f]{64}\Z")
@@ -48,6 +50,9 @@ class FileEntry(NamedTuple):
             "mode": f"{self.mode:04o}",
             "component": self.component,
         }
+
+
+_SIZE = itemgetter(1)  # a FileEntry's size
 
 
 class FileList(Sequence[FileEntry]):
@@ -85,13 +90,22 @@ class FileList(Sequence[FileEntry]):
         return self._total
 
     def _sum_sizes(self) -> int:
-        if self._raw:
+        raw = self._raw
+        if raw:
             try:
-                sizes = list(map(itemgetter("size"), self._raw))  # JSON objects as json.loads made them
-            except (TypeError, KeyError):
-                sizes = None  # something else: the entries tell
-            if sizes is not None and set(map(type, sizes)) == {int} and min(sizes) >= 0:
-                return sum(sizes)
+                return sum(map(_SIZE, raw))  # every entry built as it was parsed (format.parse_metadata)
+            except (KeyError, TypeError):
+                pass  # a broken entry (a JSON object as parsed), or something else
+            total = 0
+            for item in raw:
+                if type(item) is FileEntry:
+                    total += item.size
+                elif type(item) is dict and type(size := item.get("size")) is int and size >= 0:
+                    total += size  # an entry broken otherwise: its size still counts
+                else:
+                    break
+            else:
+                return total
         return sum(f.size for f in self.entries)  # raises for the entry that is broken
 
     def __len__(self) -> int:
@@ -249,7 +263,7 @@ def _file_entries(raw: list[Any]) -> tuple[FileEntry, ...]:
     :func:`_quick_entry` does only what a valid entry needs (about a
     microsecond each); an entry it does not accept goes through
     :func:`_file_entry`, which says exactly what is wrong with it. Entries
-    that :func:`loads_compact` already built are taken as they are.
+    that :func:`parse_metadata` already built are taken as they are.
     """
     out: list[FileEntry] = []
     append = out.append
@@ -292,82 +306,302 @@ def _quick_entry(item: Any, components: dict[str, str]) -> FileEntry | None:
 
 _WS = re.compile(r"[ \t\n\r]*")  # JSON's whitespace, as the json module's
 
+# What backup.json may cost, in bytes (and characters, of which there are no more).
+METADATA_HEADER_BYTES = 64 * 1024  # everything but the files list: the writer's is under 1 KiB
+# One line of the files list as the writer writes it: 157 bytes of keys, sha256, size and
+# separators, the path (at most 1017 bytes: paths.MAX_NAME_BYTES less "config/"), the component.
+METADATA_ENTRY_BYTES = 1536
+METADATA_VALUE_CHARS = METADATA_HEADER_BYTES  # one JSON value (a file entry, the instance section...)
+# The keys a reader keeps; any other is parsed, within METADATA_VALUE_CHARS, and dropped.
+_KNOWN_KEYS = frozenset(
+    ("format", "format_version", "name", "kind", "created_at", "tool", "instance", "components", "totals", "files")
+)
 
-def loads_compact(text: str) -> Any:
-    """``json.loads(text)``, with the top-level ``files`` list built as it is parsed.
 
-    json.loads would hold every entry as a dict (some 300 bytes each beyond
-    what the entry keeps) until the entries are built: for 20,000 files, the
-    largest part of a restore's peak memory. Here each element of the
-    top-level ``files`` array becomes a FileEntry as soon as json's own
-    scanner has parsed it, when it is valid; one that is not stays as parsed,
-    for FileList to report when the entries are used (after the format
-    version is checked). Only the top level is walked here: every key and
-    value is parsed by the json module. On anything unexpected the answer is
-    ``json.loads(text)``'s, result or error.
+def max_metadata_bytes(max_files: int) -> int:
+    """The largest backup.json a backup of at most ``max_files`` files can have."""
+    return METADATA_HEADER_BYTES + max_files * METADATA_ENTRY_BYTES
+
+
+class MetadataRefused(ValueError):
+    """backup.json is shaped as the writer never writes it: larger than its files need, a key twice."""
+
+
+class _Broken:
+    """Stands for a broken file entry after the first: only the first is reported, so only it is kept."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<broken entry>"
+
+
+_BROKEN = _Broken()
+
+
+def parse_metadata(chunks: Iterable[bytes], max_files: int, *, build: bool = True) -> dict[str, Any]:
+    """backup.json, parsed from its UTF-8 bytes as they are inflated, in bounded memory.
+
+    What a 60 MB backup.json of ``[{},{},...]`` must not do is become 20
+    million Python objects. So the text is decoded and parsed a window at a
+    time, never whole, and:
+
+    - each JSON value is parsed by the json module's own scanner, and must
+      end within METADATA_VALUE_CHARS of where it starts;
+    - the ``files`` list is parsed a window at a time: entries shaped as
+      the writer writes them (flat objects of five keys) are kept as
+      FileEntry (``build``, for a caller that uses them all: a restore,
+      verify) or as parsed (the information alone: FileList checks them
+      if they are used); any other entry is parsed alone and kept as a
+      FileEntry when valid, the first broken one as parsed (FileList
+      reports it), later broken ones as a placeholder; more than
+      ``max_files`` entries is refused;
+    - everything outside ``files`` together stays within
+      METADATA_HEADER_BYTES; the keys a reader does not know are parsed
+      (for the syntax) and dropped, so an optional key added later is
+      accepted (FORMAT.md) without being kept;
+    - a key given twice is refused (json.loads would keep the last).
+
+    Raises ValueError (UnicodeDecodeError, json's errors) for text that is
+    not a JSON object, MetadataRefused for the bounds, RecursionError for
+    values nested too deeply.
     """
-    try:
-        return _loads_compact(text)
-    except (ValueError, StopIteration, IndexError):
-        return json.loads(text)
+    return _MetadataParser(chunks, max_files, build).document()
 
 
-def _loads_compact(text: str) -> dict[str, Any]:
-    scan = json.JSONDecoder().scan_once
-    ws = _WS.match
-    i = ws(text, 0).end()
-    if text[i : i + 1] != "{":
-        raise ValueError("not an object")
-    i = ws(text, i + 1).end()
-    obj: dict[str, Any] = {}
-    if text[i : i + 1] == "}":
-        i += 1
-    else:
+class _MetadataParser:
+    def __init__(self, chunks: Iterable[bytes], max_files: int, build: bool) -> None:
+        self._chunks = iter(chunks)
+        self.build = build
+        self._decode = codecs.getincrementaldecoder("utf-8")("strict").decode
+        self.max_files = max_files
+        self.buf = ""
+        self.i = 0
+        self.base = 0  # characters dropped from the front of buf so far
+        self.done = False  # the whole text has been decoded into buf
+        self._rest = memoryview(b"")  # bytes of the current chunk not decoded yet
+        self.scan = json.JSONDecoder().scan_once
+        self.files_chars = 0  # characters of the files list
+
+    # --- the window ----------------------------------------------------------------
+
+    def fill(self) -> None:
+        """At least METADATA_VALUE_CHARS characters from ``i`` in ``buf``, or the rest of the text.
+
+        The bytes are decoded METADATA_VALUE_CHARS at a time, so ``buf`` never holds more than
+        twice that: no value the json scanner is given can be longer.
+        """
+        if self.done or len(self.buf) - self.i >= METADATA_VALUE_CHARS:
+            return
+        parts = [self.buf[self.i :]]
+        have = len(parts[0])
+        while have < METADATA_VALUE_CHARS and not self.done:
+            if not self._rest:
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    parts.append(self._decode(b"", True))
+                    self.done = True
+                    break
+                self._rest = memoryview(chunk)
+            piece = self._decode(bytes(self._rest[:METADATA_VALUE_CHARS]))
+            self._rest = self._rest[METADATA_VALUE_CHARS:]
+            parts.append(piece)
+            have += len(piece)
+        self.base += self.i
+        self.buf = "".join(parts)
+        self.i = 0
+
+    def ws(self) -> str:
+        """Skip whitespace (any amount: it costs no memory); the next character, "" at the end."""
         while True:
-            if text[i : i + 1] != '"':
+            self.i = _WS.match(self.buf, self.i).end()
+            if self.i < len(self.buf) or self.done:
+                return self.buf[self.i : self.i + 1]
+            self.fill()
+
+    def value(self) -> Any:
+        """The JSON value at ``i``, which must end within METADATA_VALUE_CHARS."""
+        self.fill()
+        buf = self.buf
+        try:
+            value, end = self.scan(buf, self.i)
+        except StopIteration as exc:
+            if exc.value >= len(buf) and not self.done:
+                raise self._too_large() from None
+            raise ValueError("a value is expected") from None
+        except json.JSONDecodeError as exc:
+            if not self.done and (exc.pos >= len(buf) - 1 or exc.msg.startswith("Unterminated string")):
+                raise self._too_large() from None
+            raise
+        if (end >= len(buf) and not self.done) or end - self.i > METADATA_VALUE_CHARS:
+            raise self._too_large()  # or it may go on past the window (a number, cut)
+        self.i = end
+        return value
+
+    def _too_large(self) -> MetadataRefused:
+        return MetadataRefused(
+            f"it holds a value longer than {METADATA_VALUE_CHARS // 1024} KiB, which mftui never writes"
+        )
+
+    def expect(self, char: str) -> None:
+        if self.ws() != char:
+            raise ValueError(f"{char!r} expected")
+        self.i += 1
+
+    # --- the document --------------------------------------------------------------
+
+    def document(self) -> dict[str, Any]:
+        obj: dict[str, Any] = {}
+        unknown: set[str] = set()  # keys this reader does not know: remembered, their values dropped
+        self.fill()
+        self.expect("{")
+        c = self.ws()
+        if c == "}":
+            self.i += 1
+        while c != "}":
+            if c != '"':
                 raise ValueError("a key must be a string")
-            key, i = scan(text, i)
-            i = ws(text, i).end()
-            if text[i : i + 1] != ":":
-                raise ValueError("':' expected")
-            i = ws(text, i + 1).end()
-            if key == "files" and text[i : i + 1] == "[":
-                obj[key], i = _compact_array(text, i, scan)
+            key = self.value()
+            if key in obj or key in unknown:
+                raise MetadataRefused(f"it has the key {show(key)!r} twice")
+            self.expect(":")
+            if key == "files" and self.ws() == "[":
+                obj[key] = self.files()
             else:
-                obj[key], i = scan(text, i)
-            i = ws(text, i).end()
-            c = text[i : i + 1]
+                self.ws()
+                value = self.value()
+                if key in _KNOWN_KEYS:
+                    obj[key] = value
+                else:
+                    unknown.add(key)
+                del value
+            if self.base + self.i - self.files_chars > METADATA_HEADER_BYTES:
+                raise MetadataRefused(
+                    f"its information outside the files list is longer than {METADATA_HEADER_BYTES // 1024} KiB, "
+                    "which mftui never writes"
+                )
+            c = self.ws()
             if c == ",":
-                i = ws(text, i + 1).end()
+                self.i += 1
+                c = self.ws()
+                if c == "}":
+                    raise ValueError("a key is expected after ','")
             elif c == "}":
-                i += 1
-                break
+                self.i += 1
             else:
                 raise ValueError("',' or '}' expected")
-    if ws(text, i).end() != len(text):
-        raise ValueError("extra data")
-    return obj
+        if self.ws() != "":
+            raise ValueError("extra data after the object")
+        return obj
+
+    def files(self) -> list[Any]:
+        """The files list (``i`` at its '['): FileEntry for each valid entry, the first broken one as parsed.
+
+        The entries in the window up to its last ``},`` are parsed by one json.loads and, when
+        they are flat objects as the writer writes them, kept (or built without a Python loop,
+        _valid_entries); otherwise, and for the last entry, one at a time (``one``).
+        """
+        start = self.base + self.i
+        self.i += 1
+        out: list[Any] = []
+        components: dict[str, str] = {}
+        broken = [False]  # whether the first broken entry is kept already
+        limit = self.max_files
+        loads = json.loads
+
+        def one() -> None:
+            """The entry at ``i``, and the separator after it."""
+            if len(out) >= limit:
+                raise MetadataRefused(f"its files list has more than {limit} entries")
+            item = self.value()
+            entry = _quick_entry(item, components)
+            if entry is not None:
+                out.append(entry)
+            elif not broken[0]:
+                out.append(item)  # the first broken entry: FileList says what is wrong with it
+                broken[0] = True
+            else:
+                out.append(_BROKEN)
+            c = self.ws()
+            if c == ",":
+                self.i += 1
+                if self.ws() == "]":
+                    raise ValueError("a value is expected after ','")
+            elif c != "]":
+                raise ValueError("',' or ']' expected")
+
+        c = self.ws()
+        while c != "]":
+            self.fill()
+            buf, pos = self.buf, self.i
+            cut = buf.rfind("},", pos)
+            items = None
+            if cut > pos:
+                region = buf[pos : cut + 1]
+                try:
+                    items = loads("[" + region + "]")
+                except (ValueError, RecursionError):
+                    pass  # the cut is not between two entries, or something is wrong: one at a time
+                # Flat objects of five keys (no '[', one '{' each), as the writer writes them: what they
+                # hold is bounded by their text, so they may be kept as parsed.
+                if items is not None and (
+                    "[" in region
+                    or region.count("{") != len(items)
+                    or set(map(type, items)) != {dict}
+                    or set(map(len, items)) != {5}
+                ):
+                    items = None
+                del region
+            if items is not None:
+                entries = _valid_entries(items, components) if self.build else None
+                out += items if entries is None else entries
+                del items, entries
+                if len(out) > limit:
+                    raise MetadataRefused(f"its files list has more than {limit} entries")
+                self.i = cut + 2
+                if self.ws() == "]":
+                    raise ValueError("a value is expected after ','")
+            elif cut > pos:
+                end = self.base + cut + 1
+                while self.base + self.i < end:
+                    one()
+            else:
+                one()
+            c = self.ws()
+        self.i += 1
+        self.files_chars += self.base + self.i - start
+        return out
 
 
-def _compact_array(text: str, i: int, scan: Any) -> tuple[list[Any], int]:
-    ws = _WS.match
-    i = ws(text, i + 1).end()
-    out: list[Any] = []
-    if text[i : i + 1] == "]":
-        return out, i + 1
-    components: dict[str, str] = {}
-    while True:
-        item, i = scan(text, i)
-        entry = _quick_entry(item, components)
-        out.append(item if entry is None else entry)
-        i = ws(text, i).end()
-        c = text[i : i + 1]
-        if c == ",":
-            i = ws(text, i + 1).end()
-        elif c == "]":
-            return out, i + 1
-        else:
-            raise ValueError("',' or ']' expected")
+_ENTRY_KEYS = itemgetter("path", "size", "sha256", "mode", "component")
+
+
+def _valid_entries(items: list[Any], components: dict[str, str]) -> list[FileEntry] | None:
+    """A FileEntry for each of these parsed entries when every one is valid as the writer writes it; else None.
+
+    What _quick_entry checks, for a list at a time and without a Python loop.
+    """
+    try:
+        rows = list(map(_ENTRY_KEYS, items))  # KeyError or TypeError: not every one is a complete object
+        if not rows:
+            return []
+        paths, sizes, shas, modes, names = zip(*rows, strict=True)
+        if (
+            set(map(type, paths)) != {str}
+            or not all(paths)
+            or set(map(type, sizes)) != {int}
+            or min(sizes) < 0
+            or set(map(type, shas)) != {str}
+            or not all(map(_SHA256.match, shas))
+            or not _MODES.keys() >= set(modes)
+            or set(map(type, names)) != {str}
+        ):
+            return None
+    except (KeyError, TypeError):
+        return None
+    names = tuple(map(components.setdefault, names, names))  # one string per component name
+    built = zip(paths, sizes, shas, map(_MODES.__getitem__, modes), names, strict=True)
+    return list(map(tuple.__new__, repeat(FileEntry), built))
 
 
 def _file_entry(item: Any, index: int) -> FileEntry:

@@ -36,7 +36,6 @@ SHA-256 as the bytes come out. Nothing here writes anywhere.
 from __future__ import annotations
 
 import errno
-import json
 import os
 import stat
 import struct
@@ -49,7 +48,15 @@ from typing import NamedTuple
 from ..errors import ArchiveError
 from ..progress import Progress, no_progress
 from ..settings import Budgets
-from .format import CONFIG_PREFIX, MAX_METADATA_BYTES, METADATA_NAME, BackupInfo, FileEntry, loads_compact
+from .format import (
+    CONFIG_PREFIX,
+    METADATA_NAME,
+    BackupInfo,
+    FileEntry,
+    MetadataRefused,
+    max_metadata_bytes,
+    parse_metadata,
+)
 from .paths import MAX_DEPTH, MAX_NAME_BYTES, MAX_SEGMENT_BYTES, config_path_problem, fold, show
 
 __all__ = [
@@ -102,6 +109,8 @@ _METHOD_NAMES = {1: "shrink", 6: "implode", 9: "deflate64", 12: "bzip2", 14: "lz
 _MAX_VERSION_NEEDED = 45  # ZIP64; anything newer is a feature the writer never uses
 _UNIX, _MSDOS = 3, 0  # "version made by" host systems the writer can be on
 
+# Smallest central directory record: header and a one-byte name.
+_MIN_CENTRAL_RECORD = _CENTRAL_SIZE + 1
 # Largest central directory record a valid name can have: header, name, ZIP64 extra.
 _MAX_CENTRAL_RECORD = _CENTRAL_SIZE + MAX_NAME_BYTES + 4 + 24
 
@@ -426,7 +435,7 @@ class _Parser:
         meta = [m for m in members if m.name == METADATA_NAME]
         self.a.members = [m for m in members if m.name != METADATA_NAME]
         self._check_declared_budgets()
-        self.a.info = self._metadata(meta[0], compact=True)
+        self.a.info = self._metadata(meta[0], len(self.a.members), build=True)
         self._check_manifest()
 
     def metadata_only(self) -> BackupInfo:
@@ -437,7 +446,7 @@ class _Parser:
             raise ArchiveError("this zip is not an mftui backup: it has no backup.json")
         rec, disk = found
         self._check_record(rec, disk)
-        return self._metadata(self._local(rec, cd_offset))
+        return self._metadata(self._local(rec, cd_offset), count - 1, build=False)
 
     def _container(self, *, budget: bool) -> tuple[int, int, int, int, int]:
         """The end records, checked, and the central directory located: (eocd, count, size, offset, end).
@@ -455,6 +464,8 @@ class _Parser:
         self._locate_central(cd_offset, cd_size, cd_end)
         if cd_size > count * _MAX_CENTRAL_RECORD:
             raise self.refused("its central directory is larger than its entries can need")
+        if cd_size < count * _MIN_CENTRAL_RECORD:
+            raise self.refused(f"its end record counts {count} entries, more than its central directory holds")
         return eocd_at, count, cd_size, cd_offset, cd_end
 
     # --- 1. end records -------------------------------------------------------
@@ -872,37 +883,50 @@ class _Parser:
         if total > b.max_total_bytes:
             raise self.a._budget(f"its entries declare {_size(total)} in all, more than", _size(b.max_total_bytes))
 
-    def _metadata(self, member: Member, *, compact: bool = False) -> BackupInfo:
-        """``backup.json``: inflated within its cap, CRC checked, parsed.
+    def _metadata(self, member: Member, files: int, *, build: bool) -> BackupInfo:
+        """``backup.json`` of an archive of ``files`` files: inflated within what they need, CRC checked, parsed.
 
-        ``compact``: build the file entries while parsing (format.loads_compact), for a caller that is
-        going to use them all (a restore, verify, compare); the information alone parses with json.loads
-        and leaves the entries to be built if they are used.
+        It is parsed as it inflates, never more than a window of its text held
+        (format.parse_metadata): what it costs is bounded by the files it may list, whatever it holds.
+        ``build``: build the file entries as they are parsed, for a caller that uses them all (a
+        restore, verify, compare); the information alone leaves them to FileList.
         """
-        if member.file_size > MAX_METADATA_BYTES:
-            raise self.refused(f"backup.json declares {member.file_size} bytes, more than any real backup needs")
-        raw = bytearray()
-        crc = 0
-        for chunk in self.a._inflate(member):
-            raw += chunk
-            if len(raw) > member.file_size:
-                raise self.refused("backup.json inflates to more than its header declares")
-            crc = zlib.crc32(chunk, crc)
-        if len(raw) != member.file_size or crc != member.crc:
-            raise self.damaged("backup.json fails its CRC check", METADATA_NAME)
-        # One copy at a time: the bytes are dropped before the JSON objects are made.
+        limit = max_metadata_bytes(files)
+        if member.file_size > limit:
+            raise self.refused(
+                f"backup.json declares {member.file_size:,} bytes, more than the {limit:,} a backup of "
+                f"{files} file{'' if files == 1 else 's'} can need",
+                METADATA_NAME,
+            )
+        # A manifest listing more files than the archive holds is told by name (_check_manifest).
+        max_files = max(files, self.a.budgets.max_entries)
+        state = [0, 0]  # bytes inflated, their CRC
+
+        def inflated() -> Iterator[bytes]:
+            for chunk in self.a._inflate(member):
+                state[0] += len(chunk)
+                if state[0] > member.file_size:
+                    raise self.refused("backup.json inflates to more than its header declares", METADATA_NAME)
+                state[1] = zlib.crc32(chunk, state[1])
+                yield chunk
+
+        stream = inflated()
+        problem: ArchiveError | None = None
+        data = None
         try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise self.damaged("backup.json is not valid JSON") from None
-        del raw
-        try:
-            data = loads_compact(text) if compact else json.loads(text)
-        except ValueError:
-            raise self.damaged("backup.json is not valid JSON") from None
+            data = parse_metadata(stream, max_files, build=build)
+        except MetadataRefused as exc:
+            problem = ArchiveError(f"the backup information (backup.json) is not valid: {exc}", METADATA_NAME)
+        except ValueError:  # UnicodeDecodeError and json's errors too
+            problem = self.damaged("backup.json is not valid JSON", METADATA_NAME)
         except RecursionError:
-            raise self.refused("backup.json nests its values too deeply to be read") from None
-        del text
+            problem = self.refused("backup.json nests its values too deeply to be read", METADATA_NAME)
+        for _chunk in stream:  # the rest, for the CRC (a damaged file says so before anything else)
+            pass
+        if state[0] != member.file_size or state[1] != member.crc:
+            raise self.damaged("backup.json fails its CRC check", METADATA_NAME)
+        if problem is not None:
+            raise problem
         return BackupInfo.from_json(data)
 
     def _check_manifest(self) -> None:
