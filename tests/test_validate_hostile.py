@@ -38,7 +38,7 @@ from trees import snapshot
 from mftui.archive.reader import verify
 from mftui.archive.validate import open_archive
 from mftui.errors import ArchiveError
-from mftui.restore import plan_restore, restore_backup
+from mftui.restore import plan_restore, restore_backup, verify_backup
 from mftui.settings import Budgets, Settings
 
 Files = dict[str, tuple[bytes, int]]
@@ -321,6 +321,10 @@ CASES: list[tuple[str, Callable[[Files], bytes], str, Budgets | None]] = [
 ]
 
 
+# Refused by what a restore of this unit checks (its product, its include/exclude), not by the archive alone.
+UNIT_REFUSALS = {"another-product", "not-configuration-here"}
+
+
 @pytest.fixture
 def files(settings: Settings) -> Files:
     return read_tree(settings.instance_root)
@@ -360,14 +364,22 @@ def test_hostile_archive_is_refused_and_nothing_changes(
     assert snapshot(tmp_path, state, owners=True) == before  # the instance, the backups, the upload: all unchanged
     assert sorted(os.listdir(state)) == ["lock"]  # no staging, no journal, no trash
 
-    # verify and plan_restore refuse it for the same reason.
-    with pytest.raises(ArchiveError) as again:
-        if budgets is None:
-            verify(upload)
-        else:
+    # plan_restore and mftui verify (verify_backup) refuse it for the same reason; so does the
+    # archive-level check alone, but for the refusals that depend on this unit's settings. One
+    # pytest.raises per call: each must refuse on its own.
+    with pytest.raises(ArchiveError) as planned:
+        plan_restore(settings, upload)
+    assert re.search(reason, str(planned.value))
+    with pytest.raises(ArchiveError) as verified:
+        verify_backup(settings, upload)
+    assert re.search(reason, str(verified.value))
+    if case in UNIT_REFUSALS:
+        assert verify(upload, budgets=budgets).name == "hostile"  # a valid archive, not for this unit
+    else:
+        with pytest.raises(ArchiveError) as archive_level:
             verify(upload, budgets=budgets)
-        plan_restore(settings, upload)  # "another product" and "not configuration" are restore-time refusals
-    assert re.search(reason, str(again.value))
+        assert re.search(reason, str(archive_level.value))
+    assert snapshot(tmp_path, state, owners=True) == before
 
 
 def test_zipfile_accepts_what_we_refuse(settings: Settings, files: Files, tmp_path: Path) -> None:
