@@ -525,10 +525,12 @@ def _say(text: object = "", file: TextIO | None = None, end: str = "\n") -> None
 _NOT_PLAIN_ASCII = re.compile(r"[^\x20-\x7e\n]")
 
 
-def json_text(data: Any) -> str:
+def json_text(data: Any, *, ascii_only: bool = False) -> str:
     """``data`` as JSON that is also safe on a terminal: readable text stays as it is; control and
     format characters (ESC, BEL, bidi overrides) and lone surrogates become ``\\uXXXX`` escapes, which
-    every JSON reader turns back into the exact string."""
+    every JSON reader turns back into the exact string. ``ascii_only`` escapes all but ASCII."""
+    if ascii_only:
+        return json.dumps(data, indent=2, ensure_ascii=True, default=str)  # every byte printable ASCII
     return _NOT_PLAIN_ASCII.sub(_json_escape, json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
@@ -544,8 +546,11 @@ def _json_escape(match: re.Match[str]) -> str:
 
 
 def _print_json(data: Any) -> None:
+    # stdout that cannot hold every character (PYTHONIOENCODING=ascii, an old locale) gets \uXXXX escapes:
+    # still exactly the same JSON value, where the stream's own escapes would break the JSON.
+    encoding = (getattr(sys.stdout, "encoding", None) or "utf-8").lower().replace("_", "-")
     try:
-        sys.stdout.write(json_text(data) + "\n")
+        sys.stdout.write(json_text(data, ascii_only=encoding not in ("utf-8", "utf8")) + "\n")
     except OSError as exc:
         raise _OutputLost(exc) from exc
 

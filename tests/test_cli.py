@@ -354,3 +354,18 @@ def test_a_closed_stdout_or_stderr_is_no_traceback(config_file: Path, tmp_path: 
     assert missing.returncode == 1 and missing.stderr.startswith("mftui: ") and missing.stderr.count("\n") == 1
     as_json = closed(2, "inspect", str(tmp_path / "nope.zip"), "--json")
     assert as_json.returncode == 1 and json.loads(as_json.stdout)["ok"] is False  # nothing else on stdout
+
+
+def test_json_is_valid_whatever_the_output_encoding(config_file: Path, instance_root: Path, tmp_path: Path) -> None:
+    """stdout in ASCII or Latin-1 (PYTHONIOENCODING, an old locale): still JSON, with the exact strings."""
+    def names(meta: dict[str, Any]) -> None:
+        meta["name"] = "Réseau 日本 \u00a0" + EVIL
+
+    crafted(instance_root, tmp_path / "backups" / "names.zip", names)
+    for encoding in ("ascii", "latin-1", "utf-8"):
+        proc = subprocess.run([sys.executable, "-m", "mftui", "--config", str(config_file), "list", "--json"],
+                              capture_output=True, timeout=60, env={**os.environ, "PYTHONIOENCODING": encoding})
+        assert proc.returncode == 0, proc.stderr
+        assert_safe(proc)
+        rows = json.loads(proc.stdout.decode(encoding))
+        assert [row.get("name") for row in rows] == ["Réseau 日本 \u00a0" + EVIL], encoding
