@@ -474,3 +474,20 @@ def test_a_mount_inside_the_instance_is_refused_before_anything_changes(settings
         assert not [n for n in os.listdir(settings.state_dir) if n.startswith("staging-")]
     finally:
         subprocess.run(["umount", str(target)], check=True)
+
+
+def test_what_a_restore_says_never_carries_control_characters(settings: Settings, backup: Path) -> None:
+    """Hub ids, hostnames and names from an archive, and file names from the live tree, are shown escaped."""
+    from mftui.archive.format import BackupInfo
+
+    hostile = "\x1b]0;owned\x07\x1b[2J"
+    info = restore_backup(settings, backup).info
+    (settings.instance_root / "flows" / f"x{hostile}.json").write_text("{}")  # a live file: "removed"
+    info = BackupInfo(name=hostile, created_at=info.created_at, tool_version="", product=info.product,
+                      product_version="", instance_id="abc" + hostile, hostname=hostile, files=info.files)
+    changes = transaction.compute_changes(settings, info)
+    assert changes.other_unit
+    result = transaction.RestoreResult(info, backup, changes, backup)
+    for text in (changes.describe(), result.summary, *changes.warnings):
+        assert "\x1b" not in text and "\x07" not in text
+    assert "R flows/x\\x1b]0;owned\\x07" in changes.describe()

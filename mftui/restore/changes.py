@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 from ..archive.format import BackupInfo, FileEntry
 from ..instance import Identity, Instance, matches
 from ..settings import Settings
+from ..text import show
 
 CHUNK = 1024 * 1024
 KINDS = ("added", "changed", "removed")
@@ -63,15 +64,16 @@ class Changes:
         """Sentences for the technician, most serious first."""
         out = []
         if self.other_unit:
-            live = f"hub {self.live_instance_id}" if self.live_instance_id else "a unit with no hub id"
-            host = f", host {self.archive_hostname}" if self.archive_hostname else ""
+            # Ids and hostnames come from the archive and the live files: shown escaped, never raw.
+            live = f"hub {show(self.live_instance_id)}" if self.live_instance_id else "a unit with no hub id"
+            host = f", host {show(self.archive_hostname)}" if self.archive_hostname else ""
             out.append(
-                f"This backup comes from another unit (hub {self.archive_instance_id}{host}); this unit is "
+                f"This backup comes from another unit (hub {show(self.archive_instance_id)}{host}); this unit is "
                 f"{live}. Restoring it clones that unit's configuration here, identity included: two units "
                 "with the same hub id on one network will conflict."
             )
         if self.identity_changes:
-            shown = ", ".join(self.identity_changes[:4]) + (
+            shown = ", ".join(show(p) for p in self.identity_changes[:4]) + (
                 f" and {len(self.identity_changes) - 4} more" if len(self.identity_changes) > 4 else ""
             )
             out.append(
@@ -109,11 +111,11 @@ class Changes:
             )
             lines.append(f"  {'component':<12}{'added':>8}{'changed':>9}{'removed':>9}")
             for comp, counts in sorted(self.by_component.items()):
-                lines.append(f"  {comp:<12}" + "".join(f"{counts.get(k, 0):>{w}}" for k, w in zip(KINDS, (8, 9, 9),
-                                                                                                     strict=True)))
+                counted = "".join(f"{counts.get(k, 0):>{w}}" for k, w in zip(KINDS, (8, 9, 9), strict=True))
+                lines.append(f"  {show(comp):<12}{counted}")
             for kind, paths in (("added", self.added), ("changed", self.changed), ("removed", self.removed)):
                 for path in paths[:20]:
-                    lines.append(f"  {kind[0].upper()} {path}")
+                    lines.append(f"  {kind[0].upper()} {show(path, limit=None)}")
                 if len(paths) > 20:
                     lines.append(f"    ... and {len(paths) - 20} more {kind}")
         for warning in self.warnings:

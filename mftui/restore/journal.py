@@ -28,6 +28,7 @@ from typing import Any
 from ..durable import fsync_path
 from ..errors import RestoreError
 from ..state import open_file
+from ..text import show
 
 JOURNAL_NAME = "restore-journal.json"
 MAX_JOURNAL_BYTES = 1024 * 1024  # a journal is a few hundred bytes: anything far bigger is not ours
@@ -88,14 +89,14 @@ class Journal:
     @property
     def by(self) -> str:
         """What this transaction put in place, as the previous tree's record says it."""
-        return f"backup {self.backup_name!r}" if self.action == RESTORE else "the previous configuration"
+        return f"backup '{show(self.backup_name)}'" if self.action == RESTORE else "the previous configuration"
 
     @property
     def what(self) -> str:
         """The restore in a few words, for messages."""
         if self.action == UNDO:
             return "the return to the previous configuration"
-        return f"the restore of {Path(self.archive).name}" if self.archive else "the restore"
+        return f"the restore of {show(Path(self.archive).name)}" if self.archive else "the restore"
 
 
 def journal_path(state_dir: Path) -> Path:

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from ..archive.extract import stage
 from ..archive.format import BackupInfo, FileEntry
-from ..archive.validate import Archive, open_archive, show
+from ..archive.validate import Archive, open_archive
 from ..durable import fsync_path
 from ..errors import ArchiveError, BackupError, LockBusy, RestoreError, UnrestorableError
 from ..instance import Instance, matches, read_identity
@@ -44,7 +44,7 @@ from ..lock import instance_lock
 from ..progress import Progress, no_progress
 from ..settings import MIB, Settings
 from ..state import checked_state_dir
-from ..text import show_path
+from ..text import show, show_path
 from . import fsops
 from .changes import Changes, compute_changes, live_files, sha256_of
 from .journal import (
@@ -116,7 +116,7 @@ class RestoreResult:
                 f"the configuration it replaced is kept whole in {self.previous} until the next restore "
                 "(mftui restore --previous puts it back)"
             )
-        return f"Restored {len(self.info.files)} files from backup {self.info.name!r}; {safety}."
+        return f"Restored {len(self.info.files)} files from backup '{show(self.info.name)}'; {safety}."
 
 
 @dataclass(frozen=True)
@@ -661,7 +661,7 @@ def _resume(settings: Settings, journal: Journal) -> str:
             _finish(settings, journal)
             return (f"{journal.what} (started {when}) was interrupted after the new configuration was in place; "
                     "it was finished: the configuration is the restored one"
-                    + (f" (backup {journal.backup_name!r})" if journal.backup_name else ""))
+                    + (f" (backup '{show(journal.backup_name)}')" if journal.backup_name else ""))
     except OSError as exc:
         raise RestoreError(
             f"{journal.what} was interrupted and could not be finished now ({exc.strerror or exc}); "
