@@ -166,11 +166,20 @@ class Instance:
         return len(files), sum(f.size for f in files)
 
 
+MAX_IDENTITY_BYTES = 64 * 1024
+
+
 def read_identity(path: Path) -> Identity:
     """Identity from an ``instance.json``; blanks when missing or unreadable."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        # Never through a link, and never more than an instance.json can be: a huge file is not one.
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as fh:
+            raw = fh.read(MAX_IDENTITY_BYTES + 1)
+        if len(raw) > MAX_IDENTITY_BYTES:
+            return Identity()
+        data = json.loads(raw.decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
         return Identity()
     if not isinstance(data, dict):
         return Identity()

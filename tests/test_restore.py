@@ -491,3 +491,20 @@ def test_what_a_restore_says_never_carries_control_characters(settings: Settings
     for text in (changes.describe(), result.summary, *changes.warnings):
         assert "\x1b" not in text and "\x07" not in text
     assert "R flows/x\\x1b]0;owned\\x07" in changes.describe()
+
+
+def test_identity_is_read_without_following_links_or_reading_a_huge_file(settings: Settings, tmp_path: Path) -> None:
+    from mftui.instance import read_identity
+
+    inst = settings.instance_root / "instance.json"
+    assert read_identity(inst).hub_id == "3fa2c1"
+    inst.write_text('{"hub_id": "3fa2c1", "pad": "' + "x" * 200_000 + '"}')
+    assert read_identity(inst).hub_id == ""  # not an instance.json
+    target = tmp_path / "elsewhere.json"
+    target.write_text('{"hub_id": "abcdef"}')
+    inst.unlink()
+    inst.symlink_to(target)
+    assert read_identity(inst).hub_id == ""
+    inst.unlink()
+    inst.write_text("[" * 100_000)
+    assert read_identity(inst).hub_id == ""
