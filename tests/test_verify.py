@@ -134,3 +134,58 @@ def test_cli_verify_exit_codes(good: Path, tmp_path: Path, config_file: Path) ->
     failed = run(bad)
     assert failed.returncode == 1
     assert "config/hub/psk.json" in failed.stderr and "Traceback" not in failed.stderr
+
+
+def mftui(config_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mftui", "--config", str(config_file), *args], capture_output=True,
+                          text=True, timeout=60)
+
+
+@pytest.mark.parametrize(
+    ("edit", "reason"),
+    [
+        (lambda m: m.update(created_at="0001-01-01T00:00:00+01:00"), "created_at 0001-01-01T00:00:00+01:00 cannot"),
+        (lambda m: m.update(created_at="9999-12-31T23:59:59-14:00"), "created_at 9999-12-31T23:59:59-14:00 cannot"),
+        (lambda m: m.update(name="site\ud800"), "name holds a lone surrogate (U+D800)"),
+        (lambda m: m["instance"].update(hostname="\x1b]0;owned\x07host"), "instance.hostname holds the control"),
+        (lambda m: m.update(format_version="1"), 'format_version must be a whole number, not "1"'),
+    ],
+    ids=["created-before-year-1", "created-after-9999", "surrogate-name", "escape-in-hostname", "version-as-text"],
+)
+def test_unreadable_values_are_a_sentence_in_every_command(
+    good: Path, settings: Settings, config_file: Path, edit: Callable[[dict[str, Any]], None], reason: str
+) -> None:
+    """inspect, verify and list --json of such a backup: the sentence, never a traceback (issue 8, item 10)."""
+    bad = rewrite(good, settings.backups_dir / "bad.zip", edit)
+    good.unlink()
+    for args in (["inspect", str(bad)], ["verify", str(bad)], ["restore", str(bad), "--yes", "--no-reboot"]):
+        done = mftui(config_file, *args)
+        assert done.returncode == 1, (args, done.stdout, done.stderr)
+        assert reason in done.stderr, (args, done.stderr)
+        assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    listed = mftui(config_file, "list", "--json")
+    assert listed.returncode == 0 and "Traceback" not in listed.stderr, listed.stderr
+    (row,) = [r for r in json.loads(listed.stdout) if r.get("path") == str(bad)]
+    assert row["ok"] is False and reason in row["problem"]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "reason"),
+    [
+        ("hostname", "site\x1b[2J", "the hostname in instance.json holds the control character U+001B"),
+        ("product", "Mobius\u202eFlow", "the product in instance.json holds the control character U+202E"),
+        ("hub_id", "\ud8003fa2c1", "the hub_id in instance.json holds a lone surrogate (U+D800)"),
+    ],
+)
+def test_an_identity_no_restore_accepts_is_not_backed_up(
+    settings: Settings, config_file: Path, key: str, value: str, reason: str
+) -> None:
+    """The writer refuses what the reader refuses: a backup is never made that its restore would refuse."""
+    identity = settings.instance_root / "instance.json"
+    data = json.loads(identity.read_text())
+    data[key] = value
+    identity.write_text(json.dumps(data))
+    done = mftui(config_file, "backup", "--name", "x")
+    assert done.returncode == 1 and reason in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    assert not settings.backups_dir.exists() or not [p for p in settings.backups_dir.iterdir() if p.suffix == ".zip"]

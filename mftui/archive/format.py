@@ -9,9 +9,10 @@ from __future__ import annotations
 import codecs
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import repeat
 from operator import itemgetter
 from typing import Any, NamedTuple, overload
@@ -24,6 +25,7 @@ FORMAT_VERSION = 1
 METADATA_NAME = "backup.json"
 CONFIG_PREFIX = "config/"
 SAFETY_KIND = "safety"  # a backup taken by a restore of the configuration it replaced
+KINDS = ("manual", SAFETY_KIND)
 
 _SHA256 = re.compile(r"[0-9a-f]{64}\Z")
 _MODE = re.compile(r"0[0-7]{3}\Z")
@@ -196,14 +198,16 @@ class BackupInfo:
             raise _bad("it is not a JSON object")
         if data.get("format") != FORMAT:
             raise ArchiveError("this zip is not an mftui backup (backup.json does not name the mftui format)")
-        version = data.get("format_version")
-        if not isinstance(version, int) or isinstance(version, bool):
+        if "format_version" not in data:
             raise _bad("format_version is missing")
+        version = data["format_version"]
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise _bad(f"format_version must be a whole number, not {show(json.dumps(version), limit=40)}")
         if version > FORMAT_VERSION:
             made_by = _str(data.get("tool", {}), "version") if isinstance(data.get("tool"), dict) else ""
             raise ArchiveError(
                 f"this backup uses format version {version}"
-                + (f" (made by mftui {made_by})" if made_by else "")
+                + (f" (made by {show('mftui ' + made_by, limit=40)})" if made_by else "")
                 + f"; this mftui reads up to version {FORMAT_VERSION}. Update mftui to restore it."
             )
         if version < 1:
@@ -212,13 +216,18 @@ class BackupInfo:
         tool = data.get("tool")
         if not isinstance(inst, dict) or not isinstance(tool, dict):
             raise _bad("the instance or tool section is missing")
-        created = data.get("created_at")
+        created = _text(data, "created_at")
         try:
-            stamp = datetime.fromisoformat(created) if isinstance(created, str) else None
+            stamp = datetime.fromisoformat(created)
         except ValueError:
             stamp = None
         if stamp is None or stamp.tzinfo is None:
             raise _bad("created_at is not a date and time with a time zone")
+        try:
+            stamp.astimezone(UTC)
+        except OverflowError:
+            raise _bad(f"created_at {show(created, limit=40)} cannot be put in UTC (before year 1 or after 9999)"
+                       ) from None
         raw_files = data.get("files")
         if not isinstance(raw_files, list):
             raise _bad("the files list is missing")
@@ -229,19 +238,52 @@ class BackupInfo:
         ):
             raise _bad("components is not a table of counts")
         kind = data.get("kind", "manual")
+        if kind not in KINDS:
+            raise _bad(f"kind {show(str(kind), limit=40)!r} is neither manual nor safety")
         return cls(
-            name=_str(data, "name"),
+            name=_text(data, "name"),
             created_at=created,
-            tool_version=_str(tool, "version"),
-            product=_str(inst, "product"),
-            product_version=_str(inst, "version"),
-            instance_id=_str(inst, "id"),
-            hostname=_str(inst, "hostname"),
+            tool_version=_text(tool, "version", "tool."),
+            product=_text(inst, "product", "instance."),
+            product_version=_text(inst, "version", "instance."),
+            instance_id=_text(inst, "id", "instance."),
+            hostname=_text(inst, "hostname", "instance."),
             files=files,
-            kind=kind if isinstance(kind, str) else "manual",
+            kind=kind,
             format_version=version,
             components=components,
         )
+
+
+def text_problem(value: str) -> str | None:
+    """Why a string of backup.json (a name, a hostname, a version) is not plain text to show, or None.
+
+    No control or format character (ESC, CR, NUL, bidi overrides, zero-width
+    marks) and no lone surrogate (which no terminal, JSON printer or file can
+    encode as UTF-8). The answer follows the key in a sentence.
+    """
+    if value.isprintable():
+        return None  # the everyday case; what isprintable refuses is sorted out below
+    for ch in value:
+        category = unicodedata.category(ch)
+        if category == "Cs":
+            return f"holds a lone surrogate (U+{ord(ch):04X}), which is not text"
+        if category in ("Cc", "Cf"):
+            return f"holds the control character U+{ord(ch):04X}"
+    return None
+
+
+def _text(obj: dict[str, Any], key: str, section: str = "") -> str:
+    """The string at ``key``: present, text, and free of control characters and lone surrogates."""
+    if key not in obj:
+        raise _bad(f"{section}{key} is missing")
+    value = obj[key]
+    if not isinstance(value, str):
+        raise _bad(f"{section}{key} is not text")
+    problem = text_problem(value)
+    if problem:
+        raise _bad(f"{section}{key} {problem}")
+    return value
 
 
 def _str(obj: dict[str, Any], key: str) -> str:

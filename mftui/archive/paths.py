@@ -79,7 +79,7 @@ def config_path_problem(path: str) -> str | None:
             if ch in _ASCII_ALLOWED:
                 continue
             if ch.isascii() or unicodedata.category(ch)[0] not in "LNM":
-                return f"has the character {show(ch)!r} (U+{ord(ch):04X}) in its name, which a backup may not hold"
+                return f"has the character '{show(ch)}' (U+{ord(ch):04X}) in its name, which a backup may not hold"
     if len(path.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES - len(CONFIG_PREFIX):
         return f"has a name longer than {MAX_NAME_BYTES - len(CONFIG_PREFIX)} bytes"
     return None

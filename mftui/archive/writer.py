@@ -28,12 +28,12 @@ from typing import Any
 from .. import __version__
 from ..durable import fsync_path
 from ..errors import BackupError, UnrestorableError
-from ..instance import ConfigFile, Instance
+from ..instance import ConfigFile, Identity, Instance
 from ..lock import instance_lock
 from ..progress import Progress, no_progress
 from ..settings import Budgets, Settings
 from .compress import LEVEL, SAMPLE, STORE, WINDOW, choose, deflate, deflate_chunk
-from .format import CONFIG_PREFIX, METADATA_NAME, BackupInfo, FileEntry
+from .format import CONFIG_PREFIX, METADATA_NAME, BackupInfo, FileEntry, text_problem
 from .names import backup_file_name, safe_name
 from .paths import config_path_problem, fold, show
 from .zipstream import DEFLATED, STORED, ZipStream
@@ -100,6 +100,7 @@ def write_backup(
                           f"exclude (and root) in {source}; no backup was made")
     _check_restorable(files, instance.settings.budgets)
     identity = instance.identity()
+    _check_identity(identity)
     total = sum(f.size for f in files)
     try:
         dest_dir.mkdir(parents=True, exist_ok=True)
@@ -251,6 +252,17 @@ def _check_restorable(files: list[ConfigFile], budgets: Budgets) -> None:
             "the settings). Add what is not configuration (logs, databases, caches) to [instance] exclude, "
             "or raise the limit on every unit that restores it."
         )
+
+
+def _check_identity(identity: Identity) -> None:
+    """Refuse identity text (from instance.json) that backup.json may not hold: a restore would refuse it."""
+    for key in ("product", "version", "hub_id", "hostname"):
+        problem = text_problem(getattr(identity, key))
+        if problem:
+            raise UnrestorableError(
+                f"the {key} in instance.json {problem}, which a backup may not hold, so no backup was made; "
+                "correct instance.json"
+            )
 
 
 def _mib(n: int) -> str:
