@@ -19,7 +19,7 @@ import pytest
 
 from mftui.archive.writer import STALE_PARTIAL_SECONDS, create_backup, remove_stale_partials
 from mftui.restore import restore_backup
-from mftui.restore import transaction as restore_transaction
+from mftui.restore import steps as restore_steps
 from mftui.settings import Settings, load_settings
 
 # Runs in a child: a backup (or a restore's safety archive) that stops, forever, half-way through
@@ -90,7 +90,7 @@ def test_a_killed_safety_archive_is_removed_by_the_next_restore(config_file: Pat
     backups = tmp_path / "backups"
     partial = kill_while_writing(config_file, backups, "restore", str(good))
     assert "pre-restore" not in " ".join(p.name for p in backups.glob("*.zip"))
-    restore_transaction.step_hook = None
+    restore_steps.step_hook = None
     result = restore_backup(settings, good)  # recovery first, then a safety archive that cleans up
     assert result.safety_archive is not None and result.safety_archive.exists()
     assert not partial.exists()

@@ -42,7 +42,7 @@ from mftui.settings import Settings
 CHILD = """
 import json, os, sys, time
 from pathlib import Path
-from mftui.restore import restore_backup, transaction
+from mftui.restore import restore_backup, steps
 from mftui.settings import Settings
 a = json.loads(sys.argv[1])
 s = Settings(instance_root=Path(a["root"]), backups_dir=Path(a["backups"]))
@@ -52,7 +52,7 @@ def hook(step):
     if len(seen) == a["pause_at"]:
         print("PAUSED", flush=True)
         time.sleep(600)
-transaction.step_hook = hook
+steps.step_hook = hook
 restore_backup(s, Path(a["archive"]))
 print(json.dumps(seen), flush=True)
 """

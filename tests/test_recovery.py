@@ -34,7 +34,7 @@ from mftui.settings import Settings
 CHILD = """
 import json, os, signal, sys
 from pathlib import Path
-from mftui.restore import fsops, recover, restore_backup, transaction
+from mftui.restore import fsops, recover, restore_backup, steps
 from mftui.settings import Settings
 a = json.loads(sys.argv[1])
 s = Settings(instance_root=Path(a["root"]), backups_dir=Path(a["backups"]))
@@ -44,7 +44,7 @@ def hook(step):
     seen.append(step)
     if len(seen) == a["kill_at"]:
         os.kill(os.getpid(), signal.SIGKILL)
-transaction.step_hook = hook
+steps.step_hook = hook
 if a["what"] == "restore":
     restore_backup(s, Path(a["archive"]))
 else:

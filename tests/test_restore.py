@@ -285,14 +285,14 @@ with instance_lock(s, sys.argv[3]):
 PAUSED_RESTORE = """
 import sys
 from pathlib import Path
-from mftui.restore import restore_backup, transaction
+from mftui.restore import restore_backup, steps
 from mftui.settings import Settings
 s = Settings(instance_root=Path(sys.argv[1]), backups_dir=Path(sys.argv[2]))
 def hook(step):
     if step == "journal-prepared":
         print("paused", flush=True)
         sys.stdin.readline()
-transaction.step_hook = hook
+steps.step_hook = hook
 restore_backup(s, Path(sys.argv[3]))
 print("done", flush=True)
 """
@@ -348,19 +348,6 @@ def test_refused_archive_message_names_the_entry(settings: Settings, tmp_path: P
     assert err.value.path == "config/hub/../escape.json"
 
 
-def test_not_enough_space_is_said_before_anything_is_written(
-    settings: Settings, backup: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    restore_backup(settings, backup)  # now there is a previous tree
-    before = snapshot(settings.instance_root)
-    monkeypatch.setattr(transaction, "_free_bytes", lambda path: 1000)
-    with pytest.raises(RestoreError, match=r"has 0\.0 MiB free, and staging this backup needs about"):
-        restore_backup(settings, backup)
-    assert snapshot(settings.instance_root) == before
-    # The previous configuration is kept: a refused restore never costs the undo point.
-    assert sorted(os.listdir(settings.state_dir)) == ["lock", "previous", "restore-journal.json"]
-
-
 def _kept_previous(settings: Settings) -> tuple[tuple[int, int] | None, dict[str, Any]]:
     prev = settings.state_dir / "previous"
     return fsops.identity(prev), snapshot(prev)
@@ -405,11 +392,19 @@ def test_a_restore_that_lacks_space_keeps_the_previous_configuration_and_says_so
     (root / "flows" / "big.json").write_bytes(os.urandom(900 * 1024))
     settings = Settings(instance_root=root, backups_dir=tmp_path / "backups")
     backup = create_backup(settings, "big").path
+    # With no previous configuration to give back, the restore just says what it needs.
+    hog = small_disk / "hog"
+    hog.write_bytes(b"\0" * (fsops.free_bytes(settings.state_dir) - 100 * 1024))
+    untouched = snapshot(root)
+    with pytest.raises(RestoreError, match=r"free, and staging this backup needs about .*nothing was changed"):
+        restore_backup(settings, backup)
+    assert snapshot(root) == untouched and os.listdir(settings.state_dir) == ["lock"]
+    hog.unlink()
     restore_backup(settings, backup)  # the previous tree now holds ~900 KiB
     kept = _kept_previous(settings)
     # Fill the disk until staging no longer fits beside the live tree and the previous one.
     need = sum(f.size for f in Instance(settings).scan()) + 4096 * 40
-    free = transaction._free_bytes(settings.state_dir)
+    free = fsops.free_bytes(settings.state_dir)
     (small_disk / "filler").write_bytes(b"\0" * (free - need + 200 * 1024))
     before = snapshot(root)
     config = tmp_path / "config.toml"

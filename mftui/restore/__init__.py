@@ -19,17 +19,8 @@ from .journal import recovery_pending
 if TYPE_CHECKING:
     from ..settings import Settings
     from .changes import Changes
-    from .transaction import (
-        PreviousConfiguration,
-        RestorePlan,
-        RestoreResult,
-        compare,
-        plan_restore,
-        previous_configuration,
-        restore_backup,
-        restore_previous,
-        verify_backup,
-    )
+    from .previous import PreviousConfiguration, previous_configuration, restore_previous
+    from .transaction import RestorePlan, RestoreResult, compare, plan_restore, restore_backup, verify_backup
 
 __all__ = [
     "Changes",
@@ -47,14 +38,14 @@ __all__ = [
 
 _LAZY = {
     "Changes": "changes",
-    "PreviousConfiguration": "transaction",
+    "PreviousConfiguration": "previous",
     "RestorePlan": "transaction",
     "RestoreResult": "transaction",
     "compare": "transaction",
     "plan_restore": "transaction",
-    "previous_configuration": "transaction",
+    "previous_configuration": "previous",
     "restore_backup": "transaction",
-    "restore_previous": "transaction",
+    "restore_previous": "previous",
     "verify_backup": "transaction",
 }
 
@@ -64,14 +55,14 @@ def recover(settings: Settings) -> str | None:
 
     Cheap when there is nothing to do: a look at the state folder (and the
     journal, if there is one), no lock taken, nothing created, nothing of the
-    transaction imported. See transaction.recover.
+    transaction imported. See recovery.recover.
     """
     from ..state import checked_state_dir
 
     state = checked_state_dir(settings, create=False)  # StateError for a folder mftui did not make
     if state is None or not recovery_pending(state):
         return None
-    from .transaction import recover as recover_now
+    from .recovery import recover as recover_now
 
     return recover_now(settings)
 

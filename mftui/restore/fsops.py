@@ -7,7 +7,11 @@ import errno
 import os
 import shutil
 import stat
+import subprocess
+import threading
 from pathlib import Path
+
+from ..errors import RestoreError
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -155,3 +159,62 @@ def _unescape(field: str) -> str:
             out.append(field[i])
             i += 1
     return "".join(out)
+
+
+# --- trees of ours: size, space, removal -------------------------------------------
+
+
+def tree_bytes(top: Path) -> int:
+    """Bytes in the files of a tree (not following links)."""
+    total = 0
+    for dirpath, _dirs, files in os.walk(top):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def remove_in_background(path: Path) -> None:
+    """Remove a tree of ours without waiting: a detached ``rm -rf``, or a thread without one."""
+    rm = shutil.which("rm")
+    if rm is not None:
+        try:
+            subprocess.Popen(
+                [rm, "-rf", "--", str(path)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,  # survives us, and a Ctrl+C on the terminal
+            )
+            return
+        except OSError:
+            pass
+    threading.Thread(target=remove_quietly, args=(path,), name="mftui-remove", daemon=True).start()
+
+
+def free_bytes(path: Path) -> int:
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
+
+
+def must_identity(path: Path) -> tuple[int, int]:
+    found = identity(path)
+    if found is None:
+        raise RestoreError(f"{path} vanished during the restore; nothing was changed")
+    return found
+
+
+def empty_dir(path: Path) -> bool:
+    try:
+        return path.is_dir() and not path.is_symlink() and not any(os.scandir(path))
+    except OSError:
+        return False
+
+
+def remove_quietly(path: Path) -> None:
+    try:
+        remove_tree(path)
+    except OSError:
+        pass  # recovery removes leftovers at the next start

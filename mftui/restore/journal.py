@@ -35,6 +35,8 @@ MAX_JOURNAL_BYTES = 1024 * 1024  # a journal is a few hundred bytes: anything fa
 # Folders a restore makes in the state dir: what recovery removes when no journal needs them.
 STAGING_PREFIX = "staging-"
 TRASH_PREFIX = "trash-"
+PREVIOUS = "previous"  # the previous configuration: the tree the last restore replaced
+ASIDE = "aside"  # where the old tree waits between the two renames (no RENAME_EXCHANGE)
 PREPARED, COMMITTED, ROLLED_BACK = "prepared", "committed", "rolled-back"
 RESTORE, UNDO = "restore", "undo"  # restore an archive / put the previous tree back
 

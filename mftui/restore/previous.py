@@ -1,0 +1,144 @@
+"""The previous configuration: what the last restore replaced, kept whole until the next one commits,
+and putting it back (the undo of a restore, by the same journalled swap).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..archive.format import BackupInfo, FileEntry
+from ..errors import RestoreError
+from ..instance import Instance, read_identity
+from ..lock import instance_lock
+from ..progress import Progress, no_progress
+from ..settings import Settings
+from ..state import checked_state_dir
+from ..text import show_path
+from . import fsops
+from .changes import compute_changes, live_files, sha256_of
+from .checks import check_plain_tree, preflight
+from .journal import (
+    ASIDE,
+    PREPARED,
+    PREVIOUS,
+    UNDO,
+    Journal,
+    now,
+    read_journal,
+    write_journal,
+)
+from .recovery import recover_locked
+from .steps import step
+from .swap import swap
+from .transaction import RestoreResult
+
+
+@dataclass(frozen=True)
+class PreviousConfiguration:
+    """The configuration the last restore replaced, kept whole until the next restore."""
+
+    path: Path
+    files: int
+    bytes: int
+    instance_id: str
+    hostname: str
+    replaced_at: str  # when the restore that replaced it committed
+    replaced_by: str  # what replaced it ("backup X", "the previous configuration")
+
+    def describe(self) -> str:
+        return (
+            f"previous configuration (replaced {self.replaced_at} by {self.replaced_by}): "
+            f"{self.files} files, hub {self.instance_id or '?'}, in {self.path}"
+        )
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "path": str(self.path),
+            "files": self.files,
+            "bytes": self.bytes,
+            "instance_id": self.instance_id,
+            "hostname": self.hostname,
+            "replaced_at": self.replaced_at,
+            "replaced_by": self.replaced_by,
+        }
+
+
+def previous_configuration(settings: Settings) -> PreviousConfiguration | None:
+    """The configuration the last restore replaced, if it is still kept (and is the tree it set aside)."""
+    state = checked_state_dir(settings, create=False)
+    if state is None:
+        return None
+    prev = state / PREVIOUS
+    try:
+        journal = read_journal(state)
+    except RestoreError:
+        return None
+    if journal is None or not is_recorded_previous(prev, journal):
+        return None
+    instance = Instance(settings)
+    files = live_files(instance, prev)
+    ident = read_identity(prev / "instance.json")
+    return PreviousConfiguration(prev, len(files), sum(f.size for f in files.values()), ident.hub_id,
+                                 ident.hostname, journal.previous_at, journal.previous_by or "a restore")
+
+
+def restore_previous(settings: Settings, progress: Progress = no_progress) -> RestoreResult:
+    """Put the previous tree back (undo the last restore), by the same journalled swap.
+
+    The configuration it replaces becomes the previous tree in turn, so
+    running it twice returns to where it started.
+    """
+    with instance_lock(settings, "restore"):
+        recover_locked(settings)
+        return _undo(settings, progress)
+
+
+def _undo(settings: Settings, progress: Progress) -> RestoreResult:
+    state, root = settings.state_dir, settings.instance_root
+    prev = state / PREVIOUS
+    if fsops.identity(prev) is None:
+        raise RestoreError("there is no previous configuration to go back to: it is kept only after a restore, "
+                           "until the next one")
+    preflight(settings, create=True)
+    last = read_journal(state)
+    if last is None or not is_recorded_previous(prev, last):
+        raise RestoreError(
+            f"{show_path(prev)} is not the one the last restore set aside (it was replaced or moved since), so it "
+            "is not put back; check who changed it, and restore a backup instead"
+        )
+    check_plain_tree(prev)
+    instance = Instance(settings)
+    kept = live_files(instance, prev)
+    progress(0, 1, "reading the previous configuration")
+    entries = []
+    for rel, lf in sorted(kept.items()):
+        digest = sha256_of(prev / rel) if lf.regular else None
+        entries.append(FileEntry(rel, lf.size, digest or "0" * 64, lf.mode, instance.component_of(rel)))
+    ident = read_identity(prev / "instance.json")
+    info = BackupInfo(name="previous configuration", created_at=now(), tool_version="", product=ident.product,
+                      product_version=ident.version, instance_id=ident.hub_id, hostname=ident.hostname,
+                      files=tuple(entries), kind="previous")
+    changes = compute_changes(settings, info)
+    journal = Journal(state=PREPARED, action=UNDO, root=os.path.abspath(root), new_at=os.path.abspath(prev),
+                      new_id=list(fsops.must_identity(prev)), old_id=list(fsops.must_identity(root)),
+                      aside=os.path.abspath(state / ASIDE), old_to=os.path.abspath(prev),
+                      backup_name="previous configuration",
+                      instance_id=ident.hub_id)
+    journal.keep_previous_of(last)
+    try:
+        write_journal(state, journal)
+    except OSError as exc:
+        raise RestoreError(f"the restore journal could not be written ({exc.strerror}); nothing was changed") \
+            from None
+    step("journal-prepared")
+    carried, skipped = swap(settings, journal)
+    progress(1, 1, "done")
+    return RestoreResult(info, prev, changes, prev, None, journal.method, carried, tuple(skipped))
+
+
+def is_recorded_previous(prev: Path, journal: Journal) -> bool:
+    """Whether ``prev`` is the very tree the last committed restore set aside (by device and inode)."""
+    found = fsops.identity(prev)
+    return found is not None and list(found) == list(journal.previous_id) and prev.is_dir() and not prev.is_symlink()
