@@ -152,7 +152,8 @@ def test_link_planted_in_the_previous_tree_is_not_installed(settings: Settings, 
     key.unlink()
     key.symlink_to(victim)
     before = snapshot(settings.instance_root)
-    refused(mftui(config_file, "restore", "--previous", "--yes", "--no-reboot"), "certs/hub.key in it is a symbolic link")
+    refused(mftui(config_file, "restore", "--previous", "--yes", "--no-reboot"),
+            "certs/hub.key in it is a symbolic link")
     assert snapshot(settings.instance_root) == before
 
 
