@@ -150,7 +150,7 @@ def require_instance_root(settings: Settings) -> None:
 
 # --- parsing ----------------------------------------------------------------
 
-_SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
+_SCHEMA: dict[str, dict[str, type]] = {
     "instance": {"root": str, "state_dir": str, "include": list, "exclude": list, "identity": list,
                  "components": dict},
     "backups": {"dir": str},
@@ -158,122 +158,167 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
     "limits": {"max_entries": int, "max_file_mib": int, "max_total_mib": int},
 }
 _TYPE_WORDS = {str: "a string", list: "a list", dict: "a table", int: "a whole number"}
+EXAMPLE_ROOT = 'e.g. root = "/data/mobiusflow"'
+
+
+class _File:
+    """One settings file being read: its path (relative paths are relative to it) and its mistakes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, key: str, what: str) -> SettingsError:
+        return SettingsError(f"{self.path}: {key}: {what}")
+
+    def abs_path(self, value: str) -> Path:
+        return _abs_path(self.path, value)
+
+    def str_list(self, key: str, value: Any) -> tuple[str, ...]:
+        if not all(isinstance(v, str) and v for v in value):
+            raise self.fail(key, "must be a list of non-empty strings")
+        return tuple(value)
 
 
 def parse_settings_file(path: Path, *, require_root: bool = True) -> Settings:
-    """Read and check one settings file. Every problem names the file and the key."""
+    """Read and check one settings file. Every problem names the file and the key.
+
+    Each section has its reader below; the types of every key are checked
+    first, from one table (_SCHEMA).
+    """
+    f = _File(path)
+    data = _read_toml(path)
+    _check_types(f, data)
+    instance = data.get("instance", {})
+    root = _root(f, instance, require_root)
+    state_folder = _state_folder(f, instance, root)
+    include, exclude = _globs(f, instance)
+    backend, command = _reboot(f, data.get("reboot", {}))
+    return Settings(
+        instance_root=root,
+        backups_dir=_backups_dir(f, data.get("backups", {}), root, state_folder),
+        source=path,
+        include=include,
+        exclude=exclude,
+        components=_components(f, instance),
+        identity=f.str_list("instance.identity", instance.get("identity", list(DEFAULT_IDENTITY))),
+        reboot_backend=backend,
+        reboot_command=command,
+        reboot_unit=data.get("reboot", {}).get("unit"),
+        budgets=_budgets(f, data.get("limits", {})),
+        state_folder=state_folder,
+    )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
-            data = tomllib.load(fh)
+            return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path}: not valid TOML ({exc}); fix the file or point --config elsewhere") from None
     except OSError as exc:
         raise SettingsError(f"{path}: cannot be read ({exc.strerror})") from None
 
-    def fail(key: str, what: str) -> SettingsError:
-        return SettingsError(f"{path}: {key}: {what}")
 
+def _check_types(f: _File, data: dict[str, Any]) -> None:
+    """Every section and key known, and of its type."""
     for section, value in data.items():
         if section not in _SCHEMA:
             known = ", ".join(f"[{s}]" for s in _SCHEMA)
-            raise fail(section, f"unknown section; the known ones are {known}")
+            raise f.fail(section, f"unknown section; the known ones are {known}")
         if not isinstance(value, dict):
-            raise fail(section, "must be a table, e.g. [" + section + "]")
+            raise f.fail(section, "must be a table, e.g. [" + section + "]")
         for key, item in value.items():
             expected = _SCHEMA[section].get(key)
             if expected is None:
-                known = ", ".join(_SCHEMA[section])
-                raise fail(f"{section}.{key}", f"unknown key; [{section}] takes {known}")
+                raise f.fail(f"{section}.{key}", f"unknown key; [{section}] takes {', '.join(_SCHEMA[section])}")
             if isinstance(item, bool) or not isinstance(item, expected):
-                word = _TYPE_WORDS.get(expected, str(expected))  # type: ignore[arg-type]
-                raise fail(f"{section}.{key}", f"must be {word}, not {type(item).__name__}")
+                raise f.fail(f"{section}.{key}", f"must be {_TYPE_WORDS[expected]}, not {type(item).__name__}")
 
-    instance = data.get("instance", {})
+
+def _root(f: _File, instance: dict[str, Any], require_root: bool) -> Path:
     if "root" not in instance:
-        raise fail("instance.root", "missing; say where the instance is, e.g. root = \"/data/mobiusflow\"")
+        raise f.fail("instance.root", f"missing; say where the instance is, {EXAMPLE_ROOT}")
     if not instance["root"].strip():
-        raise fail("instance.root", "is empty; say where the instance is, e.g. root = \"/data/mobiusflow\"")
-    root = _abs_path(path, instance["root"])
+        raise f.fail("instance.root", f"is empty; say where the instance is, {EXAMPLE_ROOT}")
+    root = f.abs_path(instance["root"])
     if require_root and not root.is_dir():
-        raise fail("instance.root", f"{root} does not exist or is not a folder")
+        raise f.fail("instance.root", f"{root} does not exist or is not a folder")
+    return root
 
-    state_folder = _abs_path(path, instance["state_dir"]) if instance.get("state_dir") else None
+
+def _state_folder(f: _File, instance: dict[str, Any], root: Path) -> Path | None:
+    if not instance.get("state_dir"):
+        return None
+    state = f.abs_path(instance["state_dir"])
+    if _inside(state, root):
+        raise f.fail("instance.state_dir", f"{state} is inside the instance root; mftui's state lives outside "
+                                           "the configuration, on the same disk")
+    if _inside(root, state):
+        raise f.fail("instance.state_dir", f"{state} holds the instance root; name a folder of mftui's own, "
+                                           "e.g. /var/lib/mftui/mobiusflow on the same disk")
+    return state
+
+
+def _backups_dir(f: _File, backups: dict[str, Any], root: Path, state_folder: Path | None) -> Path:
+    backups_dir = f.abs_path(backups["dir"]) if "dir" in backups else root.parent / "mftui-backups"
     state = state_folder or root.parent / f".mftui-{root.name}"
-    if state_folder is not None and _inside(state_folder, root):
-        raise fail("instance.state_dir", f"{state_folder} is inside the instance root; mftui's state lives "
-                                         "outside the configuration, on the same disk")
-    if state_folder is not None and _inside(root, state_folder):
-        raise fail("instance.state_dir", f"{state_folder} holds the instance root; name a folder of mftui's own, "
-                                         "e.g. /var/lib/mftui/mobiusflow on the same disk")
-
-    backups = data.get("backups", {})
-    backups_dir = _abs_path(path, backups["dir"]) if "dir" in backups else root.parent / "mftui-backups"
     if backups_dir.exists() and not backups_dir.is_dir():
-        raise fail("backups.dir", f"{backups_dir} exists and is not a directory")
+        raise f.fail("backups.dir", f"{backups_dir} exists and is not a directory")
     if _inside(backups_dir, root):
-        raise fail("backups.dir", f"{backups_dir} is inside the instance root; backups must live outside it")
+        raise f.fail("backups.dir", f"{backups_dir} is inside the instance root; backups must live outside it")
     if _inside(backups_dir, state):
-        raise fail("backups.dir", f"{backups_dir} is in mftui's state folder {state}, whose leftovers mftui "
-                                  "removes; keep backups in a folder of their own")
+        raise f.fail("backups.dir", f"{backups_dir} is in mftui's state folder {state}, whose leftovers mftui "
+                                    "removes; keep backups in a folder of their own")
+    return backups_dir
 
-    def str_list(section: str, key: str, value: Any) -> tuple[str, ...]:
-        if not all(isinstance(v, str) and v for v in value):
-            raise fail(f"{section}.{key}", "must be a list of non-empty strings")
-        return tuple(value)
 
-    include = str_list("instance", "include", instance.get("include", list(DEFAULT_INCLUDE)))
-    exclude = str_list("instance", "exclude", instance.get("exclude", list(DEFAULT_EXCLUDE)))
+def _globs(f: _File, instance: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """include and exclude, refused when they would back up nothing or point outside the instance."""
+    include = f.str_list("instance.include", instance.get("include", list(DEFAULT_INCLUDE)))
+    exclude = f.str_list("instance.exclude", instance.get("exclude", list(DEFAULT_EXCLUDE)))
     if not include:
-        raise fail("instance.include", 'is empty, so a backup backs up nothing; e.g. include = ["**"]')
-    for glob in include + exclude:
-        if glob.startswith("/") or ".." in glob.split("/"):
-            key = "instance.include" if glob in include else "instance.exclude"
-            raise fail(key, f"{glob!r} points outside the instance: globs are relative to [instance] root, "
-                            'e.g. "flows/**"')
+        raise f.fail("instance.include", 'is empty, so a backup backs up nothing; e.g. include = ["**"]')
+    for key, globs in (("instance.include", include), ("instance.exclude", exclude)):
+        for glob in globs:
+            if glob.startswith("/") or ".." in glob.split("/"):
+                raise f.fail(key, f"{glob!r} points outside the instance: globs are relative to [instance] root, "
+                                  'e.g. "flows/**"')
     everything = [g for g in exclude if g.strip("*/") == ""]
     if everything:
-        raise fail("instance.exclude", f"{everything[0]!r} leaves out everything, so a backup backs up nothing")
-    identity = str_list("instance", "identity", instance.get("identity", list(DEFAULT_IDENTITY)))
-    components = dict(DEFAULT_COMPONENTS)
-    if "components" in instance:
-        components = {}
-        for name, globs in instance["components"].items():
-            if not isinstance(globs, list):
-                raise fail(f"instance.components.{name}", "must be a list of globs")
-            components[name] = str_list("instance.components", name, globs)
+        raise f.fail("instance.exclude", f"{everything[0]!r} leaves out everything, so a backup backs up nothing")
+    return include, exclude
 
-    reboot = data.get("reboot", {})
+
+def _components(f: _File, instance: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    if "components" not in instance:
+        return dict(DEFAULT_COMPONENTS)
+    components = {}
+    for name, globs in instance["components"].items():
+        if not isinstance(globs, list):
+            raise f.fail(f"instance.components.{name}", "must be a list of globs")
+        components[name] = f.str_list(f"instance.components.{name}", globs)
+    return components
+
+
+def _reboot(f: _File, reboot: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
     backend = reboot.get("backend", "demo")
     if backend not in REBOOT_BACKENDS:
-        raise fail("reboot.backend", f"{backend!r} is not one of {', '.join(REBOOT_BACKENDS)}")
-    command = str_list("reboot", "command", reboot.get("command", []))
+        raise f.fail("reboot.backend", f"{backend!r} is not one of {', '.join(REBOOT_BACKENDS)}")
+    command = f.str_list("reboot.command", reboot.get("command", []))
     if backend == "command" and not command:
-        raise fail("reboot.command", 'required for backend = "command", e.g. command = ["systemctl", "reboot"]')
+        raise f.fail("reboot.command", 'required for backend = "command", e.g. command = ["systemctl", "reboot"]')
+    return backend, command
 
-    limits = data.get("limits", {})
+
+def _budgets(f: _File, limits: dict[str, int]) -> Budgets:
     for key, item in limits.items():
         if item <= 0:
-            raise fail(f"limits.{key}", "must be greater than zero")
+            raise f.fail(f"limits.{key}", "must be greater than zero")
     defaults = Budgets()
-    budgets = Budgets(
+    return Budgets(
         max_entries=limits.get("max_entries", defaults.max_entries),
         max_file_bytes=limits.get("max_file_mib", defaults.max_file_bytes // MIB) * MIB,
         max_total_bytes=limits.get("max_total_mib", defaults.max_total_bytes // MIB) * MIB,
-    )
-
-    return Settings(
-        instance_root=root,
-        backups_dir=backups_dir,
-        source=path,
-        include=include,
-        exclude=exclude,
-        components=components,
-        identity=identity,
-        reboot_backend=backend,
-        reboot_command=command,
-        reboot_unit=reboot.get("unit"),
-        budgets=budgets,
-        state_folder=state_folder,
     )
 
 
