@@ -58,25 +58,30 @@ def checked_state_dir(settings: Settings, *, create: bool) -> Path | None:
     except OSError as exc:
         raise _not_a_folder(state, exc) from None
     try:
-        st = os.fstat(fd)
-        if st.st_uid != os.geteuid():
-            raise StateError(
-                f"the state folder {show_path(state)} belongs to {_user(st.st_uid)}, not to the user running mftui "
-                f"({_user(os.geteuid())}); mftui did not make it, so it does not trust what is in it. Check who made "
-                "it and remove it, then start mftui again"
-            )
-        mode = stat.S_IMODE(st.st_mode)
-        if mode & 0o022:
-            raise StateError(
-                f"the state folder {show_path(state)} can be changed by other users (mode {mode:04o}); mftui keeps "
-                "it private (0700) because a restore installs what is in it. Check it has not been tampered with "
-                "and remove it, then start mftui again"
-            )
-        if mode != PRIVATE:
-            os.fchmod(fd, PRIVATE)  # ours, and nobody else could write in it: only too open (an older mftui's umask)
+        _check_ours(state, fd)
     finally:
         os.close(fd)
     return state
+
+
+def _check_ours(state: Path, fd: int) -> None:
+    """The open state folder is ours and nobody else can change it; too open but ours: made private."""
+    st = os.fstat(fd)
+    if st.st_uid != os.geteuid():
+        raise StateError(
+            f"the state folder {show_path(state)} belongs to {_user(st.st_uid)}, not to the user running mftui "
+            f"({_user(os.geteuid())}); mftui did not make it, so it does not trust what is in it. Check who made "
+            "it and remove it, then start mftui again"
+        )
+    mode = stat.S_IMODE(st.st_mode)
+    if mode & 0o022:
+        raise StateError(
+            f"the state folder {show_path(state)} can be changed by other users (mode {mode:04o}); mftui keeps "
+            "it private (0700) because a restore installs what is in it. Check it has not been tampered with "
+            "and remove it, then start mftui again"
+        )
+    if mode != PRIVATE:
+        os.fchmod(fd, PRIVATE)  # ours, and nobody else could write in it: only too open (an older mftui's umask)
 
 
 def open_file(state: Path, name: str, flags: int, mode: int = 0o600) -> int:
