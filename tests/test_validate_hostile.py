@@ -212,6 +212,19 @@ def zip64_extra_unknown(files: Files) -> bytes:
     return layout(entries)
 
 
+def other_tool_zip(*, comment: bytes = b"", folders: bool = False) -> Callable[[Files], bytes]:
+    """The instance zipped by ``zip -r``: an extended-timestamp extra field (0x5455) on every entry, no backup.json."""
+    def build(files: Files) -> bytes:
+        stamp = struct.pack("<HHBI", 0x5455, 5, 1, 1_700_000_000)
+        entries = [Entry(path, data, mode=mode, extra_local=stamp, extra_central=stamp)
+                   for path, (data, mode) in files.items()]
+        if folders:
+            entries.insert(0, Entry("hub/", b"", method=0, file_type=stat.S_IFDIR, mode=0o755))
+        return layout(entries, archive_comment=comment)
+
+    return build
+
+
 CASES: list[tuple[str, Callable[[Files], bytes], str, Budgets | None]] = [
     # The container.
     ("not-a-zip", lambda f: b"this is not a zip archive at all\n" * 20, r"not a zip", None),
@@ -311,6 +324,12 @@ CASES: list[tuple[str, Callable[[Files], bytes], str, Budgets | None]] = [
     ("manifest-not-json", lambda f: layout([*backup_entries(f)[:-1], Entry("backup.json", b"{not json")]),
      r"not valid JSON", None),
     ("no-manifest", lambda f: layout(backup_entries(f)[:-1]), r"no backup\.json", None),
+    # A zip of another tool fails other checks too: that it is no mftui backup is said first.
+    ("other-tool-zip-with-extra-fields", other_tool_zip(), r"not an mftui backup: it has no backup\.json", None),
+    ("other-tool-zip-with-a-comment", other_tool_zip(comment=b"made by zip"),
+     r"not an mftui backup: it has no backup\.json", None),
+    ("other-tool-zip-with-directories", other_tool_zip(folders=True), r"not an mftui backup: it has no backup\.json",
+     None),
     ("newer-format", meta_edit(lambda m: m.update(format_version=2, tool={"name": "mftui", "version": "9.0.1"})),
      r"format version 2 \(made by mftui 9\.0\.1\).*Update mftui", None),
     ("another-product",

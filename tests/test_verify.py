@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -189,3 +190,17 @@ def test_an_identity_no_restore_accepts_is_not_backed_up(
     assert done.returncode == 1 and reason in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
     assert not settings.backups_dir.exists() or not [p for p in settings.backups_dir.iterdir() if p.suffix == ".zip"]
+
+
+@pytest.mark.skipif(shutil.which("zip") is None, reason="needs Info-ZIP's zip")
+def test_a_zip_of_another_tool_is_not_an_mftui_backup_in_every_command(
+    settings: Settings, config_file: Path, tmp_path: Path
+) -> None:
+    """`zip -r` of the instance: inspect, verify and restore all say first that it is no mftui backup."""
+    plain = tmp_path / "plain.zip"
+    subprocess.run(["zip", "-qr", str(plain), "."], cwd=settings.instance_root, check=True)
+    subprocess.run(["zip", "-qz", str(plain)], input=b"a comment\n", check=True)
+    for args in (["inspect", str(plain)], ["verify", str(plain)], ["restore", str(plain), "--yes", "--no-reboot"]):
+        done = mftui(config_file, *args)
+        assert done.returncode == 1, done.stderr
+        assert "this zip is not an mftui backup: it has no backup.json" in done.stderr, (args, done.stderr)

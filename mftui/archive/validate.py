@@ -392,7 +392,7 @@ def validate_archive(path: Path, budgets: Budgets | None = None, progress: Progr
 class _Central:
     """A central directory record, with ZIP64 values resolved."""
 
-    raw_name: bytes
+    raw_name: bytes  # as in the directory; b"" for an ASCII name (its bytes are name.encode())
     name: str
     made_by: int
     version_needed: int
@@ -428,8 +428,11 @@ class _Parser:
 
     def parse(self) -> None:
         _eocd_at, count, cd_size, cd_offset, _cd_end = self._container(budget=True)
-        records = self._central_records(cd_offset, cd_size, count)
-        self._check_names(records)
+        try:
+            records = self._central_records(cd_offset, cd_size, count)
+            self._check_names(records)
+        except ArchiveError as exc:
+            raise self._lead_with_not_mftui(exc, cd_offset, cd_size, count) from None
         members = self._local_headers(records, cd_offset)
         del records  # a restore's largest structure: gone before backup.json is parsed
         meta = [m for m in members if m.name == METADATA_NAME]
@@ -443,7 +446,7 @@ class _Parser:
         _eocd_at, count, cd_size, cd_offset, _cd_end = self._container(budget=False)
         found = self._last_central(cd_offset, cd_size) or self._find_central(cd_offset, cd_size, count)
         if found is None:
-            raise ArchiveError("this zip is not an mftui backup: it has no backup.json")
+            raise _not_mftui()
         rec, disk = found
         self._check_record(rec, disk)
         return self._metadata(self._local(rec, cd_offset), count - 1, build=False)
@@ -459,14 +462,38 @@ class _Parser:
         eocd_at, count, cd_size, cd_offset, cd_end = self._end_records()
         if count == 0:
             raise ArchiveError(f"{self.a.path.name} is an empty zip archive; it is not a backup")
-        if budget and count > self.a.budgets.max_entries + 1:  # + backup.json
-            raise self.a._budget(f"it has {count - 1} entries, more than", f"{self.a.budgets.max_entries} entries")
-        self._locate_central(cd_offset, cd_size, cd_end)
-        if cd_size > count * _MAX_CENTRAL_RECORD:
-            raise self.refused("its central directory is larger than its entries can need")
-        if cd_size < count * _MIN_CENTRAL_RECORD:
-            raise self.refused(f"its end record counts {count} entries, more than its central directory holds")
+        try:
+            if budget and count > self.a.budgets.max_entries + 1:  # + backup.json
+                raise self.a._budget(f"it has {count - 1} entries, more than",
+                                     f"{self.a.budgets.max_entries} entries")
+            self._locate_central(cd_offset, cd_size, cd_end)
+            if cd_size > count * _MAX_CENTRAL_RECORD:
+                raise self.refused("its central directory is larger than its entries can need")
+            if cd_size < count * _MIN_CENTRAL_RECORD:
+                raise self.refused(f"its end record counts {count} entries, more than its central directory holds")
+        except ArchiveError as exc:
+            raise self._lead_with_not_mftui(exc, cd_offset, cd_size, count) from None
         return eocd_at, count, cd_size, cd_offset, cd_end
+
+    def _lead_with_not_mftui(self, exc: ArchiveError, cd_offset: int, cd_size: int, count: int) -> ArchiveError:
+        """``exc``, or, when the archive has no backup.json at all, that it is not an mftui backup.
+
+        A zip made by another tool (``zip -r``) fails many checks; what a person needs to hear
+        first is that it is no mftui backup, whichever check fails first. Error paths only: the
+        central directory is walked name by name, and when it cannot be, ``exc`` stands.
+        """
+        name = METADATA_NAME.encode()
+        pos = cd_offset
+        end = min(cd_offset + cd_size, self.size)
+        for _ in range(count):
+            head = self.a._pread(_CENTRAL_SIZE, pos)
+            if len(head) != _CENTRAL_SIZE or head[:4] != _CENTRAL or pos + _CENTRAL_SIZE > end:
+                return exc  # not a directory that can be walked: what was found stands
+            n_len, x_len, c_len = struct.unpack_from("<HHH", head, 28)
+            if self.a._pread(n_len, pos + _CENTRAL_SIZE) == name:
+                return exc
+            pos += _CENTRAL_SIZE + n_len + x_len + c_len
+        return _not_mftui()
 
     # --- 1. end records -------------------------------------------------------
 
@@ -506,12 +533,14 @@ class _Parser:
         if record_end > self.size:
             raise self.damaged("its end-of-archive record is cut short (truncated archive)")
         if record_end < self.size:
-            raise self.refused(
+            raise self._lead_with_not_mftui(self.refused(
                 f"it has {self.size - record_end} bytes of junk after the end of the archive"
                 + (" (possibly a second archive glued on)" if _EOCD in tail[pos + 4 :] else "")
-            )
+            ), cd_offset, cd_size, n_total)
         if comment_len:
-            raise self.refused(f"it carries an archive comment ({comment_len} bytes); mftui backups have none")
+            raise self._lead_with_not_mftui(
+                self.refused(f"it carries an archive comment ({comment_len} bytes); mftui backups have none"),
+                cd_offset, cd_size, n_total)
         return self._end_records_at(eocd_at, n_total, cd_size, cd_offset)
 
     def _end_records_at(self, eocd_at: int, n_total: int, cd_size: int, cd_offset: int
@@ -601,6 +630,8 @@ class _Parser:
         if c_len:
             raise self.entry(name, "carries a comment; mftui backups have none")
         usize, csize, offset, disk = self._zip64(extra, name, usize, csize, offset, disk)
+        if len(name) == n_len:
+            raw_name = b""  # ASCII: the name is its own bytes (not kept twice: a restore holds every record)
         return _Central(raw_name, name, made_by, need, flags, method, crc, csize, usize, offset, eattr), disk, pos
 
     def _last_central(self, cd_offset: int, cd_size: int) -> tuple[_Central, int] | None:
@@ -771,6 +802,8 @@ class _Parser:
                 raise self.entry(name, "appears twice")
             seen[name] = name
             key = fold(name)
+            if key == name:
+                key = name  # the name itself, not an equal copy (50,000 long names are megabytes)
             if key in folded:
                 raise self.refused(
                     f"entries {show(folded[key])} and {show(name)} collide once case and Unicode "
@@ -779,7 +812,7 @@ class _Parser:
                 )
             folded[key] = name
         if metadata == 0:
-            raise ArchiveError("this zip is not an mftui backup: it has no backup.json")
+            raise _not_mftui()
         # A file that is also the folder of another entry.
         for rec in records:
             parts = rec.name.split("/")
@@ -836,7 +869,7 @@ class _Parser:
         names_extra = self.a._pread(n_len + x_len, rec.header_offset + _LOCAL_SIZE)
         if len(names_extra) != n_len + x_len:
             raise self.damaged(f"entry {show(rec.name)} is cut short (truncated archive)", rec.name)
-        if names_extra[:n_len] != rec.raw_name:
+        if names_extra[:n_len] != (rec.raw_name or rec.name.encode("ascii")):
             local = show(names_extra[:n_len].decode("utf-8", "replace"))
             raise self.entry(rec.name, f"is named {local} in its local header (headers disagree)")
         if flags != rec.flags:
@@ -968,6 +1001,10 @@ class _Parser:
                     m.name,
                 )
         self.a.files = paired
+
+
+def _not_mftui() -> ArchiveError:
+    return ArchiveError("this zip is not an mftui backup: it has no backup.json")
 
 
 def _size(n: int) -> str:
