@@ -4,7 +4,6 @@ and putting it back (the undo of a restore, by the same journalled swap).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,18 +19,14 @@ from . import fsops
 from .changes import compute_changes, live_files, sha256_of
 from .checks import check_plain_tree, preflight
 from .journal import (
-    ASIDE,
-    PREPARED,
     PREVIOUS,
     UNDO,
     Journal,
     now,
     read_journal,
-    write_journal,
 )
 from .recovery import recover_locked
-from .steps import step
-from .swap import swap
+from .swap import commit_swap, prepared_journal
 from .transaction import RestoreResult
 
 
@@ -96,7 +91,7 @@ def restore_previous(settings: Settings, progress: Progress = no_progress) -> Re
 
 
 def _undo(settings: Settings, progress: Progress) -> RestoreResult:
-    state, root = settings.state_dir, settings.instance_root
+    state = settings.state_dir
     prev = state / PREVIOUS
     if fsops.identity(prev) is None:
         raise RestoreError("there is no previous configuration to go back to: it is kept only after a restore, "
@@ -121,21 +116,12 @@ def _undo(settings: Settings, progress: Progress) -> RestoreResult:
                       product_version=ident.version, instance_id=ident.hub_id, hostname=ident.hostname,
                       files=tuple(entries), kind="previous")
     changes = compute_changes(settings, info)
-    journal = Journal(state=PREPARED, action=UNDO, root=os.path.abspath(root), new_at=os.path.abspath(prev),
-                      new_id=list(fsops.must_identity(prev)), old_id=list(fsops.must_identity(root)),
-                      aside=os.path.abspath(state / ASIDE), old_to=os.path.abspath(prev),
-                      backup_name="previous configuration",
-                      instance_id=ident.hub_id)
-    journal.keep_previous_of(last)
-    try:
-        write_journal(state, journal)
-    except OSError as exc:
-        raise RestoreError(f"the restore journal could not be written ({exc.strerror}); nothing was changed") \
-            from None
-    step("journal-prepared")
-    carried, skipped = swap(settings, journal)
+    journal = prepared_journal(settings, UNDO, prev, prev, backup_name="previous configuration",
+                               instance_id=ident.hub_id)
+    carried, skipped = commit_swap(settings, journal)
     progress(1, 1, "done")
-    return RestoreResult(info, prev, changes, prev, None, journal.method, carried, tuple(skipped))
+    return RestoreResult(info=info, safety_backup=prev, changes=changes, previous=prev, method=journal.method,
+                         carried=carried, left_behind=tuple(skipped))
 
 
 def is_recorded_previous(prev: Path, journal: Journal) -> bool:

@@ -23,16 +23,66 @@ from ..instance import Instance, matches
 from ..settings import Settings
 from . import fsops
 from .journal import (
+    ASIDE,
     COMMITTED,
+    PREPARED,
     PREVIOUS,
     RESTORE,
     ROLLED_BACK,
     TRASH_PREFIX,
     Journal,
+    journal_path,
     now,
+    read_journal,
     write_journal,
 )
 from .steps import step
+
+
+def prepared_journal(settings: Settings, action: str, new_at: Path, old_to: Path, *, archive: str = "",
+                     backup_name: str = "", backup_created_at: str = "", instance_id: str = "",
+                     safety_backup: str = "") -> Journal:
+    """The journal of a transaction about to swap ``new_at`` in and set the live tree aside at ``old_to``."""
+    state, root = settings.state_dir, settings.instance_root
+    return Journal(
+        state=PREPARED,
+        action=action,
+        root=os.path.abspath(root),  # recovery may run from another working directory
+        new_at=os.path.abspath(new_at),
+        new_id=list(fsops.must_identity(new_at)),
+        old_id=list(fsops.must_identity(root)),
+        aside=os.path.abspath(state / ASIDE),
+        old_to=os.path.abspath(old_to),
+        archive=archive,
+        backup_name=backup_name,
+        backup_created_at=backup_created_at,
+        instance_id=instance_id,
+        safety_backup=safety_backup,
+    )
+
+
+def commit_swap(settings: Settings, journal: Journal, staging: Path | None = None) -> tuple[int, list[str]]:
+    """Phase two, for a restore and for putting the previous configuration back alike.
+
+    Writes the journal (``prepared``, carrying the record of the previous
+    tree over), then swaps and finishes. A journal that cannot be written
+    leaves everything as it was (``staging``, if given, is removed).
+    """
+    state = settings.state_dir
+    try:
+        journal.keep_previous_of(read_journal(state))
+    except RestoreError:
+        pass  # a damaged record: the new one starts afresh
+    try:
+        write_journal(state, journal)
+    except OSError as exc:
+        if staging is not None:
+            fsops.remove_quietly(staging)
+        fsops.remove_quietly(journal_path(state).with_name(journal_path(state).name + ".tmp"))
+        raise RestoreError(f"the restore journal could not be written ({exc.strerror}); nothing was changed") \
+            from None
+    step("journal-prepared")
+    return swap(settings, journal)
 
 
 def swap(settings: Settings, journal: Journal) -> tuple[int, list[str]]:

@@ -15,7 +15,6 @@ cut short.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -35,19 +34,13 @@ from . import fsops
 from .changes import Changes, compute_changes, live_files
 from .checks import check_restorable, preflight
 from .journal import (
-    ASIDE,
-    PREPARED,
     PREVIOUS,
     RESTORE,
     STAGING_PREFIX,
-    Journal,
-    journal_path,
-    read_journal,
-    write_journal,
 )
 from .recovery import recover_locked
 from .steps import step
-from .swap import swap
+from .swap import commit_swap, prepared_journal
 
 # Above this much live configuration, no safety archive is written: the
 # previous tree (kept whole, by rename, at no cost) is the safety copy. Below
@@ -261,38 +254,19 @@ class _Restore:
         return result.path
 
     def _phase_two(self, info: BackupInfo, staging: Path, changes: Changes, safety: Path | None) -> RestoreResult:
-        state, root = self.state, self.root
-        journal = Journal(
-            state=PREPARED,
-            action=RESTORE,
-            root=os.path.abspath(root),  # recovery may run from another working directory
-            new_at=os.path.abspath(staging),
-            new_id=list(fsops.must_identity(staging)),
-            old_id=list(fsops.must_identity(root)),
-            aside=os.path.abspath(state / ASIDE),
-            old_to=os.path.abspath(state / PREVIOUS),
+        journal = prepared_journal(
+            self.settings, RESTORE, staging, self.state / PREVIOUS,
             archive=str(self.path.resolve()),
             backup_name=info.name,
             backup_created_at=info.created_at,
             instance_id=info.instance_id,
             safety_backup=str(safety or ""),
         )
-        try:
-            journal.keep_previous_of(read_journal(state))
-        except RestoreError:
-            pass  # a damaged record: the new one starts afresh
-        try:
-            write_journal(state, journal)
-        except OSError as exc:
-            fsops.remove_quietly(staging)
-            fsops.remove_quietly(journal_path(state).with_name(journal_path(state).name + ".tmp"))
-            raise RestoreError(f"the restore journal could not be written ({exc.strerror}); nothing was changed") \
-                from None
-        step("journal-prepared")
-        carried, skipped = swap(self.settings, journal)
+        carried, skipped = commit_swap(self.settings, journal, staging)
         previous = Path(journal.old_to)
-        return RestoreResult(info, safety or previous, changes, previous, safety, journal.method, carried,
-                             tuple(skipped))
+        return RestoreResult(info=info, safety_backup=safety or previous, changes=changes, previous=previous,
+                             safety_archive=safety, method=journal.method, carried=carried,
+                             left_behind=tuple(skipped))
 
 
 def _check_same_as_shown(plan: RestorePlan, archive: Archive) -> None:
