@@ -7,12 +7,14 @@ import json
 import os
 import re
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from .errors import BackupError
 from .settings import Settings
+from .text import show
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,38 @@ class Instance:
     def identity(self) -> Identity:
         return read_identity(self.root / "instance.json")
 
+    def walk(self, top: Path | None = None) -> Iterator[tuple[str, os.stat_result | OSError]]:
+        """Every configuration entry under ``top`` (default: the root) that is not a folder, in path order.
+
+        Yields ``(path, stat)`` (not following links), or ``(folder, OSError)``
+        for a folder that cannot be read. Excluded folders are not entered;
+        an entry that vanishes while it is walked is passed over. The one
+        walk of a configuration tree: the backup's scan and the restore's
+        comparison both use it.
+        """
+        exclude, include = self.settings.exclude, self.settings.include
+
+        def walk(dir_abs: str, dir_rel: str) -> Iterator[tuple[str, os.stat_result | OSError]]:
+            try:
+                entries = sorted(os.scandir(dir_abs), key=lambda e: e.name)
+            except OSError as exc:
+                yield dir_rel or ".", exc
+                return
+            for entry in entries:
+                rel = f"{dir_rel}/{entry.name}" if dir_rel else entry.name
+                if matches(rel, exclude):
+                    continue
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                if stat.S_ISDIR(st.st_mode):
+                    yield from walk(entry.path, rel)
+                elif matches(rel, include):
+                    yield rel, st
+
+        return walk(str(top or self.root), "")
+
     def scan(self) -> list[ConfigFile]:
         """Every configuration file, sorted by path.
 
@@ -120,32 +154,16 @@ class Instance:
         files: list[ConfigFile] = []
         problems: list[str] = []  # links and special files
         unreadable: list[str] = []  # folders
-        root = str(self.root)
-
-        def walk(dir_abs: str, dir_rel: str) -> None:
-            try:
-                entries = sorted(os.scandir(dir_abs), key=lambda e: e.name)
-            except OSError as exc:
-                unreadable.append(f"{dir_rel or '.'}/ cannot be read ({exc.strerror})")
-                return
-            for entry in entries:
-                rel = f"{dir_rel}/{entry.name}" if dir_rel else entry.name
-                if matches(rel, self.settings.exclude):
-                    continue
-                st = entry.stat(follow_symlinks=False)
-                if stat.S_ISDIR(st.st_mode):
-                    walk(entry.path, rel)
-                elif not matches(rel, self.settings.include):
-                    continue
-                elif stat.S_ISREG(st.st_mode):
-                    # Permission bits only: a backup never carries setuid, setgid or sticky (a restore refuses them).
-                    files.append(ConfigFile(rel, st.st_size, st.st_mode & 0o777, st.st_mtime_ns))
-                elif stat.S_ISLNK(st.st_mode):
-                    problems.append(f"{rel} is a symbolic link")
-                else:
-                    problems.append(f"{rel} is a special file (socket, pipe or device)")
-
-        walk(root, "")
+        for rel, st in self.walk():
+            if isinstance(st, OSError):
+                unreadable.append(f"{show(rel)}/ cannot be read ({st.strerror})")
+            elif stat.S_ISREG(st.st_mode):
+                # Permission bits only: a backup never carries setuid, setgid or sticky (a restore refuses them).
+                files.append(ConfigFile(rel, st.st_size, st.st_mode & 0o777, st.st_mtime_ns))
+            elif stat.S_ISLNK(st.st_mode):
+                problems.append(f"{show(rel)} is a symbolic link")
+            else:
+                problems.append(f"{show(rel)} is a special file (socket, pipe or device)")
         if problems or unreadable:
             listed = unreadable + problems
             shown = "; ".join(listed[:5]) + (f"; and {len(listed) - 5} more" if len(listed) > 5 else "")

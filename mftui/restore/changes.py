@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..archive.format import BackupInfo, FileEntry
-from ..instance import Identity, Instance, matches
+from ..instance import Identity, Instance
 from ..settings import Settings
 from ..text import show
 
@@ -188,29 +188,10 @@ def live_files(instance: Instance, root: Path) -> dict[str, LiveFile]:
     A link or special file where configuration belongs is listed (not
     regular): a restore replaces it, so it counts as changed or removed.
     """
-    settings = instance.settings
     found: dict[str, LiveFile] = {}
-
-    def walk(dir_abs: str, dir_rel: str) -> None:
-        try:
-            entries = list(os.scandir(dir_abs))
-        except OSError:
-            return
-        for entry in entries:
-            rel = f"{dir_rel}/{entry.name}" if dir_rel else entry.name
-            if matches(rel, settings.exclude):
-                continue
-            try:
-                st = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            if stat.S_ISDIR(st.st_mode):
-                walk(entry.path, rel)
-            elif matches(rel, settings.include):
-                regular = stat.S_ISREG(st.st_mode)
-                found[rel] = LiveFile(rel, st.st_size, stat.S_IMODE(st.st_mode), regular)
-
-    walk(str(root), "")
+    for rel, st in instance.walk(root):
+        if not isinstance(st, OSError):  # an unreadable folder: nothing of it can be compared
+            found[rel] = LiveFile(rel, st.st_size, stat.S_IMODE(st.st_mode), stat.S_ISREG(st.st_mode))
     return found
 
 
