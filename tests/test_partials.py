@@ -26,10 +26,10 @@ from mftui.settings import Settings, load_settings
 # writing its archive, after saying where it is.
 CHILD = """
 import sys, time
-from mftui.archive import writer
+from mftui.archive import packer, writer
 from mftui.settings import load_settings
 
-real = writer._Packer._record
+real = packer.Packer._record
 
 def record(self, cf, sha):
     real(self, cf, sha)
@@ -38,7 +38,7 @@ def record(self, cf, sha):
         print("writing", flush=True)
         time.sleep(600)
 
-writer._Packer._record = record
+packer.Packer._record = record
 settings = load_settings(sys.argv[1])
 if sys.argv[2] == "backup":
     writer.create_backup(settings, "killed")

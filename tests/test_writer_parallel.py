@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from trees import file_bytes
 
-from mftui.archive import compress, writer, zipstream
+from mftui.archive import compress, packer, writer, zipstream
 from mftui.archive.compress import DEFLATE, HUFFMAN, STORE, choose, deflate, deflate_chunk
 from mftui.archive.reader import verify
 from mftui.archive.writer import create_backup
@@ -171,11 +171,11 @@ def test_chunks_join_into_one_deflate_stream() -> None:
 def test_archive_is_the_same_whatever_the_thread_timing(mixed: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     first = create_backup(mixed, "same", now=NOW)
     # Other worker counts, batch and chunk sizes, and a tight read-ahead bound change the timing entirely.
-    monkeypatch.setattr(writer, "_workers", lambda: 5)
-    monkeypatch.setattr(writer, "BATCH_FILES", 1)
-    monkeypatch.setattr(writer, "IN_FLIGHT", 300_000)
+    monkeypatch.setattr(packer, "_workers", lambda: 5)
+    monkeypatch.setattr(packer, "BATCH_FILES", 1)
+    monkeypatch.setattr(packer, "IN_FLIGHT", 300_000)
     second = create_backup(mixed, "same", now=NOW)
-    monkeypatch.setattr(writer, "_workers", lambda: 1)
+    monkeypatch.setattr(packer, "_workers", lambda: 1)
     third = create_backup(mixed, "same", now=NOW)
     assert first.path.read_bytes() == second.path.read_bytes() == third.path.read_bytes()
 
@@ -187,8 +187,8 @@ def test_large_file_is_streamed_with_bounded_memory(tmp_path: Path, monkeypatch:
     with (root / "historian.db").open("wb") as fh:
         for i in range(32):
             fh.write(block if i % 3 else noise(MIB, seed=i))
-    monkeypatch.setattr(writer, "IN_FLIGHT", 4 * MIB)
-    monkeypatch.setattr(writer, "_workers", lambda: 2)
+    monkeypatch.setattr(packer, "IN_FLIGHT", 4 * MIB)
+    monkeypatch.setattr(packer, "_workers", lambda: 2)
     settings = Settings(instance_root=root, backups_dir=tmp_path / "backups")
     tracemalloc.start()
     try:
