@@ -61,8 +61,6 @@ def test_a_name_the_restore_refuses_is_refused_by_the_backup(settings: Settings,
     assert paths.config_path_problem(name) is not None  # the very rule the restore applies
 
 
-@pytest.mark.xfail(strict=True, reason="archive/paths.py shows the character as repr(show(ch)): '\\\\xa0'; "
-                   "the fix, show(ch) in quotes, belongs to that file's owner (issue 8, minor wording)")
 def test_a_refused_character_is_shown_escaped_once(settings: Settings, tmp_path: Path) -> None:
     """NBSP reads '\\xa0' (as show writes it), not '\\\\xa0' (the repr of that)."""
     cfg = tmp_path / "nbsp.toml"

@@ -162,18 +162,42 @@ def test_escapes_in_backup_json_never_reach_the_terminal(config_file: Path, inst
     assert b"x\\x1b]0;pwned\\x07\\x1b[2J\\u202eevil\\x9b2J.zip" in text.stdout
 
 
+# Not printable, yet not a control character: the archive parser accepts these, and show still escapes them.
+ODD = "\u2028\u00a0\u2029"
+ODD_SHOWN = b"\\u2028\\xa0\\u2029"
+
+
+def test_odd_text_the_parser_accepts_is_shown_escaped(config_file: Path, instance_root: Path,
+                                                       tmp_path: Path) -> None:
+    def odd(meta: dict[str, Any]) -> None:
+        meta["name"] = "n" + ODD
+        meta["instance"].update(hostname="h" + ODD, product="p" + ODD)
+        meta["tool"]["version"] = "t" + ODD
+
+    path = crafted(instance_root, tmp_path / "odd.zip", odd)
+    shown = run_bytes("--config", str(config_file), "inspect", str(path), "--changes")
+    assert shown.returncode == 0, shown.stderr
+    for label in (b"Name:        n", b"(h", b"Product:     p", b"(mftui t"):
+        assert label + ODD_SHOWN in shown.stdout, label
+    assert ODD.encode() not in shown.stdout and "\u2028".encode() not in shown.stdout
+
+
 def test_json_output_keeps_strings_exact(config_file: Path, instance_root: Path, tmp_path: Path) -> None:
     def readable(meta: dict[str, Any]) -> None:
         meta["name"] = "Réseau\u00a0nord"
-        meta["instance"]["hostname"] = "h" + EVIL
+        meta["instance"]["hostname"] = "h" + ODD
 
-    path = crafted(instance_root, tmp_path / "odd.zip", readable)
+    path = crafted(instance_root, tmp_path / f"odd{EVIL}.zip", readable)
     proc = run_bytes("--config", str(config_file), "inspect", str(path), "--json")
     assert_safe(proc)
-    if proc.returncode == 0:
-        info = json.loads(proc.stdout)
-        assert info["ok"] is True and info["name"] == "Réseau\u00a0nord" and info["hostname"] == "h" + EVIL
-        assert "Réseau".encode() in proc.stdout  # printable text stays readable; only the unsafe is escaped
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(proc.stdout)
+    assert info["ok"] is True and info["name"] == "Réseau\u00a0nord" and info["hostname"] == "h" + ODD
+    assert "Réseau".encode() in proc.stdout  # printable text stays readable; only the unsafe is escaped
+    assert b'"h\\u2028\\u00a0\\u2029"' in proc.stdout
+    missing = run_bytes("--config", str(config_file), "inspect", str(tmp_path / f"m{EVIL}.zip"), "--json")
+    assert_safe(missing)
+    assert missing.returncode == 1 and "does not exist" in json.loads(missing.stdout)["reason"]
 
 
 @pytest.mark.parametrize(
@@ -359,13 +383,13 @@ def test_a_closed_stdout_or_stderr_is_no_traceback(config_file: Path, tmp_path: 
 def test_json_is_valid_whatever_the_output_encoding(config_file: Path, instance_root: Path, tmp_path: Path) -> None:
     """stdout in ASCII or Latin-1 (PYTHONIOENCODING, an old locale): still JSON, with the exact strings."""
     def names(meta: dict[str, Any]) -> None:
-        meta["name"] = "Réseau 日本 \u00a0" + EVIL
+        meta["name"] = "Réseau 日本 \u00a0" + ODD
 
-    crafted(instance_root, tmp_path / "backups" / "names.zip", names)
+    path = crafted(instance_root, tmp_path / "backups" / f"Réseau{EVIL}.zip", names)
     for encoding in ("ascii", "latin-1", "utf-8"):
         proc = subprocess.run([sys.executable, "-m", "mftui", "--config", str(config_file), "list", "--json"],
                               capture_output=True, timeout=60, env={**os.environ, "PYTHONIOENCODING": encoding})
         assert proc.returncode == 0, proc.stderr
         assert_safe(proc)
         rows = json.loads(proc.stdout.decode(encoding))
-        assert [row.get("name") for row in rows] == ["Réseau 日本 \u00a0" + EVIL], encoding
+        assert [(row["path"], row.get("name")) for row in rows] == [(str(path), "Réseau 日本 \u00a0" + ODD)]

@@ -166,28 +166,41 @@ def test_file_or_previous_not_both_nor_neither(config_file: Path, backup: Path) 
 
 
 EVIL = "\x1b]0;pwned\x07\x1b[2J\u202eevil"
+ODD = "\u2028\u00a0\u2029"  # not printable, not control characters: backup.json may hold them
 
 
-def test_the_confirmation_shows_no_escape_from_the_archive(settings: Settings, config_file: Path,
-                                                            tmp_path: Path) -> None:
-    """Name, hostname and hub id from backup.json are shown escaped, the hub id to type included."""
+def confirm_restore_of(settings: Settings, config_file: Path, path: Path,
+                       text: str) -> subprocess.CompletedProcess[str]:
+    def edit(meta: dict[str, Any]) -> None:
+        meta["name"] = "n" + text
+        meta["instance"].update(id="i" + text, hostname="h" + text)
 
-    def evil(meta: dict[str, Any]) -> None:
-        meta["name"] = "n" + EVIL
-        meta["instance"].update(id="i" + EVIL, hostname="h" + EVIL)
-
-    path = tmp_path / "evil.zip"
-    path.write_bytes(layout(backup_entries(read_tree(settings.instance_root), edit=evil)))
+    path.write_bytes(layout(backup_entries(read_tree(settings.instance_root), edit=edit)))
     before = snapshot(settings.instance_root)
     proc = mftui(config_file, "restore", str(path), "--no-reboot", answer="n\n")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     for stream in (proc.stdout, proc.stderr):
-        assert "\x1b" not in stream and "\x07" not in stream and "\u202e" not in stream
-    if "refused" not in proc.stderr:  # a parser may refuse such a backup.json; then nothing was asked
-        shown = "\\x1b]0;pwned\\x07\\x1b[2J\\u202eevil"
-        assert f"Restore backup 'n{shown}' over the live configuration?" in proc.stderr
-        assert f"type its hub id (i{shown})" in proc.stderr and f"h{shown}" in proc.stdout
+        assert not any(ch in stream for ch in "\x1b\x07\u202e\u2028\u2029\u00a0"), stream
     assert snapshot(settings.instance_root) == before
+    return proc
+
+
+def test_the_confirmation_shows_what_the_archive_says_escaped(settings: Settings, config_file: Path,
+                                                              tmp_path: Path) -> None:
+    """Name, hostname and hub id from backup.json are shown escaped, the hub id to type included."""
+    proc = confirm_restore_of(settings, config_file, tmp_path / "odd.zip", ODD)
+    shown = "\\u2028\\xa0\\u2029"
+    assert f"Restore backup 'n{shown}' over the live configuration?" in proc.stderr
+    assert f"type its hub id (i{shown})" in proc.stderr and f"h{shown}" in proc.stdout
+
+
+def test_control_characters_in_the_archive_never_reach_the_terminal(settings: Settings, config_file: Path,
+                                                                     tmp_path: Path) -> None:
+    proc = confirm_restore_of(settings, config_file, tmp_path / "evil.zip", EVIL)
+    if "over the live configuration?" in proc.stderr:  # shown (escaped) where backup.json's parser allows it
+        assert "Restore backup 'n\\x1b]0;pwned\\x07\\x1b[2J\\u202eevil'" in proc.stderr
+    else:  # refused by the parser: one sentence
+        assert proc.stderr.startswith("mftui: ") and proc.stderr.count("\n") == 1, proc.stderr
 
 
 def test_what_could_not_be_carried_over_is_reported(settings: Settings, tmp_path: Path) -> None:
