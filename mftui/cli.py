@@ -252,7 +252,7 @@ def _recover(settings: Settings) -> None:
 
     message = recover(settings)
     if message:
-        print(f"mftui: {message}", file=sys.stderr)
+        _say(f"mftui: {message}", sys.stderr)
 
 
 # --- commands ---------------------------------------------------------------
