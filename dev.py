@@ -3,6 +3,7 @@
 
     python3 dev.py run [mftui arguments]    set up .venv if needed, start mftui
     python3 dev.py test [pytest arguments]  set up .venv if needed, run the whole test suite
+    python3 dev.py check                    set up .venv if needed, run ruff and mypy (strict) on mftui
 
 The virtual environment is made once and refreshed when pyproject.toml changes.
 """
@@ -38,16 +39,20 @@ def ensure_venv() -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("run", "test"):
+    if not argv or argv[0] not in ("run", "test", "check"):
         print(__doc__.strip(), file=sys.stderr)
         return 2
     ensure_venv()
     command, rest = argv[0], argv[1:]
+    os.chdir(HERE)
+    if command == "check":
+        lint = subprocess.run([str(BIN / "ruff"), "check", "mftui", "tests", "bench", "scripts", "dev.py"])
+        types = subprocess.run([str(BIN / "mypy"), *rest])
+        return lint.returncode or types.returncode
     if command == "run":
         exe = [str(BIN / "mftui"), *rest]
     else:
         exe = [str(BIN / "python"), "-m", "pytest", *rest]
-    os.chdir(HERE)
     os.execv(exe[0], exe)
     return 0  # not reached
 
