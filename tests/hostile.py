@@ -45,6 +45,7 @@ class Entry:
     extra_central: bytes = b""
     comment: bytes = b""
     payload: bytes | None = None  # the compressed bytes, instead of compressing ``data``
+    trailer: bytes = b""  # bytes after the data: a data descriptor
 
     @property
     def raw_name(self) -> bytes:
@@ -85,7 +86,7 @@ def local_record(e: Entry) -> bytes:
         len(name),
         len(e.extra_local),
     )
-    return head + name + e.extra_local + payload
+    return head + name + e.extra_local + payload + e.trailer
 
 
 def central_record(e: Entry, offset: int) -> bytes:
@@ -108,7 +109,7 @@ def central_record(e: Entry, offset: int) -> bytes:
         len(e.raw_name),
         len(e.extra_central),
         len(e.comment),
-        0,
+        e.central.get("disk", 0),
         0,
         attr,
         e.central.get("offset", offset),
@@ -128,6 +129,7 @@ def layout(
     archive_comment: bytes = b"",
     between: bytes = b"",
     cd_extra: bytes = b"",
+    directory_order: list[int] | None = None,
 ) -> bytes:
     """Lay out a zip: local records, central directory, end record.
 
@@ -135,7 +137,8 @@ def layout(
     start of the zip unless ``shift_offsets`` adds the prefix's length (a
     "clean" prepend, as self-extractors do). ``between`` is junk after the
     data, before the central directory; ``cd_extra`` hides bytes inside the
-    central directory.
+    central directory. ``directory_order`` lists the central records in another order than the
+    local headers (indexes into ``entries``).
     """
     body = bytearray()
     offsets = []
@@ -144,7 +147,10 @@ def layout(
         body += local_record(e)
     body += between
     base = len(prefix) if shift_offsets else 0
-    cd = b"".join(central_record(e, off + base) for e, off in zip(entries, offsets, strict=True)) + cd_extra
+    pairs = list(zip(entries, offsets, strict=True))
+    if directory_order is not None:
+        pairs = [pairs[i] for i in directory_order]
+    cd = b"".join(central_record(e, off + base) for e, off in pairs) + cd_extra
     return prefix + bytes(body) + cd + end_record(len(entries), len(cd), len(body) + base, archive_comment)
 
 

@@ -70,11 +70,14 @@ def test_reads_only_the_end_records_and_backup_json(settings: Settings, monkeypa
     assert cd_size > 600 * 46  # the directory itself is much larger
 
 
-def test_backup_json_not_last_is_found_by_a_full_scan(tmp_path: Path, files: dict[str, tuple[bytes, int]]) -> None:
+def test_backup_json_not_last_is_refused(tmp_path: Path, files: dict[str, tuple[bytes, int]]) -> None:
+    """The writer puts backup.json last; an archive laid out otherwise (another tool rewrote it) is refused."""
     entries = backup_entries(files)
-    entries.insert(0, entries.pop())  # backup.json first, as another tool might lay it out
-    info = read_info(write(tmp_path, layout(entries)))
-    assert info.name == "hostile" and len(info.files) == len(files)
+    entries.insert(0, entries.pop())
+    with pytest.raises(ArchiveError, match=r"backup\.json is not the last entry"):
+        read_info(write(tmp_path, layout(entries)))
+    with pytest.raises(ArchiveError, match=r"not an mftui backup: it has no backup\.json"):
+        read_info(write(tmp_path, layout(entries[1:]), "none.zip"))
 
 
 def test_writer_zip64_records_are_read(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,6 +16,7 @@ import re
 import stat
 import struct
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -225,6 +226,93 @@ def other_tool_zip(*, comment: bytes = b"", folders: bool = False) -> Callable[[
     return build
 
 
+def gap_between_entries(files: Files) -> bytes:
+    """Four bytes of junk between the first and the second entry; every offset points where it should."""
+    entries = backup_entries(files)
+    body = bytearray()
+    offsets = []
+    for i, e in enumerate(entries):
+        offsets.append(len(body))
+        body += local_record(e) + (b"JUNK" if i == 0 else b"")
+    cd = b"".join(central_record(e, off) for e, off in zip(entries, offsets, strict=True))
+    return bytes(body) + cd + end_record(len(entries), len(cd), len(body))
+
+
+def with_central(name: str, **central: int) -> Callable[[Files], bytes]:
+    def build(files: Files) -> bytes:
+        entries = backup_entries(files)
+        find(entries, name).central.update(central)
+        return layout(entries)
+
+    return build
+
+
+def zip64_extra(*values: int) -> bytes:
+    return struct.pack("<HH", 1, 8 * len(values)) + b"".join(struct.pack("<Q", v) for v in values)
+
+
+def data_descriptor(files: Files) -> bytes:
+    """hub.json streamed as zip tools do: flag 0x08, zeros in the local header, a descriptor after the data."""
+    entries = backup_entries(files)
+    e = find(entries, HUB)
+    payload = deflate(e.data)
+    e.flags = 0x08
+    e.local.update(crc=0, csize=0, usize=0)
+    e.trailer = struct.pack("<4sIII", b"PK\x07\x08", zlib.crc32(e.data), len(payload), len(e.data))
+    return layout(entries)
+
+
+def needless_zip64_local(files: Files) -> bytes:
+    entries = backup_entries(files)
+    e = find(entries, HUB)
+    e.version_needed = 45
+    e.local.update(csize=0xFFFFFFFF, usize=0xFFFFFFFF)
+    e.extra_local = zip64_extra(len(e.data), len(deflate(e.data)))
+    return layout(entries)
+
+
+def needless_zip64_value(files: Files) -> bytes:
+    entries = backup_entries(files)
+    e = find(entries, HUB)
+    e.central["usize"] = 0xFFFFFFFF
+    e.extra_central = zip64_extra(len(e.data))
+    return layout(entries)
+
+
+def zip64_end_records(files: Files) -> bytes:
+    """Consistent ZIP64 end records and locator that a 17-entry archive does not need."""
+    raw = make_backup(files)
+    eocd = len(raw) - 22
+    count, cd_size, cd_offset = struct.unpack_from("<8xHIIH", raw, eocd)[0], *struct.unpack_from("<II", raw, eocd + 12)
+    end64 = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 3 << 8 | 45, 45, 0, 0, count, count, cd_size, cd_offset)
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, eocd, 1)
+    return raw[:eocd] + end64 + locator + raw[eocd:]
+
+
+def count_without_zip64(files: Files) -> bytes:
+    """The end record's count at 0xFFFF ("see ZIP64") with no ZIP64 records."""
+    raw = bytearray(make_backup(files))
+    struct.pack_into("<HH", raw, len(raw) - 22 + 8, 0xFFFF, 0xFFFF)
+    return bytes(raw)
+
+
+def backup_json_first(files: Files) -> bytes:
+    entries = backup_entries(files)
+    return layout([entries[-1], *entries[:-1]])
+
+
+def backup_json_first_in_the_file_only(files: Files) -> bytes:
+    """backup.json's data comes first, its central record last: the directory alone looks right."""
+    entries = backup_entries(files)
+    return layout([entries[-1], *entries[:-1]], directory_order=[*range(1, len(entries)), 0])
+
+
+def backup_json_last_in_the_file_only(files: Files) -> bytes:
+    """backup.json's data comes last, its central record first: what read_info looks at is elsewhere."""
+    entries = backup_entries(files)
+    return layout(entries, directory_order=[len(entries) - 1, *range(len(entries) - 1)])
+
+
 CASES: list[tuple[str, Callable[[Files], bytes], str, Budgets | None]] = [
     # The container.
     ("not-a-zip", lambda f: b"this is not a zip archive at all\n" * 20, r"not a zip", None),
@@ -242,6 +330,9 @@ CASES: list[tuple[str, Callable[[Files], bytes], str, Budgets | None]] = [
      r"glued|junk", None),
     ("junk-between-entries-and-directory", lambda f: make_backup(f, between=b"hidden"), r"unexplained bytes",
      None),
+    ("gap-between-two-entries", gap_between_entries, r"4 unexplained bytes sit between entries", None),
+    ("needless-zip64-end-records", zip64_end_records, r"ZIP64 end records it does not need", None),
+    ("count-needs-zip64-it-lacks", count_without_zip64, r"ZIP64 end records it does not have", None),
     ("hidden-bytes-in-central-directory", lambda f: make_backup(f, cd_extra=b"\0" * 10), r"central directory",
      None),
     ("zip64-locator-lies", zip64_locator_lies, r"ZIP64", None),
@@ -261,6 +352,22 @@ CASES: list[tuple[str, Callable[[Files], bytes], str, Budgets | None]] = [
     ("unknown-extra-field", zip64_extra_unknown, r"extra field \(id 0x7075\)", None),
     ("needs-newer-zip", with_entry(HUB, version_needed=63), r"zip version 6\.3", None),
     ("entry-comment", with_entry(HUB, comment=b"hi"), r"comment", None),
+    ("unknown-flag-bit", with_entry(HUB, flags=0x10), r"flags 0x0010", None),
+    ("data-descriptor", data_descriptor, r"data descriptor", None),
+    ("entry-on-another-disk", with_central(HUB, disk=1), r"on another disk", None),
+    ("entry-disk-number-ffff", with_central(HUB, disk=0xFFFF), r"on another disk", None),
+    ("two-zip64-extra-fields", with_entry(HUB, extra_central=zip64_extra() * 2), r"two ZIP64 extra fields", None),
+    ("size-ffffffff-without-zip64", with_central(HUB, usize=0xFFFFFFFF), r"needs a ZIP64 extra field it does not have",
+     None),
+    ("empty-zip64-extra", with_entry(HUB, extra_central=zip64_extra()), r"ZIP64 extra field it does not need", None),
+    ("needless-zip64-value", needless_zip64_value, r"ZIP64 extra field it does not need", None),
+    ("needless-zip64-local", needless_zip64_local, r"ZIP64 local header it does not need", None),
+    ("backup-json-first", backup_json_first, r"backup\.json is not the last entry", None),
+    ("backup-json-first-in-the-file-only", backup_json_first_in_the_file_only, r"backup\.json is not the last entry",
+     None),
+    ("backup-json-last-in-the-file-only", backup_json_last_in_the_file_only, r"backup\.json is not the last entry",
+     None),
+    ("backup-json-stored", with_entry("backup.json", method=0), r"backup\.json is stored", None),
     ("corrupt-deflate", corrupt_deflate, r"damaged", None),
     ("bytes-after-deflate-stream", trailing_in_entry, r"extra bytes after", None),
     # Names.
@@ -300,6 +407,9 @@ CASES: list[tuple[str, Callable[[Files], bytes], str, Budgets | None]] = [
     ("fifo", symlink(stat.S_IFIFO, b""), r"special file", None),
     ("socket", symlink(stat.S_IFSOCK, b""), r"special file", None),
     ("directory-attribute-on-file", symlink(stat.S_IFDIR, b""), r"directory entry", None),
+    ("dos-directory-attribute-on-a-unix-file",
+     with_central("config/services/000.json", external_attr=((stat.S_IFREG | 0o644) << 16) | 0x10),
+     r"directory entry", None),
     ("setuid", special_bits(0o4000), r"setuid", None),
     ("setgid", special_bits(0o2000), r"setgid", None),
     ("sticky", special_bits(0o1000), r"sticky", None),

@@ -29,19 +29,23 @@ def good(settings: Settings) -> Path:
 
 def rewrite(src: Path, dst: Path, edit_meta: Callable[[dict[str, Any]], None] | None = None,
             drop: str | None = None, add: tuple[str, bytes] | None = None) -> Path:
-    """Copy an archive entry by entry, optionally editing backup.json, dropping or adding an entry."""
+    """Copy an archive entry by entry, optionally editing backup.json, dropping or adding an entry.
+
+    An added entry goes before backup.json, which stays last as the writer puts it.
+    """
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
         for item in zin.infolist():
             if item.filename == drop:
                 continue
             data = zin.read(item)
-            if item.filename == "backup.json" and edit_meta:
-                meta = json.loads(data)
-                edit_meta(meta)
-                data = json.dumps(meta).encode()
+            if item.filename == "backup.json":
+                if add:
+                    zout.writestr(add[0], add[1])
+                if edit_meta:
+                    meta = json.loads(data)
+                    edit_meta(meta)
+                    data = json.dumps(meta).encode()
             zout.writestr(item, data)
-        if add:
-            zout.writestr(add[0], add[1])
     return dst
 
 

@@ -281,8 +281,8 @@ def _text(obj: dict[str, Any], key: str, section: str = "") -> str:
     if not isinstance(value, str):
         raise _bad(f"{section}{key} is not text")
     problem = text_problem(value)
-    if problem:
-        raise _bad(f"{section}{key} {problem}")
+    if problem:  # a crafted backup.json (escape sequences for the terminal): refused, as a hostile archive is
+        raise ArchiveError(f"the archive is refused: backup.json's {section}{key} {problem}", METADATA_NAME)
     return value
 
 

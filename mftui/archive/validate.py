@@ -9,21 +9,26 @@ archives glued together, headers that disagree, overlapping entries).
 What is checked, in order:
 
 1. The container: one End of Central Directory record ending exactly at the
-   end of the file (no comment, no junk after), ZIP64 records only where
-   consistent, the central directory immediately before it, and local headers
-   that tile the file from byte 0 to the central directory with no gap and no
-   overlap (no junk before, no glued archive, no entry hidden in another).
+   end of the file (no comment, no junk after), ZIP64 records exactly where
+   the writer puts them (zipstream.py: where a value does not fit), the
+   central directory immediately before it, and local headers that tile the
+   file from byte 0 to the central directory with no gap and no overlap (no
+   junk before, no glued archive, no entry hidden in another).
 2. Each entry: its local header agrees with its central record (name, flags,
-   method, CRC, sizes), no encryption, method stored or deflate, a regular
-   file (no link, device, directory or special file), no setuid, setgid or
-   sticky bit, only the extra fields the writer writes (ZIP64).
+   method, CRC, sizes), no encryption, no data descriptor, no flag but UTF-8,
+   method stored or deflate, a regular file (no link, device, directory or
+   special file), no setuid, setgid or sticky bit, no extra field but ZIP64
+   and that only where a value needs it; ``backup.json`` last and deflated.
+   An archive without ``backup.json`` is "not an mftui backup", whatever
+   else is wrong with it.
 3. Names: ``backup.json`` or ``config/<path>`` where ``<path>`` passes the
    grammar in :func:`config_path_problem` (archive/paths.py, which the backup
    enforces too); no duplicates, no two names that
    fold to the same one (case, Unicode normalisation), no file that is also
    the folder of another.
-4. The manifest (``backup.json``) lists exactly the ``config/`` entries, with
-   the same sizes and modes.
+4. The manifest (``backup.json``), no larger than its files need and parsed
+   in bounded memory (format.parse_metadata), lists exactly the ``config/``
+   entries, with the same sizes and modes.
 5. Budgets: entry count, bytes per file, bytes in all, first from the
    headers, then counted again on the bytes actually inflated, which stop
    one byte past what the header declared.
@@ -48,6 +53,7 @@ from typing import NamedTuple
 from ..errors import ArchiveError
 from ..progress import Progress, no_progress
 from ..settings import Budgets
+from . import zipstream
 from .format import (
     CONFIG_PREFIX,
     METADATA_NAME,
@@ -81,7 +87,6 @@ _Z64_LOCATOR = b"PK\x06\x07"
 _Z64_EOCD = b"PK\x06\x06"
 _CENTRAL = b"PK\x01\x02"
 _LOCAL = b"PK\x03\x04"
-_DESCRIPTOR = b"PK\x07\x08"
 _EOCD_SIZE = 22
 _Z64_LOCATOR_SIZE = 20
 _Z64_EOCD_SIZE = 56
@@ -95,13 +100,12 @@ _U32 = 0xFFFFFFFF
 
 # General-purpose flag bits.
 _FLAG_ENCRYPTED = 1 << 0
-_FLAG_DEFLATE_OPTIONS = (1 << 1) | (1 << 2)  # compression level hints: harmless
 _FLAG_DESCRIPTOR = 1 << 3
 _FLAG_PATCHED = 1 << 5
 _FLAG_STRONG_ENCRYPTION = 1 << 6
 _FLAG_UTF8 = 1 << 11
 _FLAG_MASKED_HEADERS = 1 << 13
-_FLAGS_ALLOWED = _FLAG_DEFLATE_OPTIONS | _FLAG_DESCRIPTOR | _FLAG_UTF8
+_FLAGS_ALLOWED = _FLAG_UTF8  # the only flag the writer sets (zipstream.py), on a name that is not ASCII
 
 _STORED, _DEFLATED = 0, 8
 _METHOD_NAMES = {1: "shrink", 6: "implode", 9: "deflate64", 12: "bzip2", 14: "lzma", 93: "zstandard", 95: "xz",
@@ -130,7 +134,7 @@ class Member(NamedTuple):
     file_size: int
     header_offset: int
     data_offset: int  # first byte of the (compressed) data
-    end_offset: int  # first byte after the data and its descriptor
+    end_offset: int  # first byte after the data
     mode: int | None  # permission bits from a Unix external attribute, None otherwise
 
     @property
@@ -433,10 +437,13 @@ class _Parser:
             self._check_names(records)
         except ArchiveError as exc:
             raise self._lead_with_not_mftui(exc, cd_offset, cd_size, count) from None
+        if records[-1].name != METADATA_NAME:
+            raise self._metadata_not_last()
         members = self._local_headers(records, cd_offset)
         del records  # a restore's largest structure: gone before backup.json is parsed
         meta = [m for m in members if m.name == METADATA_NAME]
         self.a.members = [m for m in members if m.name != METADATA_NAME]
+        self._check_metadata_member(meta[0])
         self._check_declared_budgets()
         self.a.info = self._metadata(meta[0], len(self.a.members), build=True)
         self._check_manifest()
@@ -444,12 +451,27 @@ class _Parser:
     def metadata_only(self) -> BackupInfo:
         """``backup.json`` alone: the end records, its central record, its local header, its data."""
         _eocd_at, count, cd_size, cd_offset, _cd_end = self._container(budget=False)
-        found = self._last_central(cd_offset, cd_size) or self._find_central(cd_offset, cd_size, count)
+        found = self._last_central(cd_offset, cd_size)
         if found is None:
-            raise _not_mftui()
+            if self._find_central(cd_offset, cd_size, count) is None:
+                raise _not_mftui()
+            raise self._metadata_not_last()
         rec, disk = found
         self._check_record(rec, disk)
-        return self._metadata(self._local(rec, cd_offset), count - 1, build=False)
+        member = self._local(rec, cd_offset)
+        self._check_metadata_member(member)
+        return self._metadata(member, count - 1, build=False)
+
+    def _metadata_not_last(self) -> ArchiveError:
+        return self.refused(
+            "backup.json is not the last entry, where the mftui writer puts it (another tool rewrote the archive?)",
+            METADATA_NAME,
+        )
+
+    def _check_metadata_member(self, member: Member) -> None:
+        """backup.json as the writer writes it: compressed (writer._write_metadata)."""
+        if member.method != _DEFLATED:
+            raise self.refused("backup.json is stored; the mftui writer always compresses it", METADATA_NAME)
 
     def _container(self, *, budget: bool) -> tuple[int, int, int, int, int]:
         """The end records, checked, and the central directory located: (eocd, count, size, offset, end).
@@ -548,6 +570,8 @@ class _Parser:
         """The end records, given a valid End of Central Directory record at ``eocd_at``: ZIP64 where present."""
         if eocd_at >= _Z64_LOCATOR_SIZE and self.a._pread(4, eocd_at - _Z64_LOCATOR_SIZE) == _Z64_LOCATOR:
             return self._zip64_end(eocd_at, n_total, cd_size, cd_offset)
+        if _needs_zip64_end(n_total, cd_size, cd_offset):  # a field at 0xFFFF(FFFF) says "see ZIP64"
+            raise self.refused("its end-of-archive record needs ZIP64 end records it does not have")
         return eocd_at, n_total, cd_size, cd_offset, eocd_at
 
     def _zip64_end(self, eocd_at: int, n16: int, size32: int, offset32: int) -> tuple[int, int, int, int, int]:
@@ -567,8 +591,10 @@ class _Parser:
             raise self.refused("its ZIP64 end record carries extension data mftui never writes")
         if disk or cd_disk or n_disk != n_total:
             raise self.refused("it claims to span several disks; mftui backups are one file")
-        # The 32-bit record must agree, or say "see ZIP64".
-        if n16 not in (_U16, n_total & _U16) or size32 not in (_U32, cd_size) or offset32 not in (_U32, cd_offset):
+        if not _needs_zip64_end(n_total, cd_size, cd_offset):
+            raise self.refused("it carries ZIP64 end records it does not need (the mftui writer never writes them)")
+        # The 32-bit record holds each value, or "see ZIP64" where it does not fit, as the writer writes it.
+        if (n16, size32, offset32) != (min(n_total, _U16), min(cd_size, _U32), min(cd_offset, _U32)):
             raise self.refused("its end-of-archive records disagree with each other")
         return eocd_at, n_total, cd_size, cd_offset, z64_at
 
@@ -629,7 +655,7 @@ class _Parser:
         name = self._decode_name(raw_name, flags)
         if c_len:
             raise self.entry(name, "carries a comment; mftui backups have none")
-        usize, csize, offset, disk = self._zip64(extra, name, usize, csize, offset, disk)
+        usize, csize, offset = self._zip64(extra, name, usize, csize, offset)
         if len(name) == n_len:
             raw_name = b""  # ASCII: the name is its own bytes (not kept twice: a restore holds every record)
         return _Central(raw_name, name, made_by, need, flags, method, crc, csize, usize, offset, eattr), disk, pos
@@ -696,9 +722,15 @@ class _Parser:
             raise self.refused(f"entry {shown} has a non-ASCII name not marked as UTF-8 (its spelling is ambiguous)")
         return raw.decode("ascii")
 
-    def _zip64(self, extra: bytes, name: str, usize: int, csize: int, offset: int, disk: int
-               ) -> tuple[int, int, int, int]:
-        """Resolve ZIP64 values from the extra field; refuse any other extra field."""
+    def _zip64(self, extra: bytes, name: str, usize: int, csize: int, offset: int, *, local: bool = False
+               ) -> tuple[int, int, int]:
+        """Resolve ZIP64 values from the extra field; refuse any other extra field, and ZIP64 where not needed.
+
+        The writer (zipstream.py) puts a size or offset in a ZIP64 extra field exactly when it is
+        at least zipstream.ZIP64_AT (0xFFFFFFFF, lowered by tests), its 32-bit field then saying
+        "see ZIP64"; so an empty ZIP64 field, or a value in it that fits in 32 bits, is refused.
+        A ``local`` header follows another rule (see _local), checked by the caller.
+        """
         z64 = None
         pos = 0
         while pos < len(extra):
@@ -715,22 +747,28 @@ class _Parser:
             z64 = body
             pos += 4 + length
         values = [usize, csize, offset]
-        need = [v == _U32 for v in values] + [disk == _U16]
+        at = zipstream.ZIP64_AT
         if z64 is None:
-            if any(need[:3]):
+            if max(values) >= at:  # 0xFFFFFFFF: "see ZIP64"
                 raise self.entry(name, "needs a ZIP64 extra field it does not have")
-            return usize, csize, offset, disk
-        widths = [8, 8, 8, 4]
-        expected = sum(w for w, n in zip(widths, need, strict=True) if n)
-        if len(z64) != expected:
+            return usize, csize, offset
+        need = [v == _U32 for v in values]
+        if not any(need):
+            raise self.entry(name, "carries a ZIP64 extra field it does not need (the mftui writer never writes it)")
+        if len(z64) != 8 * sum(need):
             raise self.entry(name, "has a ZIP64 extra field of the wrong size")
         pos = 0
-        resolved = [*values, disk]
-        for i, (width, needed) in enumerate(zip(widths, need, strict=True)):
+        for i, needed in enumerate(need):
             if needed:
-                resolved[i] = int.from_bytes(z64[pos : pos + width], "little")
-                pos += width
-        return resolved[0], resolved[1], resolved[2], resolved[3]
+                values[i] = int.from_bytes(z64[pos : pos + 8], "little")
+                pos += 8
+                if values[i] < at and not local:
+                    raise self.entry(
+                        name, "carries a ZIP64 extra field it does not need (a value that fits in 32 bits)"
+                    )
+            elif values[i] >= at and not local:
+                raise self.entry(name, "needs a ZIP64 extra field it does not have")
+        return values[0], values[1], values[2]
 
     def _check_record(self, rec: _Central, disk: int) -> None:
         name = rec.name
@@ -738,6 +776,8 @@ class _Parser:
             raise self.entry(name, "is encrypted; mftui backups never are")
         if rec.flags & _FLAG_PATCHED:
             raise self.entry(name, "is patch data, which mftui backups never hold")
+        if rec.flags & _FLAG_DESCRIPTOR:
+            raise self.entry(name, "uses a data descriptor (flag 0x0008), which the mftui writer never writes")
         if rec.flags & ~_FLAGS_ALLOWED:
             raise self.entry(name, f"uses zip features mftui never writes (flags 0x{rec.flags:04x})")
         if rec.method not in (_STORED, _DEFLATED):
@@ -851,6 +891,8 @@ class _Parser:
                     cur.name,
                 )
         last = ordered[-1]
+        if last.name != METADATA_NAME:  # the directory lists it last, but its data is elsewhere
+            raise self._metadata_not_last()
         if last.end_offset > cd_offset:
             raise self.entry(last.name, "overlaps the central directory")
         if last.end_offset < cd_offset:
@@ -877,29 +919,24 @@ class _Parser:
         if method != rec.method:
             raise self.entry(rec.name, "has different compression methods in its two headers")
         data_offset = rec.header_offset + _LOCAL_SIZE + n_len + x_len
-        local_z64 = False
-        if not flags & _FLAG_DESCRIPTOR:
-            local_z64 = usize == _U32 or csize == _U32
-            usize, csize, _o, _d = self._zip64(names_extra[n_len:], rec.name, usize, csize, 0, 0)
-            if (crc, csize, usize) != (rec.crc, rec.compressed_size, rec.file_size):
-                raise self.entry(rec.name, "has different sizes or CRC in its two headers (headers disagree)")
-        else:
-            local_z64 = bool(names_extra[n_len:])
-            self._zip64(names_extra[n_len:], rec.name, 0, 0, 0, 0)  # well-formed, ZIP64 only
+        extra = names_extra[n_len:]
+        if extra:
+            # The writer's ZIP64 local header: both sizes "see ZIP64", both in the extra field, and only
+            # for a member it framed as large (zipstream.ZipStream.begin / add).
+            usize, csize, _o = self._zip64(extra, rec.name, usize, csize, 0, local=True)
+            if (
+                len(extra) != 20
+                or struct.unpack_from("<II", head, 18) != (_U32, _U32)
+                or not (usize >= zipstream.ZIP64_LOCAL_AT or max(usize, csize) >= zipstream.ZIP64_AT)
+            ):
+                raise self.entry(rec.name, "has a ZIP64 local header it does not need (mftui never writes it)")
+        elif usize == _U32 or csize == _U32:
+            raise self.entry(rec.name, "needs a ZIP64 extra field it does not have")
+        if (crc, csize, usize) != (rec.crc, rec.compressed_size, rec.file_size):
+            raise self.entry(rec.name, "has different sizes or CRC in its two headers (headers disagree)")
         end = data_offset + rec.compressed_size
         if end > cd_offset:
             raise self.entry(rec.name, "runs into the central directory (sizes are wrong)")
-        if flags & _FLAG_DESCRIPTOR:
-            width = 8 if local_z64 else 4
-            dd = self.a._pread(4 + 4 + 2 * width, end)
-            if dd[:4] != _DESCRIPTOR:
-                raise self.entry(rec.name, "lacks the data descriptor its flags announce")
-            d_crc = int.from_bytes(dd[4:8], "little")
-            d_csize = int.from_bytes(dd[8 : 8 + width], "little")
-            d_usize = int.from_bytes(dd[8 + width : 8 + 2 * width], "little")
-            if (d_crc, d_csize, d_usize) != (rec.crc, rec.compressed_size, rec.file_size):
-                raise self.entry(rec.name, "has a data descriptor that disagrees with its header")
-            end += len(dd)
         return Member(rec.name, rec.method, rec.flags, rec.crc, rec.compressed_size, rec.file_size,
                       rec.header_offset, data_offset, end, rec.mode)
 
@@ -1001,6 +1038,11 @@ class _Parser:
                     m.name,
                 )
         self.a.files = paired
+
+
+def _needs_zip64_end(count: int, cd_size: int, cd_offset: int) -> bool:
+    """Whether the writer puts ZIP64 end records in an archive with this central directory (zipstream.close)."""
+    return count >= zipstream.ZIP64_COUNT_AT or max(cd_size, cd_offset) >= zipstream.ZIP64_AT
 
 
 def _not_mftui() -> ArchiveError:
