@@ -5,10 +5,13 @@ from __future__ import annotations
 import errno
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .archive.format import SAFETY_KIND, BackupInfo
 from .text import show, show_path
+
+if TYPE_CHECKING:  # the restore imports this module: no import at run time
+    from .restore.changes import Changes
 
 
 def as_sentence(message: str) -> str:
@@ -102,17 +105,7 @@ def os_error_sentence(exc: OSError) -> str:
     return f"{show(what, limit=None)}{where} ({advice})"
 
 
-def _count(value: Any) -> int:
-    """by_component entries may hold counts or the paths themselves."""
-    if isinstance(value, int):
-        return value
-    try:
-        return len(value)
-    except TypeError:
-        return 0
-
-
-def change_summary(changes: Any) -> str:
+def change_summary(changes: Changes) -> str:
     """``2 added, 1 changed, 0 removed`` or a plain "nothing" sentence."""
     added, changed, removed = len(changes.added), len(changes.changed), len(changes.removed)
     if not (added or changed or removed):
@@ -120,15 +113,11 @@ def change_summary(changes: Any) -> str:
     return f"{added} added, {changed} changed, {removed} removed"
 
 
-def change_by_component(changes: Any) -> list[str]:
+def change_by_component(changes: Changes) -> list[str]:
     """One short phrase per component that changes, e.g. ``flows: 1 added, 1 changed``."""
     phrases = []
     for component, kinds in sorted(changes.by_component.items()):
-        parts = [
-            f"{_count(kinds.get(kind, 0))} {kind}"
-            for kind in ("added", "changed", "removed")
-            if _count(kinds.get(kind, 0))
-        ]
+        parts = [f"{kinds[kind]} {kind}" for kind in ("added", "changed", "removed") if kinds.get(kind, 0)]
         if parts:
             phrases.append(f"{component}: {', '.join(parts)}")
     return phrases

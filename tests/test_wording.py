@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import errno
-from types import SimpleNamespace
 
 from mftui.archive.format import BackupInfo
+from mftui.restore.changes import Changes
 from mftui.wording import (
     change_by_component,
     change_summary,
@@ -64,13 +64,17 @@ def test_an_os_error_in_words() -> None:
 
 
 def test_changes_in_words() -> None:
-    changes = SimpleNamespace(
+    changes = Changes(
         added=("a",),
         changed=("b", "c"),
         removed=(),
         by_component={"flows": {"added": 1, "changed": 1, "removed": 0}, "hub": {"changed": 1}, "users": {}},
+        identity_changes=(),
+        archive_instance_id="3fa2c1",
+        live_instance_id="3fa2c1",
     )
     assert change_summary(changes) == "1 added, 2 changed, 0 removed"
     assert change_by_component(changes) == ["flows: 1 added, 1 changed", "hub: 1 changed"]
-    none = SimpleNamespace(added=(), changed=(), removed=(), by_component={})
+    none = Changes(added=(), changed=(), removed=(), by_component={}, identity_changes=(), archive_instance_id="",
+                   live_instance_id="")
     assert change_summary(none).startswith("none")
