@@ -16,6 +16,7 @@ from typing import Any
 import platformdirs
 
 from .errors import SettingsError
+from .trial_settings import TrialSettings, parse_trial
 
 APP_NAME = "mftui"
 SYSTEM_CONFIG = Path("/etc/mftui/config.toml")
@@ -70,6 +71,7 @@ class Settings:
     reboot_unit: str | None = None
     budgets: Budgets = Budgets()
     state_folder: Path | None = None  # [instance] state_dir; None: beside the instance root
+    trial: TrialSettings = TrialSettings()  # [trial]: trial restores and their health checks
 
     @property
     def state_dir(self) -> Path:
@@ -156,6 +158,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "backups": {"dir": str},
     "reboot": {"backend": str, "command": list, "unit": str},
     "limits": {"max_entries": int, "max_file_mib": int, "max_total_mib": int},
+    "trial": {},  # its keys are checked by trial_settings.parse_trial (booleans, durations, commands)
 }
 _TYPE_WORDS = {str: "a string", list: "a list", dict: "a table", int: "a whole number"}
 EXAMPLE_ROOT = 'e.g. root = "/data/mobiusflow"'
@@ -206,6 +209,7 @@ def parse_settings_file(path: Path, *, require_root: bool = True) -> Settings:
         reboot_unit=data.get("reboot", {}).get("unit"),
         budgets=_budgets(f, data.get("limits", {})),
         state_folder=state_folder,
+        trial=parse_trial(f.fail, data.get("trial", {})),
     )
 
 
@@ -228,6 +232,8 @@ def _check_types(f: _File, data: dict[str, Any]) -> None:
         if not isinstance(value, dict):
             raise f.fail(section, "must be a table, e.g. [" + section + "]")
         for key, item in value.items():
+            if section == "trial":
+                continue
             expected = _SCHEMA[section].get(key)
             if expected is None:
                 raise f.fail(f"{section}.{key}", f"unknown key; [{section}] takes {', '.join(_SCHEMA[section])}")

@@ -145,3 +145,47 @@ def test_a_backup_of_nothing_is_refused(tmp_path: Path, instance_root: Path) -> 
         create_backup(parse_settings_file(path), "x")
     assert "[instance] include" in str(err.value)
     assert not list((tmp_path / "b").glob("*.zip")) if (tmp_path / "b").exists() else True
+
+
+@pytest.mark.parametrize(
+    ("trial", "key", "words"),
+    [
+        ('timeout = "10 mins"', "trial.timeout", "not a duration"),
+        ('timeout = "-5m"', "trial.timeout", "not a duration"),
+        ('timeout = "0s"', "trial.timeout", "longer than zero"),
+        ("timeout = 600", "trial.timeout", "duration in quotes"),
+        ('enabled = "yes"', "trial.enabled", "true or false"),
+        ('checks = "ping"', "trial.checks", "list of commands"),
+        ("checks = [[1, 2]]", "trial.checks[0]", "list of non-empty strings"),
+        ('checks = [["ok"], "ping"]', "trial.checks[1]", "list of non-empty strings"),
+        ('checks = [{ run = ["x"], timeout = "soon" }]', "trial.checks[0].timeout", "not a duration"),
+        ('checks = [{ run = ["x"], every = "1s" }]', "trial.checks[0]", "unknown key"),
+        ('colour = "red"', "trial.colour", "unknown key"),
+    ],
+)
+def test_each_trial_mistake_names_the_key(tmp_path: Path, instance_root: Path, trial: str, key: str,
+                                          words: str) -> None:
+    path = write(tmp_path / "bad.toml", f'[instance]\nroot = "{instance_root}"\n[trial]\n{trial}\n')
+    with pytest.raises(SettingsError) as err:
+        parse_settings_file(path)
+    message = str(err.value)
+    assert str(path) in message and key in message and words in message
+
+
+def test_trial_settings_are_read(tmp_path: Path, instance_root: Path) -> None:
+    path = write(tmp_path / "t.toml", f'[instance]\nroot = "{instance_root}"\n[trial]\nenabled = false\n'
+                                      'timeout = "5m"\ncheck_every = "2s"\ncheck_timeout = "3s"\n'
+                                      'checks = [["true"], { run = ["ping", "-c1"], timeout = "1h" }]\n')
+    t = parse_settings_file(path).trial
+    assert (t.enabled, t.timeout, t.check_every) == (False, 300.0, 2.0)
+    assert [(c.argv, c.timeout) for c in t.checks] == [(("true",), 3.0), (("ping", "-c1"), 3600.0)]
+    default = parse_settings_file(write(tmp_path / "d.toml", f'[instance]\nroot = "{instance_root}"\n')).trial
+    assert default.enabled and default.timeout == 600.0 and default.checks == ()
+
+
+def test_cli_trial_settings_error_exits_2_with_json(tmp_path: Path, instance_root: Path) -> None:
+    bad = write(tmp_path / "bad.toml", f'[instance]\nroot = "{instance_root}"\n[trial]\ntimeout = "10 mins"\n')
+    proc = subprocess.run([sys.executable, "-m", "mftui", "--config", str(bad), "list", "--json"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "trial.timeout" in proc.stderr and "Traceback" not in proc.stderr
+    assert '"ok": false' in proc.stdout and "trial.timeout" in proc.stdout
