@@ -55,14 +55,21 @@ class ListedBackup:
         return self.mtime
 
 
-def list_backups(backups_dir: Path) -> list[ListedBackup]:
-    """Every ``*.zip`` in the folder (not the hidden partial ones), newest first."""
-    if not backups_dir.is_dir():
+def backup_files(backups_dir: Path) -> list[Path]:
+    """The backup files of the folder: every ``*.zip`` (any case), not the hidden partial ones.
+
+    The one answer to "which files are backups": the list and every count of backups use it.
+    """
+    try:
+        return [p for p in backups_dir.iterdir() if not p.name.startswith(".") and p.suffix.lower() == ".zip"]
+    except OSError:
         return []
+
+
+def list_backups(backups_dir: Path) -> list[ListedBackup]:
+    """Every backup file in the folder (see :func:`backup_files`), newest first."""
     found: list[ListedBackup] = []
-    for path in backups_dir.iterdir():
-        if path.name.startswith(".") or path.suffix.lower() != ".zip":
-            continue
+    for path in backup_files(backups_dir):
         listed = _listed(path)
         if listed is not None:
             found.append(listed)
