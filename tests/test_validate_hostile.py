@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bz2
 import dataclasses
+import json
 import os
 import re
 import stat
@@ -313,6 +314,28 @@ def backup_json_last_in_the_file_only(files: Files) -> bytes:
     return layout(entries, directory_order=[len(entries) - 1, *range(len(entries) - 1)])
 
 
+DEMO_IDENTITY = {"product": "MobiusFlow", "version": "4.2.1", "id": "3fa2c1", "hostname": "mobius-demo-01"}
+
+
+def identity_edit(**changes: str) -> Callable[[Files], bytes]:
+    """backup.json's instance section changed; config/instance.json (the demo's) as it was."""
+    return lambda files: layout(backup_entries(files, instance={**DEMO_IDENTITY, **changes}))
+
+
+def another_product(files: Files) -> bytes:
+    """A consistent backup of another product: its backup.json and its config/instance.json agree."""
+    identity = {"product": "OtherFlow", "version": "7.1", "hub_id": "3fa2c1", "hostname": "x"}
+    other = {**files, "instance.json": (json.dumps(identity).encode(), 0o644)}
+    return layout(backup_entries(other, instance={"product": "OtherFlow", "version": "7.1", "id": "3fa2c1",
+                                                  "hostname": "x"}))
+
+
+def identity_file_too_large(files: Files) -> bytes:
+    """An instance.json padded past what any instance.json holds (its identity still agrees)."""
+    data, mode = files["instance.json"]
+    return make_backup({**files, "instance.json": (data.rstrip() + b" " * 300_000 + b"\n", mode)})
+
+
 CASES: list[tuple[str, Callable[[Files], bytes], str, Budgets | None]] = [
     # The container.
     ("not-a-zip", lambda f: b"this is not a zip archive at all\n" * 20, r"not a zip", None),
@@ -442,11 +465,18 @@ CASES: list[tuple[str, Callable[[Files], bytes], str, Budgets | None]] = [
      None),
     ("newer-format", meta_edit(lambda m: m.update(format_version=2, tool={"name": "mftui", "version": "9.0.1"})),
      r"format version 2 \(made by mftui 9\.0\.1\).*Update mftui", None),
-    ("another-product",
-     lambda f: layout(backup_entries(f, instance={"product": "OtherFlow", "version": "7.1", "id": "3fa2c1",
-                                                  "hostname": "x"})),
-     r"OtherFlow 7\.1 \(made by mftui 0\.1\.0\).*MobiusFlow", None),
+    ("another-product", another_product, r"OtherFlow 7\.1 \(made by mftui 0\.1\.0\).*MobiusFlow", None),
     ("not-configuration-here", extra_path("logs/evil.log"), r"config/logs/evil\.log.*not configuration", None),
+    # backup.json's identity is its own config/instance.json's (issue 8, minor: identity).
+    ("identity-product-differs", identity_edit(product="MOBIUSFLOW"),  # the restore's product check ignores case
+     r"backup\.json says .*MOBIUSFLOW.* config/instance\.json says .*MobiusFlow", None),
+    ("identity-product-empty", identity_edit(product=""),
+     r"backup\.json says .*config/instance\.json says .*MobiusFlow", None),
+    ("identity-hub-id-differs", identity_edit(id="000000"), r"hub 000000.*config/instance\.json says.*hub 3fa2c1",
+     None),
+    ("identity-hostname-differs", identity_edit(hostname="elsewhere"),
+     r"\(elsewhere\).*config/instance\.json says.*\(mobius-demo-01\)", None),
+    ("identity-file-too-large", identity_file_too_large, r"config/instance\.json is .* bytes", None),
     # backup.json's own values: what every reader shows must be text a person can read (issue 8, item 10).
     ("format-version-zero", meta_edit(lambda m: m.update(format_version=0)), r"format_version 0 does not exist", None),
     ("format-version-as-text", meta_edit(lambda m: m.update(format_version="1")),

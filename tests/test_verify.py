@@ -208,3 +208,24 @@ def test_a_zip_of_another_tool_is_not_an_mftui_backup_in_every_command(
         done = mftui(config_file, *args)
         assert done.returncode == 1, done.stderr
         assert "this zip is not an mftui backup: it has no backup.json" in done.stderr, (args, done.stderr)
+
+
+def test_an_instance_json_too_large_to_compare_is_not_backed_up(settings: Settings, config_file: Path) -> None:
+    identity = settings.instance_root / "instance.json"
+    identity.write_text(identity.read_text().rstrip() + " " * 300_000 + "\n")
+    done = mftui(config_file, "backup", "--name", "x")
+    assert done.returncode == 1 and "instance.json is 300,1" in done.stderr and "no backup was made" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_real_backup_restores_with_its_identity_checked(settings: Settings, config_file: Path) -> None:
+    """The writer's backup.json identity is its config/instance.json's, also when instance.json names no product."""
+    identity = settings.instance_root / "instance.json"
+    for text in (identity.read_text(), '{"hub_id": 7, "hostname": ["a"]}', "not json", "[1, 2]"):
+        identity.write_text(text)
+        made = mftui(config_file, "backup", "--name", "x", "--json")
+        assert made.returncode == 0, made.stderr
+        path = json.loads(made.stdout)["path"]
+        assert verify(Path(path)).name == "x"
+        checked = mftui(config_file, "verify", path)
+        assert checked.returncode == 0, checked.stderr

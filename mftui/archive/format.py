@@ -24,6 +24,9 @@ FORMAT = "mftui-backup"
 FORMAT_VERSION = 1
 METADATA_NAME = "backup.json"
 CONFIG_PREFIX = "config/"
+# The unit's identity file, whose product, hub id and hostname backup.json repeats (instance.read_identity).
+IDENTITY_NAME = CONFIG_PREFIX + "instance.json"
+MAX_IDENTITY_BYTES = 256 * 1024  # the demo's is 150 bytes; a reader parses it whole
 SAFETY_KIND = "safety"  # a backup taken by a restore of the configuration it replaced
 KINDS = ("manual", SAFETY_KIND)
 
@@ -198,36 +201,12 @@ class BackupInfo:
             raise _bad("it is not a JSON object")
         if data.get("format") != FORMAT:
             raise ArchiveError("this zip is not an mftui backup (backup.json does not name the mftui format)")
-        if "format_version" not in data:
-            raise _bad("format_version is missing")
-        version = data["format_version"]
-        if not isinstance(version, int) or isinstance(version, bool):
-            raise _bad(f"format_version must be a whole number, not {show(json.dumps(version), limit=40)}")
-        if version > FORMAT_VERSION:
-            made_by = _str(data.get("tool", {}), "version") if isinstance(data.get("tool"), dict) else ""
-            raise ArchiveError(
-                f"this backup uses format version {version}"
-                + (f" (made by {show('mftui ' + made_by, limit=40)})" if made_by else "")
-                + f"; this mftui reads up to version {FORMAT_VERSION}. Update mftui to restore it."
-            )
-        if version < 1:
-            raise _bad(f"format_version {version} does not exist")
+        version = _format_version(data)
         inst = data.get("instance")
         tool = data.get("tool")
         if not isinstance(inst, dict) or not isinstance(tool, dict):
             raise _bad("the instance or tool section is missing")
-        created = _text(data, "created_at")
-        try:
-            stamp = datetime.fromisoformat(created)
-        except ValueError:
-            stamp = None
-        if stamp is None or stamp.tzinfo is None:
-            raise _bad("created_at is not a date and time with a time zone")
-        try:
-            stamp.astimezone(UTC)
-        except OverflowError:
-            raise _bad(f"created_at {show(created, limit=40)} cannot be put in UTC (before year 1 or after 9999)"
-                       ) from None
+        created = _created_at(data)
         raw_files = data.get("files")
         if not isinstance(raw_files, list):
             raise _bad("the files list is missing")
@@ -253,6 +232,56 @@ class BackupInfo:
             format_version=version,
             components=components,
         )
+
+
+def _format_version(data: dict[str, Any]) -> int:
+    """The format version: a whole number this mftui reads (a newer one says which mftui made it)."""
+    if "format_version" not in data:
+        raise _bad("format_version is missing")
+    version = data["format_version"]
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise _bad(f"format_version must be a whole number, not {show(json.dumps(version), limit=40)}")
+    if version > FORMAT_VERSION:
+        made_by = _str(data.get("tool", {}), "version") if isinstance(data.get("tool"), dict) else ""
+        raise ArchiveError(
+            f"this backup uses format version {version}"
+            + (f" (made by {show('mftui ' + made_by, limit=40)})" if made_by else "")
+            + f"; this mftui reads up to version {FORMAT_VERSION}. Update mftui to restore it."
+        )
+    if version < 1:
+        raise _bad(f"format_version {version} does not exist")
+    return version
+
+
+def _created_at(data: dict[str, Any]) -> str:
+    """``created_at``: an ISO time with a time zone, which exists in UTC too (so every reader can show it)."""
+    created = _text(data, "created_at")
+    try:
+        stamp = datetime.fromisoformat(created)
+    except ValueError:
+        stamp = None
+    if stamp is None or stamp.tzinfo is None:
+        raise _bad("created_at is not a date and time with a time zone")
+    try:
+        stamp.astimezone(UTC)
+    except OverflowError:
+        raise _bad(f"created_at {show(created, limit=40)} cannot be put in UTC (before year 1 or after 9999)"
+                   ) from None
+    return created
+
+
+def identity_of(data: bytes) -> tuple[str, str, str]:
+    """(product, hub id, hostname) of an instance.json's bytes, as instance.read_identity reads the file.
+
+    Blanks when it is not UTF-8 JSON holding an object; any other value as ``str()`` makes it.
+    """
+    try:
+        parsed = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return "", "", ""
+    if not isinstance(parsed, dict):
+        return "", "", ""
+    return str(parsed.get("product", "")), str(parsed.get("hub_id", "")), str(parsed.get("hostname", ""))
 
 
 def text_problem(value: str) -> str | None:
@@ -346,7 +375,7 @@ def _quick_entry(item: Any, components: dict[str, str]) -> FileEntry | None:
     return None
 
 
-_WS = re.compile(r"[ \t\n\r]*")  # JSON's whitespace, as the json module's
+_WS = re.compile(r"[ \t\n\r]*")  # JSON's whitespace, as the json module's (it always matches)
 
 # What backup.json may cost, in bytes (and characters, of which there are no more).
 METADATA_HEADER_BYTES = 64 * 1024  # everything but the files list: the writer's is under 1 KiB
@@ -422,7 +451,7 @@ class _MetadataParser:
         self.base = 0  # characters dropped from the front of buf so far
         self.done = False  # the whole text has been decoded into buf
         self._rest = memoryview(b"")  # bytes of the current chunk not decoded yet
-        self.scan = json.JSONDecoder().scan_once
+        self.scan: Any = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # json's own scanner
         self.files_chars = 0  # characters of the files list
 
     # --- the window ----------------------------------------------------------------
@@ -456,7 +485,7 @@ class _MetadataParser:
     def ws(self) -> str:
         """Skip whitespace (any amount: it costs no memory); the next character, "" at the end."""
         while True:
-            self.i = _WS.match(self.buf, self.i).end()
+            self.i = _WS.match(self.buf, self.i).end()  # type: ignore[union-attr]
             if self.i < len(self.buf) or self.done:
                 return self.buf[self.i : self.i + 1]
             self.fill()
@@ -541,78 +570,77 @@ class _MetadataParser:
 
         The entries in the window up to its last ``},`` are parsed by one json.loads and, when
         they are flat objects as the writer writes them, kept (or built without a Python loop,
-        _valid_entries); otherwise, and for the last entry, one at a time (``one``).
+        _valid_entries); otherwise, and for the last entry, one at a time (:meth:`entry`).
         """
         start = self.base + self.i
         self.i += 1
-        out: list[Any] = []
-        components: dict[str, str] = {}
-        broken = [False]  # whether the first broken entry is kept already
-        limit = self.max_files
-        loads = json.loads
-
-        def one() -> None:
-            """The entry at ``i``, and the separator after it."""
-            if len(out) >= limit:
-                raise MetadataRefused(f"its files list has more than {limit} entries")
-            item = self.value()
-            entry = _quick_entry(item, components)
-            if entry is not None:
-                out.append(entry)
-            elif not broken[0]:
-                out.append(item)  # the first broken entry: FileList says what is wrong with it
-                broken[0] = True
-            else:
-                out.append(_BROKEN)
-            c = self.ws()
-            if c == ",":
-                self.i += 1
-                if self.ws() == "]":
-                    raise ValueError("a value is expected after ','")
-            elif c != "]":
-                raise ValueError("',' or ']' expected")
-
+        self.out: list[Any] = []
+        self.components: dict[str, str] = {}
+        self.broken = False  # whether the first broken entry is kept already
         c = self.ws()
         while c != "]":
             self.fill()
-            buf, pos = self.buf, self.i
-            cut = buf.rfind("},", pos)
-            items = None
-            if cut > pos:
-                region = buf[pos : cut + 1]
-                try:
-                    items = loads("[" + region + "]")
-                except (ValueError, RecursionError):
-                    pass  # the cut is not between two entries, or something is wrong: one at a time
-                # Flat objects of five keys (no '[', one '{' each), as the writer writes them: what they
-                # hold is bounded by their text, so they may be kept as parsed.
-                if items is not None and (
-                    "[" in region
-                    or region.count("{") != len(items)
-                    or set(map(type, items)) != {dict}
-                    or set(map(len, items)) != {5}
-                ):
-                    items = None
-                del region
-            if items is not None:
-                entries = _valid_entries(items, components) if self.build else None
-                out += items if entries is None else entries
-                del items, entries
-                if len(out) > limit:
-                    raise MetadataRefused(f"its files list has more than {limit} entries")
+            cut = self.buf.rfind("},", self.i)
+            if cut > self.i and self.flat_entries(cut):
                 self.i = cut + 2
                 if self.ws() == "]":
                     raise ValueError("a value is expected after ','")
-            elif cut > pos:
+            elif cut > self.i:
                 end = self.base + cut + 1
                 while self.base + self.i < end:
-                    one()
+                    self.entry()
             else:
-                one()
+                self.entry()
             c = self.ws()
         self.i += 1
         self.files_chars += self.base + self.i - start
+        out, self.out = self.out, []
         return out
+
+    def flat_entries(self, cut: int) -> bool:
+        """The entries from ``i`` to ``cut`` (a '}' followed by ','), when they are flat objects of five keys.
+
+        No '[' and one '{' per entry, as the writer writes them: what they hold is bounded by their
+        text, so they may be kept as parsed. False (nothing taken) for anything else.
+        """
+        region = self.buf[self.i : cut + 1]
+        try:
+            items = json.loads("[" + region + "]")
+        except (ValueError, RecursionError):
+            return False  # the cut is not between two entries, or something is wrong: one at a time
+        if (
+            "[" in region
+            or region.count("{") != len(items)
+            or set(map(type, items)) != {dict}
+            or set(map(len, items)) != {5}
+        ):
+            return False
+        entries = _valid_entries(items, self.components) if self.build else None
+        self.out += items if entries is None else entries
+        if len(self.out) > self.max_files:
+            raise MetadataRefused(f"its files list has more than {self.max_files} entries")
+        return True
+
+    def entry(self) -> None:
+        """The entry at ``i``, alone, and the separator after it."""
+        if len(self.out) >= self.max_files:
+            raise MetadataRefused(f"its files list has more than {self.max_files} entries")
+        item = self.value()
+        entry = _quick_entry(item, self.components)
+        if entry is not None:
+            self.out.append(entry)
+        elif not self.broken:
+            self.out.append(item)  # the first broken entry: FileList says what is wrong with it
+            self.broken = True
+        else:
+            self.out.append(_BROKEN)
+        c = self.ws()
+        if c == ",":
+            self.i += 1
+            if self.ws() == "]":
+                raise ValueError("a value is expected after ','")
+        elif c != "]":
+            raise ValueError("',' or ']' expected")
 
 
 _ENTRY_KEYS = itemgetter("path", "size", "sha256", "mode", "component")

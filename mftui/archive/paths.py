@@ -47,6 +47,11 @@ def config_path_problem(path: str) -> str | None:
         return None  # the everyday name: the rules below would find nothing either
     if not path:
         return "has an empty name"
+    return _characters_problem(path) or _segments_problem(path)
+
+
+def _characters_problem(path: str) -> str | None:
+    """What is wrong with the characters of a path taken whole (NUL, controls, separators, drives)."""
     if "\x00" in path:
         return "has a NUL byte in its name"
     if any(unicodedata.category(c) in ("Cc", "Cf") for c in path):
@@ -59,6 +64,11 @@ def config_path_problem(path: str) -> str | None:
         return "starts with a drive letter"
     if ":" in path:
         return "has a ':' in its name (a drive letter or Windows stream)"
+    return None
+
+
+def _segments_problem(path: str) -> str | None:
+    """What is wrong with the '/'-separated segments of a path, or with its length."""
     segments = path.split("/")
     if ".." in segments:
         return "climbs out of the instance folder ('..')"
@@ -71,17 +81,24 @@ def config_path_problem(path: str) -> str | None:
     if len(segments) > MAX_DEPTH:
         return f"is {len(segments)} folders deep (at most {MAX_DEPTH})"
     for seg in segments:
-        if len(seg.encode("utf-8", "surrogatepass")) > MAX_SEGMENT_BYTES:
-            return f"has a name segment longer than {MAX_SEGMENT_BYTES} bytes"
-        if seg[0] == " " or seg[-1] == " ":
-            return "has a name segment that starts or ends with a space"
-        for ch in seg:
-            if ch in _ASCII_ALLOWED:
-                continue
-            if ch.isascii() or unicodedata.category(ch)[0] not in "LNM":
-                return f"has the character '{show(ch)}' (U+{ord(ch):04X}) in its name, which a backup may not hold"
+        problem = _segment_problem(seg)
+        if problem:
+            return problem
     if len(path.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES - len(CONFIG_PREFIX):
         return f"has a name longer than {MAX_NAME_BYTES - len(CONFIG_PREFIX)} bytes"
+    return None
+
+
+def _segment_problem(seg: str) -> str | None:
+    if len(seg.encode("utf-8", "surrogatepass")) > MAX_SEGMENT_BYTES:
+        return f"has a name segment longer than {MAX_SEGMENT_BYTES} bytes"
+    if seg[0] == " " or seg[-1] == " ":
+        return "has a name segment that starts or ends with a space"
+    for ch in seg:
+        if ch in _ASCII_ALLOWED:
+            continue
+        if ch.isascii() or unicodedata.category(ch)[0] not in "LNM":
+            return f"has the character '{show(ch)}' (U+{ord(ch):04X}) in its name, which a backup may not hold"
     return None
 
 

@@ -53,17 +53,21 @@ from typing import NamedTuple
 from ..errors import ArchiveError
 from ..progress import Progress, no_progress
 from ..settings import Budgets
+from ..text import show
 from . import zipstream
 from .format import (
     CONFIG_PREFIX,
+    IDENTITY_NAME,
+    MAX_IDENTITY_BYTES,
     METADATA_NAME,
     BackupInfo,
     FileEntry,
     MetadataRefused,
+    identity_of,
     max_metadata_bytes,
     parse_metadata,
 )
-from .paths import MAX_DEPTH, MAX_NAME_BYTES, MAX_SEGMENT_BYTES, config_path_problem, fold, show
+from .paths import MAX_DEPTH, MAX_NAME_BYTES, MAX_SEGMENT_BYTES, config_path_problem, fold
 
 __all__ = [
     "MAX_DEPTH",
@@ -204,7 +208,18 @@ class Archive:
         digest = hashlib.sha256()
         crc = 0
         size = 0
+        identity: list[bytes] | None = None  # config/instance.json's bytes, to compare with backup.json's identity
+        if member.name == IDENTITY_NAME:
+            if member.file_size > MAX_IDENTITY_BYTES:
+                raise self._refused(
+                    f"entry {IDENTITY_NAME} is {member.file_size:,} bytes, more than the {MAX_IDENTITY_BYTES:,} "
+                    "an instance.json may have (the mftui writer refuses to back up a larger one)",
+                    member.name,
+                )
+            identity = []
         for chunk in self._inflate(member):
+            if identity is not None:
+                identity.append(chunk)
             size += len(chunk)
             self.inflated += len(chunk)
             if size > member.file_size:
@@ -230,6 +245,22 @@ class Archive:
         if digest.hexdigest() != entry.sha256:
             raise self._damaged(
                 f"entry {show(member.name)} fails its checksum (its SHA-256 differs from backup.json)", member.name
+            )
+        if identity is not None:
+            self._check_identity(b"".join(identity))
+
+    def _check_identity(self, data: bytes) -> None:
+        """backup.json's identity is its config/instance.json's, as the writer reads it (instance.read_identity)."""
+        info = self.backup_info
+        product, hub_id, hostname = identity_of(data)
+        if (product, hub_id, hostname) != (info.product, info.instance_id, info.hostname):
+            def unit(p: str, h: str, n: str) -> str:
+                return f"{show(p or '(no product)', 40)} hub {show(h or '?', 40)} ({show(n or '?', 40)})"
+
+            raise self._refused(
+                f"backup.json says it is a backup of {unit(info.product, info.instance_id, info.hostname)}, but its "
+                f"config/instance.json says {unit(product, hub_id, hostname)}; one of them was changed",
+                IDENTITY_NAME,
             )
 
     def verify_all(self, progress: Progress = no_progress) -> None:
@@ -271,19 +302,25 @@ class Archive:
             data += got
         return data
 
-    def _inflate(self, member: Member) -> Iterator[bytes]:
-        """The raw inflated bytes of one entry, never more than one byte past its declared size."""
+    def _stored(self, member: Member) -> Iterator[bytes]:
+        """The bytes of a stored entry, chunk by chunk."""
         remaining = member.compressed_size
         offset = member.data_offset
+        while remaining:
+            chunk = self._pread(min(CHUNK, remaining), offset)
+            if not chunk:
+                raise self._damaged(f"entry {show(member.name)} is cut short (truncated archive)", member.name)
+            offset += len(chunk)
+            remaining -= len(chunk)
+            yield chunk
+
+    def _inflate(self, member: Member) -> Iterator[bytes]:
+        """The raw inflated bytes of one entry, never more than one byte past its declared size."""
         if member.method == _STORED:
-            while remaining:
-                chunk = self._pread(min(CHUNK, remaining), offset)
-                if not chunk:
-                    raise self._damaged(f"entry {show(member.name)} is cut short (truncated archive)", member.name)
-                offset += len(chunk)
-                remaining -= len(chunk)
-                yield chunk
+            yield from self._stored(member)
             return
+        remaining = member.compressed_size
+        offset = member.data_offset
         inflater = zlib.decompressobj(-15)
         produced = 0
         while not inflater.eof:
@@ -731,21 +768,7 @@ class _Parser:
         "see ZIP64"; so an empty ZIP64 field, or a value in it that fits in 32 bits, is refused.
         A ``local`` header follows another rule (see _local), checked by the caller.
         """
-        z64 = None
-        pos = 0
-        while pos < len(extra):
-            if pos + 4 > len(extra):
-                raise self.entry(name, "has a malformed extra field")
-            ident, length = struct.unpack_from("<HH", extra, pos)
-            body = extra[pos + 4 : pos + 4 + length]
-            if len(body) != length:
-                raise self.entry(name, "has a malformed extra field")
-            if ident != _ZIP64_EXTRA:
-                raise self.entry(name, f"carries an extra field (id 0x{ident:04x}) the mftui writer never writes")
-            if z64 is not None:
-                raise self.entry(name, "has two ZIP64 extra fields")
-            z64 = body
-            pos += 4 + length
+        z64 = self._zip64_field(extra, name)
         values = [usize, csize, offset]
         at = zipstream.ZIP64_AT
         if z64 is None:
@@ -769,6 +792,25 @@ class _Parser:
             elif values[i] >= at and not local:
                 raise self.entry(name, "needs a ZIP64 extra field it does not have")
         return values[0], values[1], values[2]
+
+    def _zip64_field(self, extra: bytes, name: str) -> bytes | None:
+        """The body of the one ZIP64 extra field in ``extra``, or None; refuse any other field, or two."""
+        z64 = None
+        pos = 0
+        while pos < len(extra):
+            if pos + 4 > len(extra):
+                raise self.entry(name, "has a malformed extra field")
+            ident, length = struct.unpack_from("<HH", extra, pos)
+            body = extra[pos + 4 : pos + 4 + length]
+            if len(body) != length:
+                raise self.entry(name, "has a malformed extra field")
+            if ident != _ZIP64_EXTRA:
+                raise self.entry(name, f"carries an extra field (id 0x{ident:04x}) the mftui writer never writes")
+            if z64 is not None:
+                raise self.entry(name, "has two ZIP64 extra fields")
+            z64 = body
+            pos += 4 + length
+        return z64
 
     def _check_record(self, rec: _Central, disk: int) -> None:
         name = rec.name
@@ -853,7 +895,10 @@ class _Parser:
             folded[key] = name
         if metadata == 0:
             raise _not_mftui()
-        # A file that is also the folder of another entry.
+        self._check_folders(records, folded)
+
+    def _check_folders(self, records: list[_Central], folded: dict[str, str]) -> None:
+        """No file that is also the folder of another entry (``folded``: every folded name -> its name)."""
         for rec in records:
             parts = rec.name.split("/")
             for i in range(1, len(parts)):
@@ -1015,11 +1060,11 @@ class _Parser:
         paired: list[FileEntry] = []
         extra: list[str] = []
         for m in self.a.members:
-            entry = manifest.pop(m.name[prefix:], None)  # what is left at the end is missing from the archive
-            if entry is None:
+            listed = manifest.pop(m.name[prefix:], None)  # what is left at the end is missing from the archive
+            if listed is None:
                 extra.append(m.name)
             else:
-                paired.append(entry)
+                paired.append(listed)
         if manifest:
             name = CONFIG_PREFIX + min(manifest)
             raise self.damaged(f"{show(name)} is listed in backup.json but missing from the archive", name)

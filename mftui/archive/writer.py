@@ -31,7 +31,7 @@ from ..progress import Progress, no_progress
 from ..settings import Budgets, Settings
 from ..text import show
 from .compress import LEVEL
-from .format import METADATA_NAME, BackupInfo, text_problem
+from .format import MAX_IDENTITY_BYTES, METADATA_NAME, BackupInfo, text_problem
 from .names import backup_file_name, safe_name
 from .packer import Packer
 from .paths import config_path_problem, fold
@@ -91,7 +91,7 @@ def write_backup(
                           f"exclude (and root) in {source}; no backup was made")
     _check_restorable(files, instance.settings.budgets)
     identity = instance.identity()
-    _check_identity(identity)
+    _check_identity(identity, files)
     total = sum(f.size for f in files)
     try:
         dest_dir.mkdir(parents=True, exist_ok=True)
@@ -245,8 +245,15 @@ def _check_restorable(files: list[ConfigFile], budgets: Budgets) -> None:
         )
 
 
-def _check_identity(identity: Identity) -> None:
-    """Refuse identity text (from instance.json) that backup.json may not hold: a restore would refuse it."""
+def _check_identity(identity: Identity, files: list[ConfigFile]) -> None:
+    """Refuse an identity (instance.json) that a restore would refuse: text backup.json may not hold, or an
+    instance.json too large for a restore to compare with backup.json's identity."""
+    large = next((cf for cf in files if cf.path == "instance.json" and cf.size > MAX_IDENTITY_BYTES), None)
+    if large is not None:
+        raise UnrestorableError(
+            f"instance.json is {large.size:,} bytes, more than the {MAX_IDENTITY_BYTES:,} a restore reads, so no "
+            "backup was made; make it smaller"
+        )
     for key in ("product", "version", "hub_id", "hostname"):
         problem = text_problem(getattr(identity, key))
         if problem:

@@ -114,7 +114,7 @@ class ZipStream:
             os.pwrite(fd, struct.pack("<3L", crc, member.compressed_size, size), member.offset + _CRC_OFFSET)
         self._finish(member)
 
-    def write(self, data: bytes | memoryview) -> None:
+    def write(self, data: bytes | bytearray | memoryview) -> None:
         self._out.write(data)
         self.offset += len(data)
 
