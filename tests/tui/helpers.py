@@ -50,3 +50,16 @@ def static_text(pilot: Pilot[Any], selector: str) -> str:
 
 async def type_text(pilot: Pilot[Any], text: str) -> None:
     await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])
+
+
+async def burst(pilot: Pilot[Any], *keys: str) -> None:
+    """Keys in one read, as a paste or a laggy link delivers them: all queued before the first is handled."""
+    from textual import events
+
+    app = pilot.app
+    for key in keys:
+        character = key if len(key) == 1 else {"space": " ", "enter": "\r", "tab": "\t"}.get(key)
+        event = events.Key(key, character)
+        event.set_sender(app)
+        app.post_message(event)
+    await settle(pilot)

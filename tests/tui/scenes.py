@@ -124,7 +124,7 @@ async def _open(pilot: Pilot[Any]) -> None:
 
 async def _upload(pilot: Pilot[Any], path: Path) -> None:
     await _open(pilot)
-    await pilot.press("tab", "u")
+    await pilot.press("tab", "tab", "u")
     await settle(pilot)
     picker_input = pilot.app.screen.query_one(Input)
     picker_input.focus()
@@ -169,7 +169,7 @@ async def backup_failed(pilot: Pilot[Any]) -> None:
 
 async def upload_picker(pilot: Pilot[Any]) -> None:
     await _open(pilot)
-    await pilot.press("tab", "u")
+    await pilot.press("tab", "tab", "u")
     await settle(pilot)
 
 

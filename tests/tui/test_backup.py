@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import os
-from collections.abc import Callable
+import subprocess
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from mftui.tui.dialogs.message import ErrorDialog
 from mftui.tui.screens.administration import AdministrationScreen
 from mftui.tui.screens.backup_restore import BackupRestoreScreen
 
-from .helpers import SIZE, settle, static_text, type_text
+from .helpers import SIZE, burst, settle, static_text, type_text
 
 EXPECTED = "site-visit_2026-11-05T101500Z.zip"
 
@@ -74,9 +75,9 @@ async def test_backup_button_and_key_make_a_backup(make_app: Callable[..., Mftui
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await open_backup_restore(pilot)
-        await pilot.press("tab")  # leave the name: letters are keys again
+        await pilot.press("tab")  # the Backup button
         assert app.focused is not None and app.focused.id == "backup"
-        await pilot.press("b")
+        await pilot.press("enter")
         await settle(pilot)
         assert [p.name for p in settings.backups_dir.glob("*.zip")] == ["backup_2026-11-05T101500Z.zip"]
 
@@ -179,20 +180,44 @@ async def test_download_zip_to_a_missing_folder_says_so(make_app: Callable[..., 
         assert len(list((tmp_path / "nousb").glob("*.zip"))) == 1
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
-async def test_download_zip_to_a_read_only_folder_says_so(make_app: Callable[..., MftuiApp], usb: Path) -> None:
-    usb.chmod(0o555)
-    app = make_app()
+@contextmanager
+def read_only_mount(folder: Path) -> Iterator[Path]:
+    """A real read-only filesystem (tmpfs mounted ro) at ``folder``: even root cannot write there."""
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a read-only tmpfs here: {done.stderr.decode().strip()}")
     try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+async def test_download_zip_to_a_read_only_folder_says_so(make_app: Callable[..., MftuiApp], usb: Path) -> None:
+    with read_only_mount(usb):
+        app = make_app()
         async with app.run_test(size=SIZE) as pilot:
             archive = await make_backup_and_open_download(pilot)
             await type_text(pilot, str(usb))
-            await pilot.press("c")  # typed into the folder field: c is a letter there
-            await pilot.press("tab")
-            await pilot.press("c")  # now the Copy key
+            await pilot.press("tab")  # the Copy button
+            assert app.focused is not None and app.focused.id == "copy"
+            await pilot.press("enter")
             await settle(pilot)
             status = static_text(pilot, "#copy-status")
-            assert "cannot be written" in status or "does not exist" in status
-            assert not (usb / archive.name).exists()
-    finally:
-        usb.chmod(0o755)
+            assert "cannot be written (read-only" in status, status
+            assert str(usb) in status
+            assert isinstance(app.screen, DownloadZip)
+        assert not list(usb.iterdir())
+    assert not (usb / archive.name).exists()
+
+
+async def test_letters_typed_on_the_copy_button_go_to_the_folder(make_app: Callable[..., MftuiApp], usb: Path) -> None:
+    """A path typed with the focus on Copy: every letter (c too) lands in the folder field; nothing is copied."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await make_backup_and_open_download(pilot)
+        await pilot.press("tab")
+        assert app.focused is not None and app.focused.id == "copy"
+        await burst(pilot, *str(usb / "c"))
+        assert app.screen.query_one("#folder", Input).value == str(usb / "c")
+        assert "Copying" not in static_text(pilot, "#copy-status")
+        assert not list(usb.iterdir())

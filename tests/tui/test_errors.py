@@ -55,7 +55,7 @@ async def test_an_error_outside_any_worker_is_recorded_for_a_short_exit_line(
             await settle(pilot)
             await pilot.press("b")
             await settle(pilot)
-            await pilot.press("tab", "u")
+            await pilot.press("tab", "tab", "u")
             await settle(pilot)
     assert isinstance(app.crash.error, RuntimeError)
 

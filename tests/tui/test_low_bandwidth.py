@@ -41,7 +41,7 @@ async def test_low_bandwidth_drops_blink_animation_and_dimming(make_app: Callabl
         await settle(pilot)
         name = app.screen.query_one("#name", Input)
         assert name.cursor_blink is False
-        await pilot.press("tab", "u")
+        await pilot.press("tab", "tab", "u")
         await settle(pilot)
         assert app.screen.__class__.__name__ == "PickBackup"
         assert all(field.cursor_blink is False for field in app.screen.query(Input))  # the picker's too

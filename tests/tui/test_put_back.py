@@ -45,7 +45,7 @@ async def test_restore_then_put_back_returns_the_instance_byte_for_byte(
         await upload(pilot, archive)
         await pilot.press("r")
         await settle(pilot)
-        await pilot.press("y")
+        await pilot.press("tab", "enter")  # Tab to Yes, then Enter
         await settle(pilot, rounds=5)
         assert isinstance(app.screen, RestoreTriggered)
         assert "Put back previous (p) on Administration" in static_text(pilot, "#restored")
@@ -72,7 +72,7 @@ async def test_restore_then_put_back_returns_the_instance_byte_for_byte(
             "demo: recorded only",
         ):
             assert expected in question, (expected, question)
-        await pilot.press("y")
+        await pilot.press("tab", "enter")  # Tab to Yes, then Enter
         await settle(pilot, rounds=5)
         assert isinstance(app.screen, RestoreTriggered)
         assert "previous configuration was put back" in static_text(pilot, "#restored")
@@ -98,7 +98,7 @@ async def test_cancelling_put_back_changes_nothing(make_app: Callable[..., Mftui
         await upload(pilot, archive)
         await pilot.press("r")
         await settle(pilot)
-        await pilot.press("y")
+        await pilot.press("tab", "enter")  # Tab to Yes, then Enter
         await settle(pilot, rounds=5)
         await pilot.press("enter")
         await settle(pilot)
@@ -107,9 +107,9 @@ async def test_cancelling_put_back_changes_nothing(make_app: Callable[..., Mftui
         await pilot.press("p")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmRestore)
-        await pilot.press("tab")  # the yes button cannot be reached by Tab ...
+        await pilot.press("tab", "shift+tab")  # to Yes and back: No has the focus again ...
         assert app.focused is not None and app.focused.id == "no"
-        await pilot.press("enter")  # ... so Enter alone says no
+        await pilot.press("enter")  # ... so Enter says no
         await settle(pilot)
         assert isinstance(app.screen, AdministrationScreen)
         assert "cancelled" in static_text(pilot, "#put-back-status")

@@ -38,7 +38,8 @@ async def open_backup_restore(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.press("b")
     await settle(pilot)
     assert isinstance(pilot.app.screen, BackupRestoreScreen)
-    await pilot.press("tab")  # out of the name field: letters are keys
+    await pilot.press("tab", "tab")  # out of the backup form (letters type the name there): Upload Zip
+    assert pilot.app.focused is not None and pilot.app.focused.id == "upload"
 
 
 async def upload(pilot, path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -99,9 +100,9 @@ async def test_cancel_at_the_confirmation_changes_nothing(
         dialog = app.screen
         assert isinstance(dialog, ConfirmRestore)
         assert app.focused is not None and app.focused.id == "no"  # the safe answer has the focus
-        await pilot.press("tab")  # the yes button cannot be reached by Tab ...
+        await pilot.press("tab", "shift+tab")  # to Yes and back: No has the focus again ...
         assert app.focused is not None and app.focused.id == "no"
-        await pilot.press("enter")  # ... so Enter alone says no
+        await pilot.press("enter")  # ... so Enter says no
         await settle(pilot)
         assert isinstance(app.screen, BackupRestoreScreen)
         assert "cancelled" in static_text(pilot, "#restore-status")
@@ -127,7 +128,7 @@ async def test_restore_confirm_reboot_and_show_the_restored_instance(
         await pilot.press("r")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmRestore)
-        await pilot.press("y")
+        await pilot.press("tab", "enter")  # Tab to Yes, then Enter
         await settle(pilot, rounds=5)
         dialog = app.screen
         assert isinstance(dialog, RestoreTriggered)
@@ -199,11 +200,11 @@ async def test_a_backup_from_another_unit_needs_its_hub_id_typed(
         await settle(pilot)
         assert isinstance(app.screen, ConfirmRestore)
         assert app.focused is not None and app.focused.id == "no"
-        await pilot.press("y")  # not enough for another unit
-        await settle(pilot)
-        assert isinstance(app.screen, ConfirmRestore)
         await pilot.press("tab")
-        assert app.focused is not None and app.focused.id == "hub-id"
+        assert app.focused is not None and app.focused.id == "hub-id"  # no Yes button to Tab to
+        await pilot.press("tab")
+        assert app.focused is not None and app.focused.id == "no"
+        await pilot.press("tab")
         await type_text(pilot, "3fa2c2")
         await pilot.press("enter")  # wrong id: still asking
         await settle(pilot)

@@ -126,12 +126,12 @@ def test_the_real_app_looks_the_same_with_and_without_the_diff(config_file: Path
         ("", r"q Quit"),
         ("b", r"Enter Backup"),
         ("site", r"File  site_"),
-        ("\t", r"u Upload Zip"),
+        ("\t", r"Enter Backup  Esc Admin  q Quit"),
         ("\t", r"u Upload Zip"),
         ("u", r"Upload Zip: choose"),
         ("\x1b", r"No backup chosen"),
         ("\x0c", r"No backup chosen"),  # Ctrl+L: redraw everything
-        ("a", r"Backup/Restore +back up"),
+        ("\x1b", r"Backup/Restore +back up"),
         ("\x1b[B", r"Refresh"),
     ]
     screens: dict[str, list[object]] = {}

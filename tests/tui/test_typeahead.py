@@ -22,16 +22,17 @@ def test_tab_then_letters_in_one_burst_reach_the_name_field(config_file: Path, l
         term.send("b")
         term.wait_for(r"Enter Backup")  # Backup/Restore, the name field has focus
         term.send("\t")  # -> Backup button
-        term.wait_for(r"u Upload Zip")
+        term.wait_for(r"Enter Backup  Esc Admin  q Quit")
         term.send("\t")  # -> Upload Zip (the last button: Restore is disabled)
+        term.wait_for(r"u Upload Zip")
         term.settle()
         term.send("\tabc")  # one write: Tab wraps round to the name field, then three letters
         screen = term.wait_for(r"File  abc_\d{4}-")
         assert "Name  abc" in screen
 
-        term.send("\t")  # -> Backup button
+        term.send("\t\t")  # -> Backup button -> Upload Zip
         term.wait_for(r"u Upload Zip")
-        term.send("\x1b[Zxyz")  # Shift+Tab back into the field, and three more letters at once
+        term.send("\x1b[Z\x1b[Zxyz")  # Shift+Tab twice: back into the field, then three letters
         screen = term.wait_for(r"File  abcxyz_\d{4}-")
         assert "Name  abcxyz" in screen
 

@@ -1,10 +1,13 @@
-"""The restore confirmation: the safe answer is focused, and Enter alone cannot say yes.
+"""The restore confirmation: the safe answer is focused, and no stray key can say yes.
 
-"No" comes first and has the focus, Esc means no, and yes takes a deliberate
-key (``y``). When the backup comes from another unit, yes takes typing that
-unit's hub id instead: restoring another unit's identity is how two boxes end
-up fighting over one address. Putting back the previous configuration asks
-the same way (``PutBackQuestion``).
+"No" comes first and has the focus. Yes is a deliberate act of two keys that
+typing a word cannot produce: Tab to the Yes button, then Enter. Every other
+key (a letter, Esc, an arrow, a function key) answers No and closes the
+dialog, so a technician who thought the cursor was in a text field changes
+nothing. When the backup comes from another unit, yes takes typing that
+unit's hub id instead (Tab to the field, type it, Enter): restoring another
+unit's identity is how two boxes end up fighting over one address. Putting
+back the previous configuration asks the same way (``PutBackQuestion``).
 """
 
 from __future__ import annotations
@@ -12,9 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Static
 
@@ -28,7 +30,7 @@ class RestoreQuestion:
     """Everything the confirmation of a restore says, worked out by the caller."""
 
     title: ClassVar[str] = "Restore this backup?"
-    yes_label: ClassVar[str] = "Yes, restore (y)"
+    yes_label: ClassVar[str] = "Yes, restore"
 
     archive: str  # the file name
     source: str  # "hub 3fa2c1 (mobius-demo-01), created 2026-..."
@@ -53,7 +55,7 @@ class PutBackQuestion:
     """Everything the confirmation of "Put back previous" says: what the last restore replaced."""
 
     title: ClassVar[str] = "Put back the previous configuration?"
-    yes_label: ClassVar[str] = "Yes, put it back (y)"
+    yes_label: ClassVar[str] = "Yes, put it back"
     type_to_confirm: ClassVar[str] = ""  # it is this unit's own configuration of a moment ago
 
     contents: str  # "17 files (8.9 KiB)"
@@ -77,17 +79,14 @@ class PutBackQuestion:
 class ConfirmRestore(LeanModalScreen[bool]):
     """Ask before replacing the live configuration. Dismisses with True only on a deliberate yes."""
 
-    BINDINGS = [
-        Binding("escape,n", "no", "No", show=False),
-        Binding("y", "yes", "Yes", show=False),
-    ]
+    # Keys that are part of answering: moving between No and Yes (or the hub id), and Enter on one.
+    ANSWER_KEYS = frozenset({"tab", "shift+tab", "enter"})
+    key_hints = (("any other key", "No"),)
 
     def __init__(self, question: RestoreQuestion | PutBackQuestion) -> None:
         super().__init__()
         self.question = question
-        # For the key bar: a typed hub id is the only yes when the backup is from another unit.
-        yes = () if question.type_to_confirm else (("y", question.yes_label.removesuffix(" (y)")),)
-        self.key_hints = (("Esc", "No"), *yes)
+        self.answered = False
 
     def compose(self) -> ComposeResult:
         q = self.question
@@ -109,20 +108,34 @@ class ConfirmRestore(LeanModalScreen[bool]):
                         key_hints=(("Enter", "Restore"), ("Tab", "Back to No")),
                     )
             with Horizontal(classes="buttons"):
-                to_type = (("Tab", "Type the hub id"),) if q.type_to_confirm else ()
-                yield HintedButton("No (Esc)", id="no", compact=True, key_hints=(("Enter", "No"), *to_type))
+                to_yes = ("Tab", "Type the hub id") if q.type_to_confirm else ("Tab", "Go to Yes")
+                yield HintedButton("No", id="no", compact=True, key_hints=(("Enter", "No"), to_yes))
                 label = "Restore (type the hub id)" if q.type_to_confirm else q.yes_label
-                yes = Button(label, id="yes", compact=True)
-                yes.can_focus = False  # Tab + Enter must not reach it by habit
+                yes_keys = (("Enter", q.yes_label), ("Tab", "Back to No"))
+                yes = HintedButton(label, id="yes", compact=True, key_hints=yes_keys)
+                yes.can_focus = not q.type_to_confirm  # for another unit, the typed hub id is the only yes
                 yield yes
+            how = "Tab, type the hub id, Enter" if q.type_to_confirm else "Tab to Yes, then Enter"
+            yield Static(f"To confirm: {how}. Any other key answers No.", id="how", markup=False)
         yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
 
+    def on_key(self, event: events.Key) -> None:
+        """A key that is not part of answering (it bubbled up unused) answers No."""
+        if event.key in self.ANSWER_KEYS:
+            return
+        active = self.active_bindings.get(event.key)
+        if active is not None and active.node is self.focused and self.focused is not None:
+            return  # the hub id field's own editing keys (Backspace, arrows...)
+        event.stop()
+        event.prevent_default()
+        self.action_no()
+
     @on(Button.Pressed, "#no")
     def action_no(self) -> None:
-        self.dismiss(False)
+        self._answer(False)
 
     @on(Button.Pressed, "#yes")
     @on(Input.Submitted, "#hub-id")
@@ -134,4 +147,9 @@ class ConfirmRestore(LeanModalScreen[bool]):
                 self.query_one("#type-hint", Static).update(f"Not {expected}: type {expected} exactly, then Enter:")
                 self.app.bell()
                 return
-        self.dismiss(True)
+        self._answer(True)
+
+    def _answer(self, yes: bool) -> None:
+        if not self.answered:  # one answer: keys already queued behind it change nothing
+            self.answered = True
+            self.dismiss(yes)

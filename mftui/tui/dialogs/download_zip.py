@@ -12,6 +12,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import Button, Input, Static
 from textual.worker import Worker, WorkerState
 
@@ -28,10 +29,7 @@ from ..wrap import Wrapped
 class DownloadZip(ReportsFailures, LeanModalScreen[None]):
     """Path, scp line, copy to a folder. Esc closes."""
 
-    BINDINGS = [
-        Binding("escape", "close", "Close", show=False),
-        Binding("c", "copy", "Copy", show=False),
-    ]
+    BINDINGS = [Binding("escape", "close", "Close", show=False)]
     key_hints = (("Esc", "Close"),)
 
     def __init__(self, archive: Path, archive_bytes: int, sha256: str | None = None, *, blink: bool = True) -> None:
@@ -58,7 +56,7 @@ class DownloadZip(ReportsFailures, LeanModalScreen[None]):
                 yield HintedInput(
                     placeholder="/media/usb", id="folder", compact=True, key_hints=(("Enter", "Copy"), ("Tab", "Next"))
                 )
-                yield HintedButton("Copy (c)", id="copy", compact=True, key_hints=(("Enter/c", "Copy"),))
+                yield HintedButton("Copy", id="copy", compact=True, key_hints=(("Enter", "Copy"),))
             yield Static("", id="copy-status", markup=False)
             with Horizontal(classes="buttons"):
                 yield HintedButton("Close (Esc)", id="close", compact=True, key_hints=(("Enter", "Close"),))
@@ -68,6 +66,10 @@ class DownloadZip(ReportsFailures, LeanModalScreen[None]):
         folder = self.query_one("#folder", Input)
         folder.cursor_blink = self._blink
         folder.focus()
+
+    def text_target(self, focused: Widget | None) -> Input:
+        """Letters typed with the focus on a button belong to the folder (see typeahead.py)."""
+        return self.query_one("#folder", Input)
 
     @on(Button.Pressed, "#close")
     def action_close(self) -> None:

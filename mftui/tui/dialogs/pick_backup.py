@@ -130,6 +130,10 @@ class PickBackup(FileOpen):
         for button in self.query(Button):
             button.compact = True
 
+    def text_target(self, focused: Widget | None) -> Input:
+        """A path typed with the focus on the list goes into the path field (see typeahead.py)."""
+        return self.query_one(Input)
+
     @on(DirectoryNavigation.Selected)
     def _choose_highlighted(self, event: DirectoryNavigation.Selected) -> None:
         """Enter on a file in the list: that file, at once (the same final check as a typed one)."""

@@ -1,11 +1,19 @@
-"""Backup/Restore: make a backup on top, restore one below; every action has a letter."""
+"""Backup/Restore: make a backup on top, restore one below.
+
+Letters type into the name while the backup form is shown and the focus is
+anywhere in it (the Backup button too): a technician typing a name with the
+focus one Tab away must not start a backup or leave the screen. Where no
+text field is near (the backup made, the restore pane), letters are keys:
+``d``, ``n``, ``u``, ``r``.
+"""
 
 from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Button, Static
+from textual.widget import Widget
+from textual.widgets import Button, Input, Static
 
 from ..context import mftui_app
 from ..dialogs.download_zip import DownloadZip
@@ -19,12 +27,11 @@ class BackupRestoreScreen(LeanScreen[None]):
     """The vendor's Backup/Restore page, on a keyboard."""
 
     BINDINGS = [
-        Binding("b", "backup", "Backup"),
         Binding("n", "new_backup", "New backup"),
         Binding("d", "download", "Download Zip"),
         Binding("u", "upload", "Upload Zip"),
         Binding("r", "restore", "Restore"),
-        Binding("a,escape", "back", "Admin"),
+        Binding("escape", "back", "Admin"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -44,13 +51,20 @@ class BackupRestoreScreen(LeanScreen[None]):
     def restore_panel(self) -> RestorePanel:
         return self.query_one(RestorePanel)
 
+    def text_target(self, focused: Widget | None) -> Input | None:
+        """Where a letter goes while the focus is not in a text field (see typeahead.py)."""
+        panel = self.backup_panel
+        if focused is not None and panel in focused.ancestors and not panel.showing_result:
+            return panel.name_field
+        return None
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide keys that mean nothing now; dim Restore until a valid backup is chosen."""
         if not self.is_mounted:
             return True
         backup, restore = self.backup_panel, self.restore_panel
-        if action == "backup":
-            return not backup.showing_result and (None if backup.running else True)
+        if action in ("upload", "restore", "new_backup") and self.text_target(self.focused) is not None:
+            return False  # letters go to the name here
         if action == "download":
             return backup.showing_result
         if action == "restore":
@@ -58,9 +72,6 @@ class BackupRestoreScreen(LeanScreen[None]):
         if action in ("upload", "back"):
             return None if (restore.busy or backup.running) else True
         return True
-
-    def action_backup(self) -> None:
-        self.backup_panel.start_backup()
 
     def action_new_backup(self) -> None:
         if self.backup_panel.showing_result:

@@ -15,7 +15,7 @@ from ..context import mftui_app
 from ..failures import ReportsFailures
 from ..progress_bridge import ThreadProgress
 from ..wrap import Wrapped
-from .hinted import HintedInput
+from .hinted import HintedButton, HintedInput
 
 
 class BackupPanel(ReportsFailures, Vertical):
@@ -40,7 +40,7 @@ class BackupPanel(ReportsFailures, Vertical):
                     yield Static("File", classes="label")
                     yield Static("", id="preview", markup=False)
                 with Horizontal(classes="row"):
-                    yield Button("Backup (b)", id="backup", compact=True)
+                    yield HintedButton("Backup", id="backup", compact=True, key_hints=(("Enter", "Backup"),))
                     yield ProgressBar(total=100, show_eta=False, id="backup-progress")
                     yield Static("", id="backup-status", markup=False)
             with Vertical(id="backup-result"):
@@ -76,8 +76,12 @@ class BackupPanel(ReportsFailures, Vertical):
             preview.update(backup_file_name(name, mftui_app(self).now()))
         preview.set_class(bool(problem), "-error")
 
+    @property
+    def name_field(self) -> Input:
+        return self.query_one("#name", Input)
+
     def focus_name(self) -> None:
-        self.query_one("#name", Input).focus()
+        self.name_field.focus()
 
     @on(Input.Submitted, "#name")
     @on(Button.Pressed, "#backup")
