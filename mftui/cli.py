@@ -33,7 +33,11 @@ commands:
   inspect    show a backup's information (--changes: what a restore would change)
   verify     check a backup's structure and every checksum
   list       list the backups, newest first
-  restore    restore a backup (asks first; --yes for scripts)
+  restore    restore a backup (asks first; --yes for scripts; --trial 5m / --no-trial)
+  keep       keep the restore that is on trial
+  status     normal, on trial (deadline, checks), or reverted (when, why)
+  watch      watch a trial: put it back when its time runs out or a check fails
+  install-units  write the systemd units (recovery at boot, mftui watch)
 
 exit codes:
   0  ok
@@ -104,6 +108,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--discard-previous", action="store_true",
                    help="when the disk is short of space, discard the configuration the last restore replaced "
                         "(it can then no longer be put back)")
+    trial = p.add_mutually_exclusive_group()
+    trial.add_argument("--trial", metavar="DURATION",
+                       help='a trial restore: put back unless kept (mftui keep) within DURATION, e.g. "5m"')
+    trial.add_argument("--no-trial", action="store_true", help="not a trial (refused when the restore changes "
+                                                                 "the network configuration over SSH)")
+    scope = p.add_mutually_exclusive_group()
+    scope.add_argument("--keep-identity", action="store_true",
+                       help="clone: keep this unit's identity files (network, hostname, licence, keys); the "
+                            "default for a backup of another unit")
+    scope.add_argument("--take-identity", action="store_true",
+                       help="replace: take everything from the backup; the default for a backup of this unit")
+    p.add_argument("--json", action="store_true", help="print a JSON object")
+
+    p = sub.add_parser("keep", help="keep the restore that is on trial")
+    p.add_argument("--json", action="store_true", help="print a JSON object")
+    p = sub.add_parser("status", help="normal, on trial, or reverted")
+    p.add_argument("--json", action="store_true", help="print a JSON object")
+    p = sub.add_parser("watch", help="watch a trial restore (started at boot)")
+    p.add_argument("--json", action="store_true", help="print a JSON object at the end")
+    p = sub.add_parser("install-units", help="write the systemd units for recovery at boot and mftui watch")
+    p.add_argument("--dir", type=Path, default=Path("/etc/systemd/system"), help="where (default %(default)s)")
+    p.add_argument("--product-unit", default="mobiusflow.service",
+                   help="the product's service, which recovery runs before (default %(default)s)")
     p.add_argument("--json", action="store_true", help="print a JSON object")
     return parser
 
@@ -285,19 +312,18 @@ def cmd_inspect(settings: Settings, args: argparse.Namespace) -> int:
 
     info = read_info(args.file)
     data = {"ok": True, **info_json(info)}
-    changes = None
+    text = ""
     if args.changes:
-        from .restore import compare
+        from .cli_trial import both_scopes
 
-        changes = compare(settings, args.file)
-        data["changes"] = changes.to_json()
+        text = both_scopes(settings, args.file, info, data)
     if args.json:
         _print_json(data)
         return EXIT_OK
     _say(format_info(info))
-    if changes is not None:
+    if text:
         _say()
-        _say(changes.describe())
+        _say(text)
     return EXIT_OK
 
 
@@ -364,35 +390,26 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     if not args.yes and not sys.stdin.isatty():
         raise UsageError("restore asks for confirmation on the terminal and there is none: "
                          "add --yes to restore from a script")
+    if args.previous and (args.trial or args.keep_identity or args.take_identity):
+        raise UsageError("putting the previous configuration back is never a trial and has no scope: leave out "
+                         "--trial, --keep-identity and --take-identity")
     return _restore(settings, args)
 
 
 def _restore(settings: Settings, args: argparse.Namespace) -> int:
-    from .restore import plan_restore, previous_configuration, restore_backup, restore_previous
+    from .cli_trial import choose_scope, choose_trial, say_trial
+    from .restore import restore_backup, restore_previous
 
     # What the technician reads goes to stdout, or to stderr when stdout is for JSON.
     out = sys.stderr if args.json else sys.stdout
     plan = None
+    scope, trial = "replace", None
+    if not args.previous:
+        scope = choose_scope(settings, args)
+        trial = choose_trial(settings, args, scope)
     if not args.yes:
-        if args.previous:
-            prev = previous_configuration(settings)
-            if prev is None:
-                from .errors import RestoreError
-
-                raise RestoreError("there is no previous configuration to go back to: it is kept only after a "
-                                   "restore, until the next one")
-            _say(f"Put back the {prev.describe()}", out)
-            question = "Put the previous configuration back over the live one?"
-            expected_id = ""
-        else:
-            with ProgressBar("checking") as bar:
-                plan = plan_restore(settings, args.file, progress=bar)
-            _say(format_info(plan.info), out)
-            _say(file=out)
-            _say(plan.changes.describe(), out)
-            question = f"Restore backup '{show(plan.info.name)}' over the live configuration?"
-            expected_id = plan.changes.archive_instance_id if plan.changes.other_unit else ""
-        if not _confirm(question, expected_id):
+        plan, confirmed = _ask_first(settings, args, out, scope, trial)
+        if not confirmed:
             _say("mftui: restore cancelled; nothing was changed", sys.stderr)
             if args.json:
                 _print_json({"ok": False, "restored": False, "reason": "cancelled"})
@@ -403,7 +420,7 @@ def _restore(settings: Settings, args: argparse.Namespace) -> int:
                 result = restore_previous(settings, progress=bar)
             else:  # the plan: exactly what was shown
                 result = restore_backup(settings, plan or args.file, progress=bar,
-                                        discard_previous=args.discard_previous)
+                                        discard_previous=args.discard_previous, scope=scope, trial=trial)
     except KeyboardInterrupt:
         # Interrupted in the middle: say honestly where the instance stands.
         from .restore import recover
@@ -430,35 +447,79 @@ def _restore(settings: Settings, args: argparse.Namespace) -> int:
     }
     if not args.previous:
         data["path"] = str(args.file)
+        data["scope"] = result.scope
+        data["trial"] = {"deadline": result.trial_deadline, "timeout_seconds": trial} if trial else None
     _say(result.summary, out)
+    if trial:
+        say_trial(settings, result.trial_deadline, trial, out)
+    _say_left_behind(result, out)
+    code = _reboot_after(settings, args, data, out)
+    if args.json:
+        _print_json(data)
+    return code
+
+
+def _say_left_behind(result: Any, out: TextIO) -> None:
     if result.left_behind:
         _say(f"Not carried over ({len(result.left_behind)}): not configuration, but the backup has a file or folder "
              f"at the same place. Each stays in the previous configuration, {show_path(result.previous)}, "
              "which the next restore discards: move what you need by hand.", out)
         for path in result.left_behind:
             _say(f"  {show_path(path)}", out)
-    code = EXIT_OK
+
+
+def _reboot_after(settings: Settings, args: argparse.Namespace, data: dict[str, Any], out: TextIO) -> int:
+    """Ask the reboot service (unless --no-reboot); ``data["reboot"]`` says what happened."""
     if args.no_reboot:
         data["reboot"] = {"requested": False}
         _say("Not rebooting (--no-reboot): restart the unit to run the restored configuration.", out)
-    else:
-        from .errors import RebootError
-        from .reboot import reboot_service
+        return EXIT_OK
+    from .errors import RebootError
+    from .reboot import reboot_service
 
-        try:
-            outcome = reboot_service(settings).request_reboot()
-        except RebootError as exc:
-            data["ok"] = False
-            data["reboot"] = {"requested": True, "ok": False, "message": str(exc)}
-            _say(f"mftui: the restore is committed, but the reboot request failed: {exc}", sys.stderr)
-            code = EXIT_FAILED
-        else:
-            data["reboot"] = {"requested": True, "ok": True, "backend": outcome.backend, "real": outcome.real,
-                              "message": outcome.message}
-            _say(outcome.message, out)
-    if args.json:
-        _print_json(data)
-    return code
+    try:
+        outcome = reboot_service(settings).request_reboot()
+    except RebootError as exc:
+        data["ok"] = False
+        data["reboot"] = {"requested": True, "ok": False, "message": str(exc)}
+        _say(f"mftui: the restore is committed, but the reboot request failed: {exc}", sys.stderr)
+        return EXIT_FAILED
+    data["reboot"] = {"requested": True, "ok": True, "backend": outcome.backend, "real": outcome.real,
+                      "message": outcome.message}
+    _say(outcome.message, out)
+    return EXIT_OK
+
+
+def _ask_first(settings: Settings, args: argparse.Namespace, out: TextIO, scope: str,
+               trial: float | None) -> tuple[Any, bool]:
+    """Show what the restore does (the mode, the trial, the lockout risk) and ask; (the plan shown, yes?)."""
+    from .cli_trial import explain_plan
+    from .restore import plan_restore, previous_configuration
+    from .restore.trial_record import human_duration
+
+    plan = None
+    if args.previous:
+        prev = previous_configuration(settings)
+        if prev is None:
+            from .errors import RestoreError
+
+            raise RestoreError("there is no previous configuration to go back to: it is kept only after a "
+                               "restore, until the next one")
+        _say(f"Put back the {prev.describe()}", out)
+        question = "Put the previous configuration back over the live one?"
+        expected_id = ""
+    else:
+        with ProgressBar("checking") as bar:
+            plan = plan_restore(settings, args.file, progress=bar, scope=scope)
+        _say(format_info(plan.info), out)
+        _say(file=out)
+        _say(plan.changes.describe(), out)
+        _say(file=out)
+        _say(explain_plan(plan, trial), out)
+        mode = f"{plan.scope}, trial {human_duration(trial)}" if trial else f"{plan.scope}, no trial"
+        question = f"Restore backup '{show(plan.info.name)}' over the live configuration? ({mode})"
+        expected_id = plan.changes.archive_instance_id if plan.changes.other_unit else ""
+    return plan, _confirm(question, expected_id)
 
 
 def _confirm(question: str, expected_id: str = "") -> bool:
@@ -484,7 +545,17 @@ COMMANDS = {
     "verify": cmd_verify,
     "list": cmd_list,
     "restore": cmd_restore,
+    "keep": lambda settings, args: _trial_command("keep", settings, args),
+    "status": lambda settings, args: _trial_command("status", settings, args),
+    "watch": lambda settings, args: _trial_command("watch", settings, args),
+    "install-units": lambda settings, args: _trial_command("install-units", settings, args),
 }
+
+
+def _trial_command(name: str, settings: Settings, args: argparse.Namespace) -> int:
+    from . import cli_trial
+
+    return cli_trial.COMMANDS[name](settings, args)
 
 
 # --- output -----------------------------------------------------------------

@@ -100,7 +100,8 @@ def test_a_clone_must_be_confirmed_by_typing_the_source_hub_id(settings: Setting
     assert "another unit (hub 3fa2c1" in refused.stdout
     assert snapshot(root) == before
 
-    done = mftui(config_file, "restore", str(backup), "--no-reboot", answer="3FA2C1\n")
+    # Replace takes that unit's identity (a clone, the default for another unit's backup, would keep ours).
+    done = mftui(config_file, "restore", str(backup), "--no-reboot", "--take-identity", answer="3FA2C1\n")
     assert done.returncode == 0, done.stderr
     assert json.loads((root / "instance.json").read_text())["hub_id"] == "3fa2c1"
 

@@ -1,8 +1,10 @@
 """Restore: the two-phase transaction that cannot brick the appliance, and its recovery.
 
 See docs/RESTORE.md. The public API lives here; the modules hold the parts:
-``changes`` (what a restore would change), ``transaction`` (phase one, phase
-two, recovery), ``journal`` (the fsync'ed record), ``fsops`` (exchange, sync).
+``changes`` (what a restore would change), ``transaction`` (plan, phase
+one), ``swap`` (phase two), ``recovery``, ``previous`` (put back), ``journal``
+(the fsync'ed record), ``fsops`` (exchange, sync), ``scope`` (replace or
+clone), ``trial`` + ``trial_record`` + ``watch`` (trial restores).
 
 Every mftui command calls :func:`recover` first, so this package is imported
 at every start: it loads the transaction (and the archive validator, the
@@ -15,12 +17,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .journal import recovery_pending
+from .trial_record import reverting_pending
 
 if TYPE_CHECKING:
     from ..settings import Settings
     from .changes import Changes
     from .previous import PreviousConfiguration, previous_configuration, restore_previous
+    from .scope import default_scope
     from .transaction import RestorePlan, RestoreResult, compare, plan_restore, restore_backup, verify_backup
+    from .trial import TrialStatus, keep_trial, request_reboot_after_revert, revert_now, trial_status
 
 __all__ = [
     "Changes",
@@ -34,6 +39,14 @@ __all__ = [
     "restore_backup",
     "restore_previous",
     "verify_backup",
+    "default_scope",
+    "TrialStatus",
+    "keep_trial",
+    "request_reboot_after_revert",
+    "revert_now",
+    "trial_status",
+    "REPLACE",
+    "CLONE",
 ]
 
 _LAZY = {
@@ -47,6 +60,14 @@ _LAZY = {
     "restore_backup": "transaction",
     "restore_previous": "previous",
     "verify_backup": "transaction",
+    "default_scope": "scope",
+    "REPLACE": "scope",
+    "CLONE": "scope",
+    "TrialStatus": "trial",
+    "keep_trial": "trial",
+    "request_reboot_after_revert": "trial",
+    "revert_now": "trial",
+    "trial_status": "trial",
 }
 
 
@@ -60,7 +81,7 @@ def recover(settings: Settings) -> str | None:
     from ..state import checked_state_dir
 
     state = checked_state_dir(settings, create=False)  # StateError for a folder mftui did not make
-    if state is None or not recovery_pending(state):
+    if state is None or not (recovery_pending(state) or reverting_pending(state)):
         return None
     from .recovery import recover as recover_now
 

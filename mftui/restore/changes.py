@@ -48,6 +48,8 @@ class Changes:
     live_product: str = ""
     unchanged: int = 0
     extra_warnings: tuple[str, ...] = field(default=())
+    scope: str = "replace"  # "replace" (everything from the backup) or "clone" (this unit's identity kept)
+    network_changes: tuple[str, ...] = field(default=())  # paths of the network component that change
 
     @property
     def other_unit(self) -> bool:
@@ -63,7 +65,13 @@ class Changes:
     def warnings(self) -> list[str]:
         """Sentences for the technician, most serious first."""
         out = []
-        if self.other_unit:
+        if self.other_unit and self.scope == "clone":
+            out.append(
+                f"This backup comes from another unit (hub {show(self.archive_instance_id)}); it is restored as a "
+                "clone: this unit keeps its own identity (hub id, hostname, network, licence, keys) and takes the "
+                "rest of that unit's configuration."
+            )
+        elif self.other_unit:
             # Ids and hostnames come from the archive and the live files: shown escaped, never raw.
             live = f"hub {show(self.live_instance_id)}" if self.live_instance_id else "a unit with no hub id"
             host = f", host {show(self.archive_hostname)}" if self.archive_hostname else ""
@@ -96,6 +104,8 @@ class Changes:
             "archive_hostname": self.archive_hostname,
             "live_hostname": self.live_hostname,
             "other_unit": self.other_unit,
+            "scope": self.scope,
+            "network_changes": list(self.network_changes),
             "warnings": self.warnings,
         }
 
@@ -130,11 +140,14 @@ def compute_changes(
     live: dict[str, LiveFile] | None = None,
     live_identity: Identity | None = None,
     root: Path | None = None,
+    scope: str = "replace",
 ) -> Changes:
     """Compare a backup's manifest with a live tree (by default the instance root).
 
     Files of equal size are hashed to tell whether they differ; the rest are
-    read only when needed. Reads at most the configuration, never logs or data.
+    read only when needed. ``scope`` only labels the result: for clone, pass
+    the manifest scope.scoped_info made (live identity files in place of the
+    backup's). Reads at most the configuration, never logs or data.
     """
     instance = Instance(settings)
     root = root or settings.instance_root
@@ -154,6 +167,7 @@ def compute_changes(
             counts = by_component.setdefault(instance.component_of(path), dict.fromkeys(KINDS, 0))
             counts[kind] += 1
     identity = sorted(p for p in (*added, *changed, *removed) if instance.is_identity(p))
+    network = sorted(p for p in (*added, *changed, *removed) if instance.component_of(p) == "network")
     extra = []
     if (
         info.product_version
@@ -179,6 +193,8 @@ def compute_changes(
         live_product=f"{live_identity.product} {live_identity.version}".strip(),
         unchanged=len(manifest) - len(added) - len(changed),
         extra_warnings=tuple(extra),
+        scope=scope,
+        network_changes=tuple(network),
     )
 
 

@@ -29,6 +29,7 @@ from .journal import (
 )
 from .steps import step
 from .swap import finish, roll_back
+from .trial_record import reverting_pending
 
 
 def recover(settings: Settings) -> str | None:
@@ -39,7 +40,7 @@ def recover(settings: Settings) -> str | None:
     mftui holds the lock, that one is alive and nothing is interrupted.
     """
     state = checked_state_dir(settings, create=False)
-    if state is None or not recovery_pending(state):
+    if state is None or not (recovery_pending(state) or reverting_pending(state)):
         return None
     try:
         with instance_lock(settings, "recovery"):
@@ -72,6 +73,11 @@ def recover_locked(settings: Settings) -> str | None:
     if message is None and orphans:
         message = ("a restore was interrupted while it was unpacking the backup, before it changed anything; "
                    "its staging folder was removed and the configuration is unchanged")
+    from .trial import recover_trial_locked  # a put back of a trial cut short: record which tree is live
+
+    trial = recover_trial_locked(settings)
+    if trial is not None:
+        message = f"{message}; {trial}" if message else trial
     return message
 
 

@@ -15,6 +15,7 @@ cut short.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from .journal import (
     STAGING_PREFIX,
 )
 from .recovery import recover_locked
+from .scope import CLONE, REPLACE, SCOPES, default_scope, keep_identity, scoped_info
 from .steps import step
 from .swap import commit_swap, prepared_journal
 
@@ -56,8 +58,16 @@ class RestorePlan:
 
     path: Path
     info: BackupInfo
-    changes: Changes
+    changes: Changes  # what restoring it in ``scope`` changes
     identity: tuple[int, int] = (0, 0)  # (device, inode) of the file that was checked
+    scope: str = REPLACE  # "replace" or "clone" (keep this unit's identity)
+    default_scope: str = REPLACE  # what the command line and TUI offer unless told: clone for another unit's
+
+    def in_scope(self, settings: Settings, scope: str) -> RestorePlan:
+        """The same checked backup restored in ``scope``: its changes computed again (the archive is not read)."""
+        if scope == self.scope:
+            return self
+        return dataclasses.replace(self, scope=scope, changes=scoped_changes(settings, self.info, scope))
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,8 @@ class RestoreResult:
     method: str = ""  # "exchange" (atomic) or "renames" (journalled pair)
     carried: int = 0  # items of the instance folder carried over (logs, caches, ...)
     left_behind: tuple[str, ...] = field(default=())  # non-configuration paths that could not be carried over
+    scope: str = REPLACE
+    trial_deadline: str = ""  # ISO 8601 UTC, when the restore is on trial
 
     @property
     def summary(self) -> str:
@@ -86,22 +98,37 @@ class RestoreResult:
         return f"Restored {len(self.info.files)} files from backup '{show(self.info.name)}'; {safety}."
 
 
-def compare(settings: Settings, path: Path) -> Changes:
-    """What restoring ``path`` would change. Reads the archive's headers and backup.json only.
+def compare(settings: Settings, path: Path, scope: str = REPLACE) -> Changes:
+    """What restoring ``path`` in ``scope`` ("replace" or "clone") would change.
 
-    Raises ArchiveError for an archive the strict container and name checks
-    refuse (its file data is not inflated: plan_restore does that).
+    Reads the archive's headers and backup.json only. Raises ArchiveError for
+    an archive the strict container and name checks refuse (its file data is
+    not inflated: plan_restore does that).
     """
     with open_archive(Path(path), settings.budgets) as archive:
         info = archive.backup_info
-    return compute_changes(settings, info)
+    return scoped_changes(settings, info, scope)
 
 
-def plan_restore(settings: Settings, path: Path, progress: Progress = no_progress) -> RestorePlan:
+def scoped_changes(settings: Settings, info: BackupInfo, scope: str) -> Changes:
+    """The changes of restoring ``info`` in ``scope``."""
+    scope = _checked_scope(scope) or REPLACE
+    return compute_changes(settings, scoped_info(settings, info, scope), scope=scope)
+
+
+def plan_restore(settings: Settings, path: Path, progress: Progress = no_progress,
+                 scope: str | None = REPLACE) -> RestorePlan:
     """Every check a restore makes before touching anything, and the changes it would make.
 
     Inflates every entry (checksums, budgets), refuses another product or a
     newer format, and checks that the instance folder can be swapped.
+    ``scope``: "replace" (everything from the backup; the default, as
+    before), "clone" (keep this unit's identity files, take the rest), or
+    None for what the command line and the TUI offer by default (clone for a
+    backup of another unit, replace otherwise). The plan's ``changes`` are
+    that scope's; ``plan.default_scope`` is the default for this backup, and
+    :meth:`RestorePlan.in_scope` gives the same plan in the other scope
+    (changes computed again, the archive not read again).
     Raises ArchiveError (the archive) or RestoreError (the instance).
     """
     path = Path(path)
@@ -111,7 +138,15 @@ def plan_restore(settings: Settings, path: Path, progress: Progress = no_progres
         archive.verify_all(progress)
         info = archive.backup_info
         identity = archive.identity()
-    return RestorePlan(path, info, compute_changes(settings, info), identity)
+    default = default_scope(settings, info)
+    chosen = _checked_scope(scope) or default
+    return RestorePlan(path, info, scoped_changes(settings, info, chosen), identity, chosen, default)
+
+
+def _checked_scope(scope: str | None) -> str | None:
+    if scope is not None and scope not in SCOPES:
+        raise RestoreError(f"restore scope {scope!r} is not one of {', '.join(SCOPES)}")
+    return scope
 
 
 def verify_backup(settings: Settings, path: Path, progress: Progress = no_progress) -> BackupInfo:
@@ -129,7 +164,8 @@ def verify_backup(settings: Settings, path: Path, progress: Progress = no_progre
 
 
 def restore_backup(settings: Settings, backup: Path | RestorePlan, progress: Progress = no_progress, *,
-                   discard_previous: bool = False) -> RestoreResult:
+                   discard_previous: bool = False, scope: str | None = None,
+                   trial: float | None = None) -> RestoreResult:
     """Restore a backup: phase one (validate, stage), phase two (safety copy, journal, swap).
 
     ``backup`` is a path, or the :class:`RestorePlan` a technician was shown:
@@ -139,6 +175,13 @@ def restore_backup(settings: Settings, backup: Path | RestorePlan, progress: Pro
     restore replaced) is kept until this one commits; when the disk lacks
     the room for both, the restore is refused unless ``discard_previous``.
 
+    ``scope``: "replace", "clone", or None: the plan's scope (for a path:
+    replace). ``trial``: seconds; the
+    restore is then on trial (trial.py): put back by ``mftui watch`` unless
+    kept in time (``keep_trial``); None: no trial. The trial record is
+    written before the swap and names the restored tree, so it applies only
+    once the restore commits.
+
     Holds the instance lock throughout (LockBusy if another backup or
     restore runs). Never reboots. On any failure before the swap the live
     configuration is unchanged and staging is removed; after the swap the
@@ -146,19 +189,22 @@ def restore_backup(settings: Settings, backup: Path | RestorePlan, progress: Pro
     """
     plan = backup if isinstance(backup, RestorePlan) else None
     path = plan.path if plan is not None else Path(backup)  # type: ignore[arg-type]
+    chosen = _checked_scope(scope) or (plan.scope if plan is not None else REPLACE)
     with instance_lock(settings, "restore"):
         recover_locked(settings)
-        return _Restore(settings, path, progress, plan, discard_previous).run()
+        return _Restore(settings, path, progress, plan, discard_previous, chosen, trial).run()
 
 
 class _Restore:
     def __init__(self, settings: Settings, path: Path, progress: Progress, plan: RestorePlan | None,
-                 discard_previous: bool) -> None:
+                 discard_previous: bool, scope: str | None, trial: float | None) -> None:
         self.settings = settings
         self.path = path
         self.progress = progress
         self.plan = plan
         self.discard_previous = discard_previous
+        self.scope = scope or REPLACE
+        self.trial = trial
         self.state = settings.state_dir
         self.root = settings.instance_root
 
@@ -215,10 +261,14 @@ class _Restore:
 
             # What changes is computed from the live tree while staging writes
             # the new one: the hashing overlaps the inflating (both release the GIL).
+            scoped = scoped_info(self.settings, archive.backup_info, self.scope)  # clone: live identity hashed
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mftui-changes") as pool:
-                pending = pool.submit(compute_changes, self.settings, archive.backup_info, live)
+                pending = pool.submit(compute_changes, self.settings, scoped, live, scope=self.scope)
                 stage(archive, staging, self.root, lambda d, _t, w: self.progress(d, total, w))
                 changes = pending.result()
+            if self.scope == CLONE:
+                keep_identity(self.settings, staging, scoped)  # one tree: the backup's files, this unit's identity
+                step("identity-kept")
             safety = None
             if write_safety:
                 safety = self._safety_archive(instance, lambda d, _t, w: self.progress(staged_total + d, total, w))
@@ -262,11 +312,21 @@ class _Restore:
             instance_id=info.instance_id,
             safety_backup=str(safety or ""),
         )
+        deadline = ""
+        if self.trial is not None:
+            from .trial import start_trial
+
+            try:
+                deadline = start_trial(self.settings, staging, info.name, journal.archive, self.trial)
+            except OSError as exc:
+                fsops.remove_quietly(staging)
+                raise RestoreError(f"the trial record could not be written ({exc.strerror}); nothing was changed") \
+                    from None
         carried, skipped = commit_swap(self.settings, journal, staging)
         previous = Path(journal.old_to)
         return RestoreResult(info=info, safety_backup=safety or previous, changes=changes, previous=previous,
                              safety_archive=safety, method=journal.method, carried=carried,
-                             left_behind=tuple(skipped))
+                             left_behind=tuple(skipped), scope=self.scope, trial_deadline=deadline)
 
 
 def _check_same_as_shown(plan: RestorePlan, archive: Archive) -> None:
