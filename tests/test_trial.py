@@ -235,3 +235,16 @@ def test_lockout_guard_over_ssh(settings: Settings, tmp_path: Path, before: tupl
     plain = {k: v for k, v in os.environ.items() if k != "SSH_CONNECTION"}
     proc = mftui(cfg, "restore", str(before[0]), "--yes", "--no-reboot", "--take-identity", "--json", env=plain)
     assert proc.returncode == 0 and json.loads(proc.stdout)["trial"] is None
+
+
+def test_restore_previous_during_a_trial_is_the_put_back(settings: Settings, tmp_path: Path,
+                                                          before: tuple[Path, dict[str, Any]]) -> None:
+    cfg = config(settings, tmp_path)
+    assert mftui(cfg, "restore", str(before[0]), "--yes", "--no-reboot", "--trial", "60s").returncode == 0
+    proc = mftui(cfg, "restore", "--previous", "--yes")
+    assert proc.returncode == 0, proc.stderr
+    assert snapshot(settings.instance_root) == before[1] and len(reboots(settings)) == 1
+    now = status(cfg)
+    assert now["state"] == "reverted" and "by hand" in now["reason"]
+    watched = mftui(cfg, "watch")
+    assert "nothing to watch" in watched.stdout and len(reboots(settings)) == 1

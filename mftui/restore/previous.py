@@ -83,11 +83,16 @@ def restore_previous(settings: Settings, progress: Progress = no_progress) -> Re
     """Put the previous tree back (undo the last restore), by the same journalled swap.
 
     The configuration it replaces becomes the previous tree in turn, so
-    running it twice returns to where it started.
+    running it twice returns to where it started. During a trial this is
+    the put back (the trial's record says "reverted", put back by hand);
+    the caller asks for the reboot as after any restore.
     """
     with instance_lock(settings, "restore"):
         recover_locked(settings)
-        return _undo(settings, progress)
+        from .trial import put_back_by_hand
+
+        with put_back_by_hand(settings):  # a restore on trial, put back now: its record says so
+            return _undo(settings, progress)
 
 
 def _undo(settings: Settings, progress: Progress) -> RestoreResult:

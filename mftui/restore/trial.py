@@ -23,6 +23,8 @@ For the TUI: :func:`trial_status` (what to show), :func:`keep_trial` (k),
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -244,6 +246,24 @@ def revert_now(settings: Settings, reason: str = "put back by hand") -> TrialSta
         audit(state, "reverted", reason)
         step("trial-reverted")
     return trial_status(settings)
+
+
+@contextmanager
+def put_back_by_hand(settings: Settings) -> Iterator[None]:
+    """Around ``restore --previous`` (under the instance lock): a live trial it puts back is recorded as reverted."""
+    state = settings.state_dir
+    try:
+        record = read_record(state)
+    except TrialError:
+        record = None
+    live = record is not None and record.state == ON_TRIAL and is_live(settings, record)
+    yield
+    if record is not None and live:
+        record.state, record.reason, record.reverted_at = REVERTED, "put back by hand (mftui restore --previous)", now()
+        record.attempts += 1
+        record.reboot = "requested by the put back"
+        write_record(state, record)
+        audit(state, "reverted", record.reason)
 
 
 def request_reboot_after_revert(settings: Settings) -> str:
