@@ -13,7 +13,7 @@ import re
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
@@ -539,23 +539,25 @@ def _confirm(question: str, expected_id: str = "") -> bool:
         return False
 
 
-COMMANDS = {
+def _trial_command(settings: Settings, args: argparse.Namespace) -> int:
+    """keep, status, watch, install-units: in cli_trial.py (imported only when one of them runs)."""
+    from . import cli_trial
+
+    return cli_trial.COMMANDS[args.command](settings, args)
+
+
+COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "backup": cmd_backup,
     "inspect": cmd_inspect,
     "verify": cmd_verify,
     "list": cmd_list,
     "restore": cmd_restore,
-    "keep": lambda settings, args: _trial_command("keep", settings, args),
-    "status": lambda settings, args: _trial_command("status", settings, args),
-    "watch": lambda settings, args: _trial_command("watch", settings, args),
-    "install-units": lambda settings, args: _trial_command("install-units", settings, args),
+    "keep": _trial_command,
+    "status": _trial_command,
+    "watch": _trial_command,
+    "install-units": _trial_command,
 }
 
-
-def _trial_command(name: str, settings: Settings, args: argparse.Namespace) -> int:
-    from . import cli_trial
-
-    return cli_trial.COMMANDS[name](settings, args)
 
 
 # --- output -----------------------------------------------------------------
