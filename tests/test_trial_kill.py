@@ -147,3 +147,53 @@ def test_killed_twice_it_stops_with_a_record(scenario: Scenario) -> None:
     proc = mftui(cfg, "watch")
     assert proc.returncode == 0 and "nothing to watch" in proc.stdout
     assert snapshot(settings.instance_root) == scenario.new
+
+
+RESTORE_CHILD = """
+import os, signal, sys
+from pathlib import Path
+from mftui.restore import restore_backup, steps
+from mftui.settings import Settings
+seen = []
+def hook(step):
+    seen.append(step)
+    print("STEP", step, flush=True)
+    if len(seen) == int(sys.argv[4]):
+        os.kill(os.getpid(), signal.SIGKILL)
+steps.step_hook = hook
+restore_backup(Settings(instance_root=Path(sys.argv[1]), backups_dir=Path(sys.argv[2])), Path(sys.argv[3]),
+               trial=60.0)
+"""
+
+
+def test_a_trial_restore_killed_at_every_step(scenario: Scenario, tmp_path: Path) -> None:
+    """Killed (or the power cut) while the trial restore itself runs: after the next start, the old
+    configuration and no trial, or the trial's configuration on trial; never a trial of the old one."""
+
+    def run(n: int) -> tuple[Settings, Path, list[str], int]:
+        base = tmp_path / f"r{n}"
+        root = base / "site" / "mobiusflow"
+        shutil.copytree(scenario.template, root, symlinks=True)
+        cfg = base / "c.toml"
+        cfg.write_text(f'[instance]\nroot = "{root}"\n[backups]\ndir = "{base / "backups"}"\n')
+        proc = subprocess.run([sys.executable, "-c", RESTORE_CHILD, str(root), str(base / "backups"),
+                               str(scenario.archive), str(n)], capture_output=True, text=True, timeout=60)
+        assert proc.returncode in (0, -signal.SIGKILL), proc.stderr
+        steps = [ln[5:] for ln in proc.stdout.splitlines() if ln.startswith("STEP ")]
+        return Settings(instance_root=root, backups_dir=base / "backups"), cfg, steps, proc.returncode
+
+    _s, _c, steps, code = run(0)
+    assert code == 0 and "trial-recorded" in steps
+    seen = set()
+    for n in range(1, len(steps) + 1):
+        settings, cfg, _, code = run(n)
+        assert code == -signal.SIGKILL
+        status = next_start(settings, cfg)
+        now = snapshot(settings.instance_root)
+        if now == scenario.old:
+            assert status["state"] == "normal", steps[n - 1]
+        else:
+            assert now == scenario.new, f"killed after {steps[n - 1]}: neither tree"
+            assert status["state"] == "on-trial" and 50 < status["seconds_left"] <= 60
+        seen.add(status["state"])
+    assert seen == {"normal", "on-trial"}
