@@ -229,3 +229,23 @@ def test_a_deeply_nested_backup_json_is_refused_not_a_crash(
         read_info(path)
     with pytest.raises(ArchiveError, match="nests its values too deeply"):
         verify(path)
+
+
+def test_a_summary_keeps_the_count_and_the_bytes_only(settings: Settings) -> None:
+    made = create_backup(settings, "summary")
+    info = read_info(made.path, summary=True)
+    assert len(info.files) == len(made.info.files) and info.total_bytes == made.info.total_bytes
+    assert info.name == "summary" and info.instance_id == made.info.instance_id
+    with pytest.raises(TypeError, match="holds no entries"):
+        list(info.files)
+
+
+def test_a_summary_of_a_broken_size_is_refused_naming_the_entry(
+    tmp_path: Path, files: dict[str, tuple[bytes, int]]
+) -> None:
+    def change(meta: dict[str, Any]) -> None:
+        next(f for f in meta["files"] if f["path"] == "hub/psk.json")["size"] = 5.0
+
+    path = write(tmp_path, layout(backup_entries(files, edit=change)))
+    with pytest.raises(ArchiveError, match=r"hub/psk\.json: size is not a whole number"):
+        read_info(path, summary=True)

@@ -11,7 +11,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import repeat
 from operator import itemgetter
@@ -143,6 +143,36 @@ class FileList(Sequence[FileEntry]):
         return f"FileList({len(self)} files)"
 
 
+class FileSummary(Sequence[FileEntry]):
+    """The files of a backup as a list of them shows them: how many, and their bytes; not the entries.
+
+    What :meth:`BackupInfo.summary` keeps of a files list, so that a list of many
+    large backups (``mftui list``) holds a few numbers per backup, not every entry.
+    """
+
+    __slots__ = ("_count", "_total")
+
+    def __init__(self, count: int, total: int) -> None:
+        self._count = count
+        self._total = total
+
+    def __len__(self) -> int:
+        return self._count
+
+    def total_bytes(self) -> int:
+        return self._total
+
+    @overload
+    def __getitem__(self, index: int) -> FileEntry: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[FileEntry, ...]: ...
+    def __getitem__(self, index: int | slice) -> FileEntry | tuple[FileEntry, ...]:
+        raise TypeError("a summary of the files holds no entries: read the backup to use them")
+
+    def __repr__(self) -> str:
+        return f"FileSummary({self._count} files, {self._total} bytes)"
+
+
 @dataclass(frozen=True)
 class BackupInfo:
     """What ``backup.json`` says about a backup."""
@@ -161,9 +191,16 @@ class BackupInfo:
 
     @property
     def total_bytes(self) -> int:
-        if isinstance(self.files, FileList):
+        if isinstance(self.files, (FileList, FileSummary)):
             return self.files.total_bytes()
         return sum(f.size for f in self.files)
+
+    def summary(self) -> BackupInfo:
+        """This information with its files as a count and a total (FileSummary): what a list of backups keeps.
+
+        ArchiveError naming the entry when a size in the files list is broken.
+        """
+        return replace(self, files=FileSummary(len(self.files), self.total_bytes))
 
     @property
     def created(self) -> datetime:

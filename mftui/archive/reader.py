@@ -13,16 +13,19 @@ from ..settings import Budgets
 from .format import BackupInfo
 
 
-def read_info(path: Path) -> BackupInfo:
+def read_info(path: Path, *, summary: bool = False) -> BackupInfo:
     """The backup information, reading only the end records and backup.json.
 
     Reads nothing of the other entries (see validate.read_info): the cost
     grows only with the size of backup.json; the file entries are checked
-    when first used.
+    when first used. ``summary``: keep of the files only their count and
+    bytes (BackupInfo.summary), for a caller that holds the information of
+    many backups (``mftui list``): a few numbers each instead of every entry.
     """
     from .validate import read_info as read
 
-    return read(Path(path))
+    info = read(Path(path))
+    return info.summary() if summary else info
 
 
 def verify(path: Path, progress: Progress = no_progress, budgets: Budgets | None = None) -> BackupInfo:
