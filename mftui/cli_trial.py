@@ -115,7 +115,8 @@ def say_trial(settings: Settings, deadline: str, trial: float, out: TextIO) -> N
     from .restore.trial_record import human_duration
 
     watcher = ("run mftui watch now (the demo has no boot to start it)" if settings.reboot_backend == "demo"
-               else "mftui watch, started at boot by mftui-watch.service, puts it back in time")
+               else "mftui watch puts it back in time: mftui-watch.service starts it at boot (if the unit does "
+                    "not reboot, start it: systemctl start mftui-watch.service, or mftui watch)")
     _say(f"On trial: it is put back at {deadline} (in {human_duration(trial)}) unless you keep it: mftui keep. "
          f"{watcher[0].upper()}{watcher[1:]}.", out)
 

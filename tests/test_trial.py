@@ -248,3 +248,37 @@ def test_restore_previous_during_a_trial_is_the_put_back(settings: Settings, tmp
     assert now["state"] == "reverted" and "by hand" in now["reason"]
     watched = mftui(cfg, "watch")
     assert "nothing to watch" in watched.stdout and len(reboots(settings)) == 1
+
+
+def test_keep_after_the_time_ran_out_is_refused(settings: Settings, tmp_path: Path,
+                                                 before: tuple[Path, dict[str, Any]]) -> None:
+    cfg = config(settings, tmp_path)
+    assert mftui(cfg, "restore", str(before[0]), "--yes", "--no-reboot", "--trial", "1s").returncode == 0
+    time.sleep(1.2)
+    proc = mftui(cfg, "keep")
+    assert proc.returncode == 1 and "time ran out" in proc.stderr
+    assert mftui(cfg, "watch").returncode == 0 and snapshot(settings.instance_root) == before[1]
+
+
+def test_the_whole_cycle_on_the_embedded_demo(isolated_home: Path) -> None:
+    """No settings file at all: the demo instance, the demo reboot backend, trials on by default."""
+
+    def demo(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "mftui", *args], stdin=subprocess.DEVNULL, capture_output=True,
+                              text=True, timeout=60)
+
+    made = demo("backup", "--name", "demo", "--json")
+    assert made.returncode == 0, made.stderr
+    backup = json.loads(made.stdout)["path"]
+    root = Path(backup).parent.parent / "instance"
+    flows = root / "flows" / "flows.json"
+    flows.write_text('{"flows": ["edited after the backup"]}\n')
+    restored = demo("restore", backup, "--yes", "--trial", "2s")
+    assert restored.returncode == 0 and "Run mftui watch now" in restored.stdout, restored.stderr
+    assert "edited" not in flows.read_text()
+    assert json.loads(demo("status", "--json").stdout)["state"] == "on-trial"
+    watched = demo("watch")
+    assert watched.returncode == 0 and "Reverted" in watched.stdout
+    assert "edited after the backup" in flows.read_text()
+    log = root.parent / ".mftui-instance" / "reboot-requests.jsonl"
+    assert len(log.read_text().splitlines()) == 2  # the restore's, then the put back's

@@ -194,7 +194,10 @@ def record_checks(settings: Settings, results: list[tuple[str, bool, str]]) -> N
 
 def keep_trial(settings: Settings) -> TrialStatus:
     """Keep the restore on trial: the health checks run once, and must pass. TrialError otherwise."""
-    _live_record(settings)  # nothing on trial: say so before running anything
+    left, _moved = _live_record(settings).seconds_left()  # nothing on trial: say so before running anything
+    if left <= 0:
+        raise TrialError("not kept: its time ran out, so it is being put back (by mftui watch); restore the "
+                         "backup again to try it again")
     ok, results = run_checks(settings)
     record_checks(settings, results)
     if not ok:

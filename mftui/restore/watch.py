@@ -80,10 +80,12 @@ def watch(settings: Settings, say: Callable[[str], None], poll: float = POLL) ->
             if left <= 0:
                 return _put_back(settings, say, f"the trial time ({human_duration(status.timeout)}) ran out and "
                                                 "no one kept it")
-            clock = time.monotonic()
-            if settings.trial.checks and clock >= next_checks:
+            if settings.trial.checks and time.monotonic() >= next_checks:
                 ok, results = run_checks(settings)
-                record_checks(settings, results)
+                try:
+                    record_checks(settings, results)
+                except LockBusy:
+                    pass  # a backup holds the lock: the results are recorded with the next round
                 if not ok:
                     name, _ok, detail = results[-1]
                     return _put_back(settings, say, f"the health check '{name}' failed ({detail})")
@@ -93,12 +95,17 @@ def watch(settings: Settings, say: Callable[[str], None], poll: float = POLL) ->
 
 def _put_back(settings: Settings, say: Callable[[str], None], reason: str) -> str:
     say(f"putting back the configuration from before the trial: {reason}")
-    try:
-        status = revert_now(settings, reason)
-    except TrialError as exc:
-        now = trial_status(settings)
-        if now.state != ON_TRIAL:  # kept (or put back by hand) a moment ago
-            return now.describe()
-        raise exc
+    while True:
+        try:
+            status = revert_now(settings, reason)
+            break
+        except LockBusy as busy:  # a backup or a restore is running: wait for it, the put back comes next
+            say(f"waiting: {busy}")
+            time.sleep(1.0)
+        except TrialError as exc:
+            now = trial_status(settings)
+            if now.state != ON_TRIAL:  # kept (or put back by hand) a moment ago
+                return now.describe()
+            raise exc
     said = request_reboot_after_revert(settings)
     return f"{status.describe()}. {said}" if status.state == REVERTED else status.describe()
