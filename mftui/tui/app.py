@@ -14,7 +14,7 @@ from textual.screen import Screen
 from ..errors import MftuiError
 from ..instance import Instance
 from ..settings import Settings
-from ..wording import as_sentence
+from ..wording import as_sentence, unit_words
 from .crash import CrashLog
 from .dialogs.message import ErrorDialog
 from .dialogs.restore_triggered import RestoreTriggered
@@ -84,7 +84,7 @@ class MftuiApp(TypeaheadApp):
 
     def title_line(self, screen: str) -> str:
         ident = Instance(self.settings).identity()
-        unit = f"hub {ident.hub_id or '?'} ({ident.hostname or '?'})"
+        unit = unit_words(ident.hub_id, ident.hostname)  # escaped: they come from instance.json
         return f"mftui  {screen:<18}{unit:>{80 - 7 - 18 - 2}}"
 
     def reboot_words(self) -> str:

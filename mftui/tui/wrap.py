@@ -6,6 +6,9 @@ counts ``services`` over ``5``. A technician reads (and retypes) those.
 ``Wrapped`` breaks a line only between its pieces: after a ``/`` or a space
 in a path or a sentence holding one, between the items of a list. A single
 piece longer than the whole line is still folded, as nothing else fits.
+
+What it shows is plain text (a Rich ``Text``, never markup) and escaped by
+``mftui.text.show``: a path or a message may hold a name from an archive.
 """
 
 from __future__ import annotations
@@ -18,6 +21,14 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.style import StyleType
 from rich.text import Text
+
+from ..text import show
+
+
+def shown(text: object) -> str:
+    """Untrusted text made safe to show, whole, line by line (``show`` would escape the line breaks)."""
+    return "\n".join(show(line, limit=None) for line in str(text).split("\n"))
+
 
 # A line break, or a run up to and including the next "/" or spaces.
 _PIECES = re.compile(r"\n|[^ /\n]+/* *|/+ *| +")
@@ -33,12 +44,12 @@ class Wrapped:
     @classmethod
     def path(cls, text: object, style: StyleType = "") -> Wrapped:
         """A path, or words holding one (newlines kept): breaks after a ``/`` or a space."""
-        return cls(_PIECES.findall(str(text)), style)
+        return cls(_PIECES.findall(shown(text)), style)
 
     @classmethod
     def items(cls, items: Iterable[str], separator: str = ", ", style: StyleType = "") -> Wrapped:
         """A list such as ``certs 3, flows 2``: breaks only between items."""
-        values = list(items)
+        values = [shown(item) for item in items]
         return cls([item + separator for item in values[:-1]] + values[-1:], style)
 
     @property

@@ -63,3 +63,8 @@ async def burst(pilot: Pilot[Any], *keys: str) -> None:
         event.set_sender(app)
         app.post_message(event)
     await settle(pilot)
+
+
+def screen_lines(pilot: Pilot[Any]) -> list[str]:
+    """What the current screen shows, line by line, as plain text."""
+    return [strip.text for strip in pilot.app.screen._compositor.render_strips()]

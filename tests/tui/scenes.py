@@ -104,7 +104,7 @@ def restored(settings: Settings) -> None:
     restore_backup(settings, path)
     journal = read_journal(settings.state_dir)
     assert journal is not None
-    journal.finished_at = FROZEN.isoformat(timespec="seconds")  # "replaced <when>" is on screen
+    journal.finished_at = journal.previous_at = FROZEN.isoformat(timespec="seconds")  # "replaced <when>" is shown
     write_journal(settings.state_dir, journal)
     _freeze_times(settings)
 

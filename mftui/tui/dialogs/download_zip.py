@@ -17,6 +17,7 @@ from textual.widgets import Button, Input, Static
 from textual.worker import Worker, WorkerState
 
 from ...errors import MftuiError
+from ...text import show_path
 from ...wording import human_size
 from ..download import CopyResult, copy_verified, scp_line
 from ..failures import ReportsFailures
@@ -84,7 +85,7 @@ class DownloadZip(ReportsFailures, LeanModalScreen[None]):
             status.update("Type the folder to copy to first, e.g. /media/usb.")
             status.set_class(True, "-error")
             return
-        status.update(f"Copying to {typed} ...")
+        status.update(f"Copying to {show_path(typed)} ...")
         status.set_class(False, "-error")
         self.query_one("#copy", Button).disabled = True
         self._copy(Path(typed))

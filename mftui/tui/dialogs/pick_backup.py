@@ -29,8 +29,9 @@ from textual.reactive import Reactive
 from textual.widget import Widget
 from textual.widgets import Button, Input, Select
 from textual_fspicker import FileOpen, Filters
-from textual_fspicker.parts import DirectoryNavigation
+from textual_fspicker.parts import CurrentDirectory, DirectoryNavigation
 
+from ...text import show_path
 from ...wording import human_size
 from ..widgets.keybar import KeyBar
 
@@ -48,7 +49,7 @@ class EntryLine:
     """One line of the list: the whole name first, then size and date if the line has room."""
 
     def __init__(self, location: Path) -> None:
-        self.name = location.name or str(location)
+        self.name = show_path(location.name or location)  # a file name may hold anything but "/"
         try:
             info = location.stat()
             folder = location.is_dir()
@@ -96,6 +97,18 @@ class BackupList(DirectoryNavigation):
                 self.replace_option_prompt_at_index(index, EntryLine(option.location))  # type: ignore[attr-defined]
 
 
+class PlainDirectory(CurrentDirectory):
+    """textual-fspicker's folder line, shown as plain escaped text (its own treats a folder name as markup)."""
+
+    def __init__(self) -> None:
+        super().__init__(markup=False)
+
+    def _watch_current_directory(self) -> None:
+        shown = "" if self.current_directory is None else show_path(self.current_directory)
+        width = max(1, self.size.width)
+        self.update(shown if len(shown) <= width else "…" + shown[-(width - 1) :])
+
+
 class PickBackup(FileOpen):
     """textual-fspicker's FileOpen with our filters, list, one-Enter choice and key bar."""
 
@@ -139,7 +152,7 @@ class PickBackup(FileOpen):
         """Enter on a file in the list: that file, at once (the same final check as a typed one)."""
         event.stop()
         event.prevent_default()  # not FileOpen's own handler, which only fills in the input
-        self.query_one(Input).value = event.path.name  # shown, should the check refuse it
+        self.query_one(Input).value = show_path(event.path.name)  # shown, should the check refuse it
         if self._should_return(event.path):
             self.dismiss(event.path)
 
@@ -148,4 +161,9 @@ def _swap_listing(widgets: Iterable[Any], location: str | os.PathLike[str]) -> I
     # Textual's compose adds each yielded widget to the container being composed,
     # so a widget swapped on its way out lands exactly where the original would.
     for widget in widgets:
-        yield BackupList(Path(location)) if type(widget) is DirectoryNavigation else widget
+        if type(widget) is DirectoryNavigation:
+            yield BackupList(Path(location))
+        elif type(widget) is CurrentDirectory:
+            yield PlainDirectory()
+        else:
+            yield widget

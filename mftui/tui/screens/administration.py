@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 
 from ...errors import MftuiError
 from ...instance import Identity, Instance
+from ...text import show, show_path
 from ...wording import human_size, unit_words, when
 from ..context import mftui_app
 from ..dialogs.confirm_restore import ConfirmRestore, PutBackQuestion
@@ -51,7 +52,7 @@ class ConfigurationSize:
 def previous_words(previous: Any) -> tuple[str, str, str]:
     """A PreviousConfiguration as (contents, unit, replaced): the words the row and the confirmation share."""
     contents = f"{previous.files} files ({human_size(previous.bytes)})"
-    by = previous.replaced_by
+    by = show(previous.replaced_by)
     # "replaced by the previous configuration" reads like a riddle in a row called Previous.
     by = "putting back the one before" if by == "the previous configuration" else by
     replaced = f"{when(previous.replaced_at)} by {by}" if previous.replaced_at else f"by {by}"
@@ -100,11 +101,11 @@ class AdministrationScreen(ReportsFailures, LeanScreen[None]):
             config, backups = ("cannot be read (see the message)", "?") if failed else ("counting ...", "...")
         else:
             config = f"{size.files} files, {human_size(size.bytes)}"
-            backups = f"{size.backups} in {settings.backups_dir}"
+            backups = f"{size.backups} in {show_path(settings.backups_dir)}"
         rows = [
-            ("Product", f"{ident.product} {ident.version}".strip() or "unknown (no instance.json)"),
-            ("Hub id", ident.hub_id or "?"),
-            ("Hostname", ident.hostname or "?"),
+            ("Product", f"{show(ident.product)} {show(ident.version)}".strip() or "unknown (no instance.json)"),
+            ("Hub id", show(ident.hub_id) or "?"),
+            ("Hostname", show(ident.hostname) or "?"),
             ("Configuration", config),
             ("Backups", backups),
         ]
@@ -113,7 +114,7 @@ class AdministrationScreen(ReportsFailures, LeanScreen[None]):
             rows.append(("Previous", f"{contents} of {unit}, replaced {replaced}: p puts it back"))
         rows += [
             ("Reboot", app.reboot_words()),
-            ("Settings", str(settings.source) if settings.source else "embedded demo instance"),
+            ("Settings", show_path(settings.source) if settings.source else "embedded demo instance"),
         ]
         grid = Table.grid()  # long values (paths) wrap under themselves, not under the labels
         grid.add_column(width=LABEL_WIDTH, no_wrap=True)

@@ -71,23 +71,23 @@ class BackupDetails(Static):
 
         row("File", Wrapped.path(inspection.path))
         if inspection.info is not None:
-            for name, value in info_rows(inspection.info):
+            for name, value in info_rows(inspection.info):  # escaped by the core; Text: never markup
                 # A list of counts breaks between its items, never inside "services 5".
-                row(name, Wrapped.items(value.split(", ")) if name == "Components" else value)
+                row(name, Wrapped.items(value.split(", ")) if name == "Components" else Text(value))
         if inspection.checking:
             row("Verified", "checking every file and checksum ...")
             return grid
         if inspection.problem is not None:
-            row("Verified", Text("NO: " + inspection.problem, self._style("problem")))
+            row("Verified", Wrapped.path("NO: " + inspection.problem, self._style("problem")))
             row("", Text("This backup cannot be restored.", self._style("problem")))
             return grid
         row("Verified", Text("yes: structure and every checksum are sound", self._style("ok")))
         changes = getattr(inspection.plan, "changes", None)
         if changes is not None:
-            row("Changes", change_summary(changes))
+            row("Changes", Text(change_summary(changes)))
             by_component = change_by_component(changes)
             if by_component:
                 row("", Wrapped.items(by_component, "; "))
             for warning in changes.warnings:
-                row("Warning", Text(warning, self._style("warning")))
+                row("Warning", Wrapped.path(warning, self._style("warning")))
         return grid

@@ -14,12 +14,14 @@ from textual.worker import Worker, WorkerState
 from ...archive.reader import read_info
 from ...errors import ArchiveError, RestoreError
 from ...instance import Instance
+from ...text import show, show_path
 from ...wording import change_summary, unit_words, when
 from ..context import mftui_app
 from ..dialogs.confirm_restore import ConfirmRestore, RestoreQuestion
 from ..dialogs.pick_backup import PickBackup
 from ..failures import ReportsFailures
 from ..progress_bridge import ThreadProgress
+from ..wrap import shown
 from .backup_details import BackupDetails, Inspection
 
 
@@ -119,13 +121,13 @@ class RestorePanel(ReportsFailures, Vertical):
         info, changes = plan.info, plan.changes
         live = Instance(app.settings).identity()
         return RestoreQuestion(
-            archive=inspection.path.name,
+            archive=show_path(inspection.path.name),
             source=f"{unit_words(info.instance_id, info.hostname)}, made {when(info.created_at)}",
             target=f"this unit, {unit_words(live.hub_id, live.hostname)}",
             changes=change_summary(changes),
             reboot=app.reboot_short(),
-            warnings=tuple(changes.warnings),
-            type_to_confirm=(changes.archive_instance_id or info.instance_id or "?") if changes.other_unit else "",
+            warnings=tuple(shown(warning) for warning in changes.warnings),
+            type_to_confirm=show(changes.archive_instance_id or info.instance_id or "?") if changes.other_unit else "",
         )
 
     def _confirmed(self, yes: bool | None) -> None:
@@ -169,7 +171,7 @@ class RestorePanel(ReportsFailures, Vertical):
             inspection = self.details.inspection
             self._set_inspection(None)
             status.update("Restored.")
-            name = inspection.path.name if inspection else event.worker.result.info.name
+            name = show_path(inspection.path.name) if inspection else show(event.worker.result.info.name)
             mftui_app(self).restore_done(event.worker.result, name)
         else:
             status.update("Restore failed: see the message.")
