@@ -7,22 +7,23 @@ Textual is imported only when the TUI starts.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import re
 import sys
-import time
 import traceback
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, NoReturn
 
 from . import __version__
+from .cli_output import ProgressBar, _OutputLost, _print_json, _say, format_info, info_json, json_text
+from .cli_restore import cmd_restore
 from .errors import MftuiError, UsageError
 from .settings import Settings, load_settings, require_instance_root
 from .text import show, show_path
-from .wording import human_size, info_rows, os_error_sentence
+from .wording import human_size, os_error_sentence
+
+__all__ = ["ProgressBar", "build_parser", "info_json", "json_text", "main"]
 
 EXIT_OK, EXIT_FAILED = 0, 1  # 2 (usage, settings) comes from the error's exit_code
 
@@ -200,14 +201,6 @@ def _failed(args: argparse.Namespace, reason: str, code: int, *, restored: bool 
     return code
 
 
-class _OutputLost(Exception):
-    """stdout or stderr cannot be written (the reader of a pipe has gone, a full disk): nothing more to say there."""
-
-    def __init__(self, error: OSError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
 def _output_lost(error: OSError) -> int:
     """Exit 1 quietly when the reader has gone (``| head``); otherwise say so on stderr, if it still works."""
     try:  # nothing more goes to stdout, not even the interpreter's last flush of what is buffered
@@ -373,172 +366,6 @@ def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
-    """Restore a backup (or the previous configuration), asking first unless --yes; then reboot.
-
-    Exit 0: restored (and the reboot requested, unless --no-reboot). Exit 1:
-    refused, cancelled, failed (the live configuration is unchanged), or
-    restored but the reboot request failed ("restored": true in --json).
-    Exit 2: no FILE, or no terminal to ask on and no --yes. With --json,
-    a failure is ``{"ok": false, "restored": false, "reason": ...}`` (main prints it).
-    """
-    if args.previous and args.file is not None:
-        raise UsageError("restore takes a backup FILE or --previous, not both")
-    if not args.previous and args.file is None:
-        raise UsageError("restore needs the backup FILE to restore, or --previous to put back what the last "
-                         "restore replaced")
-    if not args.yes and not sys.stdin.isatty():
-        raise UsageError("restore asks for confirmation on the terminal and there is none: "
-                         "add --yes to restore from a script")
-    if args.previous and (args.trial or args.keep_identity or args.take_identity):
-        raise UsageError("putting the previous configuration back is never a trial and has no scope: leave out "
-                         "--trial, --keep-identity and --take-identity")
-    return _restore(settings, args)
-
-
-def _restore(settings: Settings, args: argparse.Namespace) -> int:
-    from .cli_trial import choose_scope, choose_trial, say_trial
-    from .restore import restore_backup, restore_previous
-
-    # What the technician reads goes to stdout, or to stderr when stdout is for JSON.
-    out = sys.stderr if args.json else sys.stdout
-    plan = None
-    scope, trial = "replace", None
-    if not args.previous:
-        scope = choose_scope(settings, args)
-        trial = choose_trial(settings, args, scope)
-    if not args.yes:
-        plan, confirmed = _ask_first(settings, args, out, scope, trial)
-        if not confirmed:
-            _say("mftui: restore cancelled; nothing was changed", sys.stderr)
-            if args.json:
-                _print_json({"ok": False, "restored": False, "reason": "cancelled"})
-            return EXIT_FAILED
-    try:
-        with ProgressBar("restore") as bar:
-            if args.previous:
-                result = restore_previous(settings, progress=bar)
-            else:  # the plan: exactly what was shown
-                result = restore_backup(settings, plan or args.file, progress=bar,
-                                        discard_previous=args.discard_previous, scope=scope, trial=trial)
-    except KeyboardInterrupt:
-        # Interrupted in the middle: say honestly where the instance stands.
-        from .restore import recover
-
-        said = recover(settings)
-        _say(f"mftui: interrupted; {said or 'nothing was changed'}", sys.stderr)
-        if args.json:
-            _print_json({"ok": False, "restored": None, "reason": f"interrupted; {said or 'nothing was changed'}"})
-        return EXIT_FAILED
-    data: dict[str, Any] = {
-        "ok": True,
-        "restored": True,
-        "name": result.info.name,
-        "instance_id": result.info.instance_id,
-        "files": len(result.info.files),
-        "bytes": result.info.total_bytes,
-        "safety_backup": str(result.safety_backup),
-        "safety_archive": str(result.safety_archive) if result.safety_archive else None,
-        "previous": str(result.previous),
-        "method": result.method,
-        "carried_over": result.carried,
-        "left_behind": list(result.left_behind),
-        "changes": result.changes.to_json(),
-    }
-    if not args.previous:
-        data["path"] = str(args.file)
-        data["scope"] = result.scope
-        data["trial"] = {"deadline": result.trial_deadline, "timeout_seconds": trial} if trial else None
-    _say(result.summary, out)
-    if trial:
-        say_trial(settings, result.trial_deadline, trial, out)
-    _say_left_behind(result, out)
-    code = _reboot_after(settings, args, data, out)
-    if args.json:
-        _print_json(data)
-    return code
-
-
-def _say_left_behind(result: Any, out: TextIO) -> None:
-    if result.left_behind:
-        _say(f"Not carried over ({len(result.left_behind)}): not configuration, but the backup has a file or folder "
-             f"at the same place. Each stays in the previous configuration, {show_path(result.previous)}, "
-             "which the next restore discards: move what you need by hand.", out)
-        for path in result.left_behind:
-            _say(f"  {show_path(path)}", out)
-
-
-def _reboot_after(settings: Settings, args: argparse.Namespace, data: dict[str, Any], out: TextIO) -> int:
-    """Ask the reboot service (unless --no-reboot); ``data["reboot"]`` says what happened."""
-    if args.no_reboot:
-        data["reboot"] = {"requested": False}
-        _say("Not rebooting (--no-reboot): restart the unit to run the restored configuration.", out)
-        return EXIT_OK
-    from .errors import RebootError
-    from .reboot import reboot_service
-
-    try:
-        outcome = reboot_service(settings).request_reboot()
-    except RebootError as exc:
-        data["ok"] = False
-        data["reboot"] = {"requested": True, "ok": False, "message": str(exc)}
-        _say(f"mftui: the restore is committed, but the reboot request failed: {exc}", sys.stderr)
-        return EXIT_FAILED
-    data["reboot"] = {"requested": True, "ok": True, "backend": outcome.backend, "real": outcome.real,
-                      "message": outcome.message}
-    _say(outcome.message, out)
-    return EXIT_OK
-
-
-def _ask_first(settings: Settings, args: argparse.Namespace, out: TextIO, scope: str,
-               trial: float | None) -> tuple[Any, bool]:
-    """Show what the restore does (the mode, the trial, the lockout risk) and ask; (the plan shown, yes?)."""
-    from .cli_trial import explain_plan
-    from .restore import plan_restore, previous_configuration
-    from .restore.trial_record import human_duration
-
-    plan = None
-    if args.previous:
-        prev = previous_configuration(settings)
-        if prev is None:
-            from .errors import RestoreError
-
-            raise RestoreError("there is no previous configuration to go back to: it is kept only after a "
-                               "restore, until the next one")
-        _say(f"Put back the {prev.describe()}", out)
-        question = "Put the previous configuration back over the live one?"
-        expected_id = ""
-    else:
-        with ProgressBar("checking") as bar:
-            plan = plan_restore(settings, args.file, progress=bar, scope=scope)
-        _say(format_info(plan.info), out)
-        _say(file=out)
-        _say(plan.changes.describe(), out)
-        _say(file=out)
-        _say(explain_plan(plan, trial), out)
-        mode = f"{plan.scope}, trial {human_duration(trial)}" if trial else f"{plan.scope}, no trial"
-        question = f"Restore backup '{show(plan.info.name)}' over the live configuration? ({mode})"
-        expected_id = plan.changes.archive_instance_id if plan.changes.other_unit else ""
-    return plan, _confirm(question, expected_id)
-
-
-def _confirm(question: str, expected_id: str = "") -> bool:
-    """Ask on the terminal; the default is No. A clone must be confirmed by typing the source hub id."""
-    try:
-        if expected_id:
-            _say(
-                f"{question}\nThis backup comes from another unit. To clone it onto this one, type its hub id "
-                f"({show(expected_id, limit=40)}); anything else cancels: ", sys.stderr, end=""
-            )
-            sys.stderr.flush()
-            return sys.stdin.readline().strip().lower() == expected_id.strip().lower()
-        _say(f"{question} [y/N] ", sys.stderr, end="")
-        sys.stderr.flush()
-        return sys.stdin.readline().strip().lower() in ("y", "yes")
-    except (EOFError, OSError):
-        return False
-
-
 def _trial_command(settings: Settings, args: argparse.Namespace) -> int:
     """keep, status, watch, install-units: in cli_trial.py (imported only when one of them runs)."""
     from . import cli_trial
@@ -557,115 +384,3 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "watch": _trial_command,
     "install-units": _trial_command,
 }
-
-
-
-# --- output -----------------------------------------------------------------
-
-
-def info_json(info: Any) -> dict[str, Any]:
-    """The flat JSON form of a backup's information (documented in the README)."""
-    return {
-        "name": info.name,
-        "kind": info.kind,
-        "created_at": info.created_at,
-        "format_version": info.format_version,
-        "tool_version": info.tool_version,
-        "product": info.product,
-        "product_version": info.product_version,
-        "instance_id": info.instance_id,
-        "hostname": info.hostname,
-        "files": len(info.files),
-        "bytes": info.total_bytes,
-        "components": info.components,
-    }
-
-
-def format_info(info: Any) -> str:
-    return "\n".join(f"{label + ':':<13}{value}" for label, value in info_rows(info))
-
-
-def _say(text: object = "", file: TextIO | None = None, end: str = "\n") -> None:
-    """Print for a person. Every line goes through :func:`show` as well: whatever a message holds (a
-    name from an archive, a path, a core message), no control character ever reaches the terminal."""
-    lines = str(text).split("\n")
-    try:
-        (file or sys.stdout).write("\n".join(show(line, limit=None) for line in lines) + end)
-    except OSError as exc:
-        raise _OutputLost(exc) from exc
-
-
-_NOT_PLAIN_ASCII = re.compile(r"[^\x20-\x7e\n]")
-
-
-def json_text(data: Any, *, ascii_only: bool = False) -> str:
-    """``data`` as JSON that is also safe on a terminal: readable text stays as it is; control and
-    format characters (ESC, BEL, bidi overrides) and lone surrogates become ``\\uXXXX`` escapes, which
-    every JSON reader turns back into the exact string. ``ascii_only`` escapes all but ASCII."""
-    if ascii_only:
-        return json.dumps(data, indent=2, ensure_ascii=True, default=str)  # every byte printable ASCII
-    return _NOT_PLAIN_ASCII.sub(_json_escape, json.dumps(data, indent=2, ensure_ascii=False, default=str))
-
-
-def _json_escape(match: re.Match[str]) -> str:
-    ch = match.group()
-    if show(ch, limit=None) == ch:
-        return ch  # printable: é, 日本
-    code = ord(ch)
-    if code > 0xFFFF:  # JSON spells a character beyond the BMP as a surrogate pair
-        code -= 0x10000
-        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
-    return f"\\u{code:04x}"
-
-
-def _print_json(data: Any) -> None:
-    # stdout that cannot hold every character (PYTHONIOENCODING=ascii, an old locale) gets \uXXXX escapes:
-    # still exactly the same JSON value, where the stream's own escapes would break the JSON.
-    encoding = (getattr(sys.stdout, "encoding", None) or "utf-8").lower().replace("_", "-")
-    try:
-        sys.stdout.write(json_text(data, ascii_only=encoding not in ("utf-8", "utf8")) + "\n")
-    except OSError as exc:
-        raise _OutputLost(exc) from exc
-
-
-class ProgressBar:
-    """A one-line progress bar on stderr, only when stderr is a terminal.
-
-    It never stops the work it shows: if the terminal cannot be written (the
-    SSH session dropped), the bar turns itself off and the backup or restore
-    goes on.
-    """
-
-    def __init__(self, label: str, stream: TextIO | None = None) -> None:
-        self.label = label
-        self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty()
-        self._last = 0.0
-
-    def __enter__(self) -> ProgressBar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.enabled and self._last:
-            self._write("\r\x1b[K")
-
-    def _write(self, text: str) -> None:
-        try:
-            self.stream.write(text)
-            self.stream.flush()
-        except (OSError, ValueError):
-            self.enabled = False
-
-    def __call__(self, done: int, total: int, what: str) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if now - self._last < 0.1 and done < total:
-            return
-        self._last = now
-        frac = done / total if total else 1.0
-        width = 24
-        filled = int(frac * width)
-        what = show(what, limit=None)
-        what = what if len(what) <= 30 else "..." + what[-27:]
-        self._write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {frac:4.0%} {what}\x1b[K")

@@ -111,7 +111,7 @@ def both_scopes(settings: Settings, path: Path, info: Any, data: dict[str, Any])
 
 
 def say_trial(settings: Settings, deadline: str, trial: float, out: TextIO) -> None:
-    from .cli import _say
+    from .cli_output import _say
     from .restore.trial_record import human_duration
 
     watcher = ("run mftui watch now (the demo has no boot to start it)" if settings.reboot_backend == "demo"
@@ -139,7 +139,7 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_watch(settings: Settings, args: argparse.Namespace) -> int:
-    from .cli import _say
+    from .cli_output import _say
     from .restore.trial import trial_status
     from .restore.watch import watch
 
@@ -157,7 +157,7 @@ def cmd_watch(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_install_units(settings: Settings, args: argparse.Namespace) -> int:
-    from .cli import _say
+    from .cli_output import _say
     from .units import install_units
 
     written = install_units(args.dir, settings, product_unit=args.product_unit)
@@ -172,7 +172,7 @@ def cmd_install_units(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _status_out(args: argparse.Namespace, data: dict[str, Any], text: str) -> int:
-    from .cli import _say
+    from .cli_output import _say
 
     if args.json:
         _print({"ok": True, **data})
@@ -182,7 +182,7 @@ def _status_out(args: argparse.Namespace, data: dict[str, Any], text: str) -> in
 
 
 def _print(data: Any) -> None:
-    from .cli import _print_json
+    from .cli_output import _print_json
 
     _print_json(data)
 
