@@ -269,8 +269,6 @@ def test_the_information_of_many_large_backups_held_together_stays_within_the_li
     assert int(done.stdout) / 1024 <= RSS_LIMIT_MIB / 2, f"{int(done.stdout) / 1024:.0f} MiB"
 
 
-@pytest.mark.xfail(strict=True, reason="mftui/archive/catalog.py keeps each backup's whole information: it should "
-                   "call read_info(path, summary=True) (issue 8, item 5; catalog.py is not the archive format's)")
 def test_list_of_many_large_backups_stays_within_the_memory_limit(settings: Settings, config_file: Path) -> None:
     """12 backups of 20,000 files: `mftui list` held every entry of every one (about 150 MiB)."""
     many_large_backups(settings)

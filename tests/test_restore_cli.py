@@ -176,7 +176,11 @@ def confirm_restore_of(settings: Settings, config_file: Path, path: Path,
         meta["name"] = "n" + text
         meta["instance"].update(id="i" + text, hostname="h" + text)
 
-    path.write_bytes(layout(backup_entries(read_tree(settings.instance_root), edit=edit)))
+    files = read_tree(settings.instance_root)
+    ident = json.loads(files["instance.json"][0])  # the archive's own instance.json says the same (checked)
+    ident.update(hub_id="i" + text, hostname="h" + text)
+    files["instance.json"] = (json.dumps(ident).encode(), files["instance.json"][1])
+    path.write_bytes(layout(backup_entries(files, edit=edit)))
     before = snapshot(settings.instance_root)
     proc = mftui(config_file, "restore", str(path), "--no-reboot", answer="n\n")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr

@@ -91,7 +91,7 @@ def _listed(path: Path) -> ListedBackup | None:
     if not S_ISREG(st.st_mode):
         return None
     try:
-        info = read_info(path)
+        info = read_info(path, summary=True)  # the count and bytes of the files, not every entry
         total = info.total_bytes  # a broken size in the manifest shows here, as this row's problem
     except ArchiveError as exc:
         return ListedBackup(path, st.st_size, st.st_mtime, None, str(exc))
