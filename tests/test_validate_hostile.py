@@ -38,7 +38,7 @@ from hostile import (
 from trees import snapshot
 
 from mftui.archive.reader import verify
-from mftui.archive.validate import open_archive
+from mftui.archive.validate import open_archive, validate_archive
 from mftui.errors import ArchiveError
 from mftui.restore import plan_restore, restore_backup, verify_backup
 from mftui.settings import Budgets, Settings
@@ -641,3 +641,35 @@ def test_real_names_pass_the_grammar(name: str) -> None:
     from mftui.archive.validate import config_path_problem
 
     assert config_path_problem(name) is None
+
+
+def test_random_damage_is_an_archive_error_or_nothing(files: Files, tmp_path: Path) -> None:
+    """Bytes changed, inserted or cut anywhere (the container, backup.json's text): a refusal, never a crash."""
+    import random
+
+    from mftui.archive.reader import read_info
+
+    rnd = random.Random(8)
+    base = make_backup(files)
+    entries = backup_entries(files)
+    text = entries[-1].data
+    path = tmp_path / "damaged.zip"
+    pieces = [b'"', b",", b"]", b"}", b"[", b"{", b":", b"", b"\\", b"\\ud800", b"\x00", b"1e999", b"-1", b"\xff"]
+    for n in range(400):
+        if n % 2:
+            data = bytearray(base)
+            for _ in range(rnd.choice([1, 2, 4])):
+                at = rnd.randrange(len(data))
+                data[at : at + rnd.randrange(0, 4)] = bytes(rnd.randrange(256) for _ in range(rnd.randrange(0, 4)))
+            path.write_bytes(data)
+        else:
+            meta = bytearray(text)
+            at = rnd.randrange(len(meta) + 1)
+            meta[at : at + rnd.randrange(0, 3)] = rnd.choice(pieces)
+            path.write_bytes(layout([*entries[:-1], Entry("backup.json", bytes(meta), mode=0o600)]))
+        for use in (lambda: read_info(path).total_bytes, lambda: read_info(path, summary=True),
+                    lambda: validate_archive(path)):
+            try:
+                use()
+            except ArchiveError as exc:
+                assert "\n" not in str(exc) and "Traceback" not in str(exc)
