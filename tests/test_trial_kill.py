@@ -197,3 +197,26 @@ def test_a_trial_restore_killed_at_every_step(scenario: Scenario, tmp_path: Path
             assert status["state"] == "on-trial" and 50 < status["seconds_left"] <= 60
         seen.add(status["state"])
     assert seen == {"normal", "on-trial"}
+
+
+def test_a_put_back_finished_after_a_reboot_needs_no_other_reboot(scenario: Scenario) -> None:
+    """Killed after the put back committed, before its reboot request; then the unit restarted (another
+    boot id in the record's eyes): recovery finished it before the product started, so no reboot is asked."""
+    settings, cfg = scenario.fresh()
+    time.sleep(1.1)
+    code, _ = scenario.watch(cfg, "trial-reverted")
+    assert code == -signal.SIGKILL and snapshot(settings.instance_root) == scenario.old
+    path = settings.state_dir / "trial.json"
+    record = json.loads(path.read_text())
+    assert record["reboot"] == "pending"
+    path.write_text(json.dumps({**record, "revert_boot": "the-boot-before-the-power-cut"}))
+    code, _ = scenario.watch(cfg, 0)
+    assert code == 0 and not (settings.state_dir / "reboot-requests.jsonl").exists()
+    status = next_start(settings, cfg)
+    assert status["state"] == "reverted" and status["reboot"].startswith("not needed")
+    # Killed at the same place without a restart: the next watcher asks for the reboot, once.
+    settings, cfg = scenario.fresh()
+    time.sleep(1.1)
+    assert scenario.watch(cfg, "trial-reverted")[0] == -signal.SIGKILL
+    assert scenario.watch(cfg, 0)[0] == 0
+    assert len((settings.state_dir / "reboot-requests.jsonl").read_text().splitlines()) == 1

@@ -106,6 +106,8 @@ def _make_folders(root: Path, staging: Path, rel: str) -> None:
     _make_folders(root, staging, os.path.dirname(rel))
     st = os.stat(root / rel, follow_symlinks=False)
     os.mkdir(staging / rel, 0o700)
+    if os.geteuid() == 0:
+        os.chown(staging / rel, st.st_uid, st.st_gid, follow_symlinks=False)
     os.chmod(staging / rel, stat.S_IMODE(st.st_mode) & 0o777)
 
 

@@ -49,6 +49,7 @@ from .trial_record import (
     TrialError,
     TrialRecord,
     audit,
+    boot_id,
     human_duration,
     now,
     read_record,
@@ -234,6 +235,7 @@ def revert_now(settings: Settings, reason: str = "put back by hand") -> TrialSta
         record = _live_record(settings)
         state = settings.state_dir
         record.state, record.reason, record.attempts = REVERTING, reason, record.attempts + 1
+        record.revert_boot = boot_id()
         write_record(state, record)
         audit(state, "revert-started", f"attempt {record.attempts}: {reason}")
         step("trial-reverting")
@@ -277,6 +279,13 @@ def request_reboot_after_revert(settings: Settings) -> str:
     record = read_record(state)
     if record is None or record.state != REVERTED or record.reboot != "pending":
         return ""
+    if record.revert_boot and record.revert_boot != boot_id():
+        # Put back, then the unit restarted (a power cut): recovery finished it at boot, before the product
+        # read its configuration, so there is nothing to reboot for.
+        record.reboot = "not needed: the unit restarted after the put back"
+        write_record(state, record)
+        audit(state, "reboot-not-needed", record.reboot)
+        return record.reboot
     try:
         message = reboot_service(settings).request_reboot().message
         record.reboot = "requested"

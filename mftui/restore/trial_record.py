@@ -63,7 +63,8 @@ class TrialRecord:
     reason: str = ""  # why it was put back
     kept_at: str = ""
     reverted_at: str = ""
-    reboot: str = ""  # after a put back: "pending", "requested", or "failed: <why>"
+    reboot: str = ""  # after a put back: "pending", "requested", "not needed: ...", or "failed: <why>"
+    revert_boot: str = ""  # the boot the put back began in (a reboot since then made its reboot needless)
     note: str = ""  # what recovery or the last step said
     version: int = 1
 
