@@ -8,7 +8,6 @@ and ``--json`` as everywhere: one JSON object in every outcome.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -61,13 +60,15 @@ def choose_trial(settings: Settings, args: argparse.Namespace, scope: str) -> fl
     return trial
 
 
-def lockout_risk(settings: Settings, args: argparse.Namespace, scope: str) -> list[str]:
+def lockout_risk(settings: Settings, args: argparse.Namespace, scope: str) -> tuple[str, ...]:
     """The network files the restore changes, when the technician is connected over SSH (else none)."""
-    if not os.environ.get("SSH_CONNECTION"):
-        return []
+    from .restore.trial import lockout_risk as risk
+
+    if not risk(["?"]):
+        return ()  # not over SSH: no need to read the archive
     from .restore import compare
 
-    return list(compare(settings, args.file, scope).network_changes)
+    return risk(compare(settings, args.file, scope).network_changes)
 
 
 def explain_plan(plan: RestorePlan, trial: float | None) -> str:
@@ -78,8 +79,10 @@ def explain_plan(plan: RestorePlan, trial: float | None) -> str:
     lines = [f"Mode: {describe_scope(plan.scope)}."]
     if plan.scope != plan.default_scope:
         lines.append(f"(The default for this backup is {plan.default_scope}.)")
-    network = plan.changes.network_changes
-    if network and os.environ.get("SSH_CONNECTION"):
+    from .restore.trial import lockout_risk as risk
+
+    network = risk(plan.changes.network_changes)
+    if network:
         lines.append(f"This restore changes the network configuration ({', '.join(network[:3])}) and you are "
                      "connected over SSH: the unit may not be reachable at this address after the reboot. It is "
                      "a trial, so it puts the current configuration back by itself unless you keep it.")

@@ -282,3 +282,24 @@ def test_the_whole_cycle_on_the_embedded_demo(isolated_home: Path) -> None:
     assert "edited after the backup" in flows.read_text()
     log = root.parent / ".mftui-instance" / "reboot-requests.jsonl"
     assert len(log.read_text().splitlines()) == 2  # the restore's, then the put back's
+
+
+def test_the_confirmation_over_ssh_says_the_network_changes(settings: Settings, tmp_path: Path,
+                                                             before: tuple[Path, dict[str, Any]]) -> None:
+    (settings.instance_root / "network" / "network.json").write_text('{"address": "10.9.9.9"}\n')
+    cfg = config(settings, tmp_path, "enabled = false")
+    master, slave = os.openpty()
+    try:
+        os.write(master, b"n\n")
+        proc = subprocess.run([sys.executable, "-m", "mftui", "--config", str(cfg), "restore", str(before[0]),
+                               "--take-identity"], stdin=slave, capture_output=True, text=True, timeout=60,
+                              env={**os.environ, "SSH_CONNECTION": "10.0.0.5 50000 10.0.0.9 22"})
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert proc.returncode == 1
+    said = " ".join(proc.stdout.split())
+    assert "This restore changes the network configuration (network/network.json) and you are connected over " \
+           "SSH" in said
+    assert "Trial: it is put back in 10:00 unless you keep it (mftui keep)." in said
+    assert "over the live configuration? (replace, trial 10:00)" in proc.stderr

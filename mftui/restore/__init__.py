@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .previous import PreviousConfiguration, previous_configuration, restore_previous
     from .scope import default_scope
     from .transaction import RestorePlan, RestoreResult, compare, plan_restore, restore_backup, verify_backup
-    from .trial import TrialStatus, keep_trial, request_reboot_after_revert, revert_now, trial_status
+    from .trial import TrialStatus, keep_trial, lockout_risk, request_reboot_after_revert, revert_now, trial_status
 
 __all__ = [
     "Changes",
@@ -42,6 +42,7 @@ __all__ = [
     "default_scope",
     "TrialStatus",
     "keep_trial",
+    "lockout_risk",
     "request_reboot_after_revert",
     "revert_now",
     "trial_status",
@@ -65,6 +66,7 @@ _LAZY = {
     "CLONE": "scope",
     "TrialStatus": "trial",
     "keep_trial": "trial",
+    "lockout_risk": "trial",
     "request_reboot_after_revert": "trial",
     "revert_now": "trial",
     "trial_status": "trial",

@@ -22,8 +22,9 @@ For the TUI: :func:`trial_status` (what to show), :func:`keep_trial` (k),
 
 from __future__ import annotations
 
+import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,6 +83,11 @@ class TrialStatus:
     def on_trial(self) -> bool:
         return self.state == ON_TRIAL
 
+    @property
+    def left(self) -> str:
+        """The time left as ``8:12`` (``0:00`` when not on trial), for a banner."""
+        return human_duration(self.seconds_left or 0)
+
     def describe(self) -> str:
         """One or two sentences for the technician."""
         name = f"backup '{show(self.backup_name)}'"
@@ -125,6 +131,15 @@ def start_trial(settings: Settings, tree: Path, backup_name: str, archive: str, 
                                                 f"unless kept (at {record.deadline_text()})")
     step("trial-recorded")
     return record.deadline_text()
+
+
+def lockout_risk(network_changes: tuple[str, ...] | list[str], environ: Mapping[str, str] | None = None) \
+        -> tuple[str, ...]:
+    """The lockout guard: the network files a restore changes when the technician is connected over SSH
+    (``SSH_CONNECTION`` set), else none. Non-empty: say so in the confirmation, and the restore must be a trial
+    (``restore_backup(..., trial=settings.trial.timeout)`` at least; no "no trial" choice)."""
+    env = os.environ if environ is None else environ
+    return tuple(network_changes) if env.get("SSH_CONNECTION") else ()
 
 
 def is_live(settings: Settings, record: TrialRecord) -> bool:
