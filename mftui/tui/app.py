@@ -147,7 +147,14 @@ class MftuiApp(TypeaheadApp):
     def restore_done(self, result: Any, archive_name: str, *, put_back: bool = False) -> None:
         """The restore (or put back) is committed: say so, request the reboot, then show the instance."""
         kept = result.previous if put_back else result.safety_backup
-        self.push_screen(RestoreTriggered(archive_name, kept, put_back=put_back), self._after_restore)
+        dialog = RestoreTriggered(
+            archive_name,
+            kept,
+            put_back=put_back,
+            left_behind=tuple(getattr(result, "left_behind", ())),
+            previous=getattr(result, "previous", None),
+        )
+        self.push_screen(dialog, self._after_restore)
 
     def _after_restore(self, _outcome: object) -> None:
         while len(self.screen_stack) > 1 and not isinstance(self.screen, AdministrationScreen):

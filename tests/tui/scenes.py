@@ -15,6 +15,7 @@ import zipfile
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -187,13 +188,30 @@ async def restore_confirm(pilot: Pilot[Any]) -> None:
     await settle(pilot)
 
 
-async def restore_triggered(pilot: Pilot[Any]) -> None:
-    from mftui.tui.dialogs.restore_triggered import RestoreTriggered
+@contextmanager
+def frozen_writer_clock() -> Iterator[None]:
+    """The safety archive a restore writes is named by the clock: frozen while one scene restores."""
+    import mftui.archive.writer as writer
 
-    await _open(pilot)
-    safety = SNAP_ROOT / "backups" / "safety-before-restore_2026-11-05T101500Z.zip"
-    pilot.app.push_screen(RestoreTriggered("before_2026-11-05T101500Z.zip", safety))
-    await settle(pilot, rounds=5)
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Frozen:  # type: ignore[override]
+            return cls.fromtimestamp(STAMP, tz)
+
+    real = writer.datetime
+    writer.datetime = Frozen  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        writer.datetime = real  # type: ignore[misc]
+
+
+async def restore_triggered(pilot: Pilot[Any]) -> None:
+    """A real restore: the checked backup, Tab to Yes, Enter."""
+    await restore_confirm(pilot)
+    with frozen_writer_clock():
+        await pilot.press("tab", "enter")
+        await settle(pilot, rounds=5)
 
 
 async def put_back_confirm(pilot: Pilot[Any]) -> None:
@@ -235,6 +253,6 @@ SCENES: dict[str, Scene] = {
     "restore-damaged": Scene(restore_damaged, prepare=damaged),
     "restore-confirm": Scene(restore_confirm, prepare=lambda s: (backup(s), change_live(s))),
     "restore-confirm-other-unit": Scene(restore_confirm, prepare=other_unit),
-    "restore-triggered": Scene(restore_triggered),
+    "restore-triggered": Scene(restore_triggered, prepare=lambda s: (backup(s), change_live(s))),
     "put-back-confirm": Scene(put_back_confirm, prepare=restored),
 }

@@ -14,6 +14,7 @@ from mftui.archive.writer import create_backup
 from mftui.settings import Settings
 from mftui.tui.app import MftuiApp
 from mftui.tui.dialogs.confirm_restore import ConfirmRestore
+from mftui.tui.dialogs.message import ErrorDialog
 from mftui.tui.dialogs.pick_backup import PickBackup
 from mftui.tui.dialogs.restore_triggered import RestoreTriggered
 from mftui.tui.screens.administration import AdministrationScreen
@@ -295,3 +296,54 @@ async def test_a_typed_path_still_works_in_the_picker(
         from textual_fspicker.base_dialog import Dialog
 
         assert app.screen.query_one(Dialog).border_subtitle == "The file must exist"
+
+
+async def test_a_backup_replaced_after_it_was_checked_is_not_restored(
+    make_app: Callable[..., MftuiApp], settings: Settings, tmp_path: Path
+) -> None:
+    """The file is swapped (rename) while the confirmation is read: nothing is restored, not the new file."""
+    archive, _ = backup_then_change_live(settings)
+    live = file_bytes(settings.instance_root)
+    (settings.instance_root / "users" / "users.json").write_text('{"users": []}\n')
+    other = create_backup(settings, "swapped", now=FROZEN).path  # another backup, valid too
+    (settings.instance_root / "users" / "users.json").write_bytes(live["users/users.json"])
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_backup_restore(pilot)
+        await upload(pilot, archive)
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmRestore)
+        other.rename(archive)  # a different backup now has the checked one's name
+        await pilot.press("tab", "enter")
+        await settle(pilot, rounds=5)
+        assert isinstance(app.screen, ErrorDialog), app.screen
+        assert "Restore failed" == app.screen.query_one(".dialog").border_title
+    assert file_bytes(settings.instance_root) == live
+    assert not (settings.state_dir / "reboot-requests.jsonl").exists()
+
+
+async def test_files_left_behind_by_a_restore_are_listed_escaped(
+    make_app: Callable[..., MftuiApp], settings: Settings
+) -> None:
+    """RestoreResult.left_behind (the unit's own files not carried over) is shown, as plain escaped text."""
+    from mftui.restore import RestoreResult, plan_restore
+
+    archive = create_backup(settings, "kept", now=FROZEN).path
+    plan = plan_restore(settings, archive)
+    result = RestoreResult(
+        info=plan.info,
+        safety_backup=archive,
+        changes=plan.changes,
+        previous=settings.state_dir / "previous",
+        left_behind=("services/old/unit-data.tmp", "[/nope]\x1b[2J.tmp"),
+    )
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.restore_done(result, archive.name)
+        await settle(pilot, rounds=5)
+        assert isinstance(app.screen, RestoreTriggered)
+        text = static_text(pilot, "#left-behind")
+        assert "Not carried over" in text and str(settings.state_dir / "previous") in text
+        assert "services/old/unit-data.tmp" in text and "[/nope]\\x1b[2J.tmp" in text, text

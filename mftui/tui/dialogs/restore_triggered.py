@@ -12,6 +12,7 @@ from textual.widgets import Button, Static
 from textual.worker import Worker, WorkerState
 
 from ...reboot import RebootOutcome, reboot_service
+from ...text import show_path
 from ..context import mftui_app
 from ..failures import ReportsFailures
 from ..screens.base import LeanModalScreen
@@ -25,11 +26,21 @@ class RestoreTriggered(ReportsFailures, LeanModalScreen[RebootOutcome | None]):
     BINDINGS = [Binding("escape,o", "close", "OK", show=False)]
     key_hints = (("Enter/Esc", "OK"),)
 
-    def __init__(self, archive: str, safety_copy: Any, *, put_back: bool = False) -> None:
+    def __init__(
+        self,
+        archive: str,
+        safety_copy: Any,
+        *,
+        put_back: bool = False,
+        left_behind: tuple[str, ...] = (),
+        previous: Any = None,
+    ) -> None:
         super().__init__()
         self.archive = archive
         self.safety_copy = safety_copy
         self.put_back = put_back  # this was "Put back previous", not a backup restored
+        self.left_behind = left_behind  # the unit's own files (logs, data) that could not be carried over
+        self.previous = previous  # where they stay: the previous configuration
         self.outcome: RebootOutcome | None = None
 
     def _said(self) -> str:
@@ -49,6 +60,15 @@ class RestoreTriggered(ReportsFailures, LeanModalScreen[RebootOutcome | None]):
         with Vertical(classes="dialog") as box:
             box.border_title = "Previous configuration put back" if self.put_back else "Restore triggered"
             yield Static(Wrapped.path(self._said()), id="restored", markup=False)
+            if self.left_behind:
+                where = f", {self.previous}" if self.previous else ""
+                lines = [f"! Not carried over: these files of the unit stay in the previous configuration{where}:"]
+                yield Static(
+                    Wrapped.path("\n".join(lines + [f"  {show_path(path)}" for path in self.left_behind])),
+                    id="left-behind",
+                    classes="-error",
+                    markup=False,
+                )
             yield Static(
                 Wrapped.path(f"Requesting the reboot ({mftui_app(self).reboot_words()}) ..."), id="reboot", markup=False
             )

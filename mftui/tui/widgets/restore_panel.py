@@ -139,15 +139,16 @@ class RestorePanel(ReportsFailures, Vertical):
         self.query_one("#upload", Button).disabled = True
         self.query_one("#restore-status", Static).update("restoring ...")
         self._show_progress(0, "")
-        self._restore(inspection.path)
+        self._restore(inspection.plan)
         self.screen.refresh_bindings()
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="restore", group="restore")
-    def _restore(self, path: Path) -> Any:
+    def _restore(self, plan: Any) -> Any:
         from ...restore import restore_backup
 
         app = mftui_app(self)
-        return restore_backup(app.settings, path, ThreadProgress(app, self._show_progress))
+        # The plan, not the path: exactly the file that was checked and shown is restored, or nothing.
+        return restore_backup(app.settings, plan, ThreadProgress(app, self._show_progress))
 
     # --- results --------------------------------------------------------------
 
