@@ -121,13 +121,15 @@ def test_a_failing_check_puts_it_back_at_once(settings: Settings, tmp_path: Path
 
 def test_a_check_that_hangs_fails_after_its_timeout(settings: Settings, tmp_path: Path,
                                                     before: tuple[Path, dict[str, Any]]) -> None:
-    slow = script(tmp_path, "slow", "sleep 30")
+    slow = script(tmp_path, "slow", "sleep 31.25; echo done")  # sh waits for its child: the group is killed
     cfg = config(settings, tmp_path, f'timeout = "60s"\nchecks = [{{ run = ["{slow}"], timeout = "1s" }}]')
     assert mftui(cfg, "restore", str(before[0]), "--yes", "--no-reboot").returncode == 0
     started = time.monotonic()
     watched = mftui(cfg, "watch")
     assert watched.returncode == 0 and time.monotonic() - started < 10
     assert "no answer within 0:01" in status(cfg)["reason"]
+    left = subprocess.run(["pgrep", "-f", "sleep 31.25"], capture_output=True, text=True)
+    assert left.stdout == "", "the check's own child was left running"
 
 
 def test_keep_refuses_while_a_check_fails(settings: Settings, tmp_path: Path,

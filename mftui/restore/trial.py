@@ -23,7 +23,9 @@ For the TUI: :func:`trial_status` (what to show), :func:`keep_trial` (k),
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -120,8 +122,6 @@ def start_trial(settings: Settings, tree: Path, backup_name: str, archive: str, 
     """Record a trial of the tree about to be swapped in (called before the swap; live once it commits).
 
     Returns the deadline (ISO 8601 UTC)."""
-    import time
-
     record = TrialRecord(state=ON_TRIAL, backup_name=backup_name, archive=archive,
                          tree_id=list(fsops.must_identity(tree)), timeout=timeout, started_at=now(),
                          deadline=time.time() + timeout)
@@ -181,16 +181,24 @@ def run_checks(settings: Settings) -> tuple[bool, list[tuple[str, bool, str]]]:
 
 
 def _run_check(check: Check) -> tuple[bool, str]:
+    """Run one check in a session of its own: on its timeout the whole group goes (a shell's children too)."""
     try:
-        proc = subprocess.run(check.argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=check.timeout,
-                              check=False)
-    except subprocess.TimeoutExpired:
-        return False, f"no answer within {human_duration(check.timeout)}"
+        proc = subprocess.Popen(check.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True)
     except OSError as exc:
         return False, f"cannot be run ({exc.strerror or exc})"
+    try:
+        out, err = proc.communicate(timeout=check.timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        proc.communicate()
+        return False, f"no answer within {human_duration(check.timeout)}"
     if proc.returncode == 0:
         return True, "passed"
-    said = [ln.strip() for ln in (proc.stderr or proc.stdout).decode(errors="replace").splitlines() if ln.strip()]
+    said = [ln.strip() for ln in (err or out).decode(errors="replace").splitlines() if ln.strip()]
     return False, f"exit code {proc.returncode}" + (f": {said[-1][:200]}" if said else "")
 
 
