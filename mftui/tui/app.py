@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -16,10 +19,12 @@ from ..instance import Instance
 from ..settings import Settings
 from ..wording import as_sentence, unit_words
 from .crash import CrashLog
-from .dialogs.message import ErrorDialog
+from .dialogs.confirm_restore import ConfirmRestore, QuitQuestion
+from .dialogs.message import ErrorDialog, MessageDialog
 from .dialogs.restore_triggered import RestoreTriggered
 from .failures import WorkerFailed
 from .lowband import low_bandwidth_default, screen_diff_wanted
+from .progress_bridge import BackupStopped
 from .screen_diff import ScreenDiff
 from .screens.administration import AdministrationScreen
 from .styles import stylesheets
@@ -37,6 +42,10 @@ FAILURE_TITLES = {
     "restore": "Restore failed",
 }
 BUSY_GROUPS = ("backup", "restore", "reboot")
+RESTORE_RUNNING = (
+    "A restore is running; it cannot be interrupted. Wait until it has finished (the unit then reboots), "
+    "then quit with q or Ctrl+C."
+)
 
 
 class MftuiApp(TypeaheadApp):
@@ -47,7 +56,9 @@ class MftuiApp(TypeaheadApp):
     ENABLE_COMMAND_PALETTE = False  # one more key and screen a technician does not need
     BINDINGS = [
         Binding("q", "quit", "Quit"),
-        Binding("ctrl+l", "redraw", "Redraw", show=False),
+        # Ctrl+C is what a technician presses to leave a console program (Textual's default only says "press ^Q").
+        Binding("ctrl+c,ctrl+q", "quit", "Quit", show=False, priority=True),
+        Binding("ctrl+l", "redraw", "Redraw", show=False, priority=True),  # a repaint is never an answer to a dialog
     ]
 
     def __init__(
@@ -72,6 +83,7 @@ class MftuiApp(TypeaheadApp):
         self.crash = CrashLog()
         self.error_console = self.crash.console()  # Textual's own last-resort traceback goes to the log
         self._reboot_words: str | None = None
+        self.stopping = threading.Event()  # set to stop a running backup (quit, SIGTERM, SIGHUP)
         if low_bandwidth:
             self.animation_level = "none"
             self.add_class("-low-bandwidth")
@@ -107,6 +119,8 @@ class MftuiApp(TypeaheadApp):
     # --- the one error hub ----------------------------------------------------
 
     def on_worker_failed(self, message: WorkerFailed) -> None:
+        if isinstance(message.error, BackupStopped):
+            return  # asked for: the app is quitting
         self.show_error(FAILURE_TITLES.get(message.name, "Something failed"), message.error)
 
     def show_error(self, title: str, error: BaseException) -> None:
@@ -127,10 +141,42 @@ class MftuiApp(TypeaheadApp):
         """A backup, restore or reboot request is running: leaving now would be a surprise."""
         return any(not w.is_finished and w.group in BUSY_GROUPS for w in self.workers)
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "quit" and self.busy:
-            return None
-        return True
+    def running(self) -> str | None:
+        """``restore`` (a restore, put back or the reboot request), ``backup``, or None."""
+        groups = {w.group for w in self.workers if not w.is_finished}
+        if groups & {"restore", "reboot"}:
+            return "restore"
+        return "backup" if "backup" in groups else None
+
+    async def action_quit(self) -> None:
+        """q, Ctrl+C, Ctrl+Q: quit; during a backup ask first; during a restore say why not."""
+        running = self.running()
+        if running is None:
+            self.exit()
+        elif running == "restore":
+            self.bell()
+            self.push_screen(MessageDialog("mftui cannot quit now", RESTORE_RUNNING))
+        elif not isinstance(self.screen, ConfirmRestore):
+            self.push_screen(ConfirmRestore(QuitQuestion()), self._quit_confirmed)
+
+    def _quit_confirmed(self, yes: bool | None) -> None:
+        if yes:
+            self.stop_and_exit()
+
+    def stop_and_exit(self) -> None:
+        """Stop a backup (its partial archive is removed), let a restore finish, then quit."""
+        self.stopping.set()
+        if self.busy:
+            self.set_timer(0.05, self.stop_and_exit)
+        else:
+            self.exit()
+
+    def on_mount(self) -> None:
+        if not self.is_headless:
+            # SIGHUP (the SSH link dropped) and SIGTERM: leave the terminal usable, and no partial archive.
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGHUP, signal.SIGTERM):
+                loop.add_signal_handler(signum, self.stop_and_exit)
 
     def action_redraw(self) -> None:
         """Ctrl+L: paint the whole screen again (a serial console may have printed over it)."""

@@ -52,7 +52,7 @@ async def type_text(pilot: Pilot[Any], text: str) -> None:
     await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])
 
 
-async def burst(pilot: Pilot[Any], *keys: str) -> None:
+async def burst(pilot: Pilot[Any], *keys: str, wait: bool = True) -> None:
     """Keys in one read, as a paste or a laggy link delivers them: all queued before the first is handled."""
     from textual import events
 
@@ -62,7 +62,7 @@ async def burst(pilot: Pilot[Any], *keys: str) -> None:
         event = events.Key(key, character)
         event.set_sender(app)
         app.post_message(event)
-    await settle(pilot)
+    await settle(pilot) if wait else await pilot.pause(0.2)
 
 
 def screen_lines(pilot: Pilot[Any]) -> list[str]:

@@ -55,6 +55,7 @@ class Terminal:
         self.screen = pyte.Screen(COLS, ROWS)
         self.stream = pyte.ByteStream(self.screen)
         self.received = 0
+        self.raw = bytearray()  # every byte the app wrote
 
     def pump(self, timeout: float) -> int:
         ready, _, _ = select.select([self.master], [], [], timeout)
@@ -66,6 +67,7 @@ class Terminal:
             return 0
         self.stream.feed(data)
         self.received += len(data)
+        self.raw += data
         return len(data)
 
     def text(self) -> str:
@@ -100,6 +102,17 @@ class Terminal:
             [(c.data, c.fg, c.bg, c.bold, c.reverse) for c in (self.screen.buffer[row][col] for col in range(COLS))]
             for row in range(ROWS)
         ]
+
+    def wait_exit(self, timeout: float = 15.0) -> int:
+        """Read until the app has exited; its exit status."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            self.pump(0.05)
+            if self.proc.poll() is not None:
+                while self.pump(0.05):
+                    pass
+                return self.proc.returncode
+        raise AssertionError(f"mftui did not exit; the screen shows:\n{self.text()}")
 
     def close(self) -> None:
         if self.proc.poll() is None:

@@ -76,6 +76,19 @@ class PutBackQuestion:
         ]
 
 
+@dataclass(frozen=True)
+class QuitQuestion:
+    """Quitting while a backup is being written."""
+
+    title: ClassVar[str] = "Quit while a backup is running?"
+    yes_label: ClassVar[str] = "Yes, stop it and quit"
+    type_to_confirm: ClassVar[str] = ""
+    warnings: ClassVar[tuple[str, ...]] = ()
+
+    def lines(self) -> list[str]:
+        return ["A backup is being written. Quitting stops it: its partial archive is removed, no backup is made."]
+
+
 class ConfirmRestore(LeanModalScreen[bool]):
     """Ask before replacing the live configuration. Dismisses with True only on a deliberate yes."""
 
@@ -83,7 +96,7 @@ class ConfirmRestore(LeanModalScreen[bool]):
     ANSWER_KEYS = frozenset({"tab", "shift+tab", "enter"})
     key_hints = (("any other key", "No"),)
 
-    def __init__(self, question: RestoreQuestion | PutBackQuestion) -> None:
+    def __init__(self, question: RestoreQuestion | PutBackQuestion | QuitQuestion) -> None:
         super().__init__()
         self.question = question
         self.answered = False

@@ -129,6 +129,10 @@ class AdministrationScreen(ReportsFailures, LeanScreen[None]):
     def putting_back(self) -> bool:
         return any(w.group == "restore" and not w.is_finished for w in self.workers)
 
+    def busy_hints(self) -> tuple[tuple[str, str], ...] | None:
+        """The key bar while the previous configuration is being put back (see KeyBar)."""
+        return (("putting back", "it cannot be interrupted"),) if self.putting_back else None
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Put back previous is offered only while there is one; nothing else starts while it runs."""
         if action == "put_back" and self.previous is None:

@@ -58,6 +58,14 @@ class BackupRestoreScreen(LeanScreen[None]):
             return panel.name_field
         return None
 
+    def busy_hints(self) -> tuple[tuple[str, str], ...] | None:
+        """The key bar while a backup or a restore runs (see KeyBar)."""
+        if self.restore_panel.busy and mftui_app(self).running() == "restore":
+            return (("restoring", "it cannot be interrupted"),)
+        if self.backup_panel.running:
+            return (("backing up", "Ctrl+C stops it and quits"),)
+        return None
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide keys that mean nothing now; dim Restore until a valid backup is chosen."""
         if not self.is_mounted:

@@ -109,7 +109,8 @@ class BackupPanel(ReportsFailures, Vertical):
     @work(thread=True, exclusive=True, exit_on_error=False, name="backup", group="backup")
     def _backup(self, name: str) -> BackupResult:
         app = mftui_app(self)
-        return create_backup(app.settings, name, progress=ThreadProgress(app, self._show_progress), now=app.now())
+        progress = ThreadProgress(app, self._show_progress, stop=app.stopping)
+        return create_backup(app.settings, name, progress=progress, now=app.now())
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "backup" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):

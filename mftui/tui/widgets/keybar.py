@@ -55,15 +55,18 @@ class KeyBar(Static):
         """Show the current keys; repaint only if they differ from what is shown."""
         groups: dict[tuple[str, str], tuple[list[str], bool]] = {}
         # What the focused widget and the screen (a dialog) say their keys do, then the bindings;
-        # keys doing the same thing share one entry ("Enter/Esc No").
-        hints = (*getattr(self.screen.focused, "key_hints", ()), *getattr(self.screen, "key_hints", ()))
+        # keys doing the same thing share one entry ("Enter/Esc No"). While a backup or restore
+        # runs, the screen says what still works instead of the focused widget.
+        busy = getattr(self.screen, "busy_hints", lambda: None)()
+        focused = () if busy is not None else getattr(self.screen.focused, "key_hints", ())
+        hints = (*(busy or ()), *focused, *getattr(self.screen, "key_hints", ()))
         for key, description in hints:
             keys, _ = groups.setdefault(("", description), ([], True))
             if key not in keys:
                 keys.append(key)
         for active in self.screen.active_bindings.values():
             binding = active.binding
-            if not binding.show or not binding.description:  # a library's unnamed keys say nothing
+            if not binding.show or not binding.description or not active.enabled:  # only keys that work now
                 continue
             keys, enabled = groups.setdefault((binding.action, binding.description), ([], active.enabled))
             label = key_label(binding)
