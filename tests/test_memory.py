@@ -276,3 +276,23 @@ def test_list_of_many_large_backups_stays_within_the_memory_limit(settings: Sett
         rc, stdout, stderr, rss = peak_rss("--config", str(config_file), *command)
         assert rc == 0, stderr
         assert rss <= RSS_LIMIT_MIB, f"{command}: peak RSS {rss:.0f} MiB"
+
+
+def test_each_path_is_held_once(tmp_path: Path) -> None:
+    """A zip member and its manifest entry share one path string (and the directory is read a window at a time):
+    with 1,000-byte paths the restore holds each once, not twice (the names of 50,000 such files are 50 MB)."""
+    count = 3000
+    seg = "d" * 200
+    files = {f"{seg}/{seg}/{seg}/{seg}/{i:05d}-{'f' * 180}.json": (b"%d" % i, 0o644) for i in range(count)}
+    length = len(next(iter(files)))
+    path = tmp_path / "long.zip"
+    path.write_bytes(make_backup(files))
+    tracemalloc.start()
+    try:
+        archive = open_archive(path)
+        kept, _peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    with archive:
+        assert all(m.path is e.path for m, e in archive.entries())
+    assert kept / count < length + 600, f"{kept / count:.0f} bytes kept per file of a {length}-byte path"

@@ -673,3 +673,23 @@ def test_random_damage_is_an_archive_error_or_nothing(files: Files, tmp_path: Pa
                 use()
             except ArchiveError as exc:
                 assert "\n" not in str(exc) and "Traceback" not in str(exc)
+
+
+def test_the_grammar_s_quick_path_agrees_with_its_rules() -> None:
+    """Everyday ASCII names skip the character-by-character rules: on random names, long ones too, the same answer."""
+    import random
+
+    from mftui.archive import paths
+
+    rnd = random.Random(3)
+    alphabet = "ab.-_ /:\\|~{}()" + "\t"
+    quick = 0
+    for _ in range(3000):
+        letters = rnd.choice(["ab", "ab.-_ ", alphabet])
+        segments = ["".join(rnd.choice(letters) for _ in range(rnd.choice([0, 1, 3, 250, 255, 256])))
+                    for _ in range(rnd.choice([1, 2, 4, 5, 33]))]
+        name = "/".join(segments)
+        slow = (paths._characters_problem(name) or paths._segments_problem(name)) if name else "has an empty name"
+        assert (paths.config_path_problem(name) is None) == (slow is None), name
+        quick += slow is None and len(name) > paths.MAX_SEGMENT_BYTES
+    assert quick > 100  # long names that pass were tried

@@ -447,7 +447,9 @@ class _Broken:
 _BROKEN = _Broken()
 
 
-def parse_metadata(chunks: Iterable[bytes], max_files: int, *, build: bool = True) -> dict[str, Any]:
+def parse_metadata(
+    chunks: Iterable[bytes], max_files: int, *, build: bool = True, paths: dict[str, str] | None = None
+) -> dict[str, Any]:
     """backup.json, parsed from its UTF-8 bytes as they are inflated, in bounded memory.
 
     What a 60 MB backup.json of ``[{},{},...]`` must not do is become 20
@@ -470,17 +472,22 @@ def parse_metadata(chunks: Iterable[bytes], max_files: int, *, build: bool = Tru
       accepted (FORMAT.md) without being kept;
     - a key given twice is refused (json.loads would keep the last).
 
+    ``paths`` (with ``build``): a built entry whose path is a key takes the
+    value, the very string the caller already holds for it (validate: the
+    zip member's), so that each path is held once, not twice.
+
     Raises ValueError (UnicodeDecodeError, json's errors) for text that is
     not a JSON object, MetadataRefused for the bounds, RecursionError for
     values nested too deeply.
     """
-    return _MetadataParser(chunks, max_files, build).document()
+    return _MetadataParser(chunks, max_files, build, paths).document()
 
 
 class _MetadataParser:
-    def __init__(self, chunks: Iterable[bytes], max_files: int, build: bool) -> None:
+    def __init__(self, chunks: Iterable[bytes], max_files: int, build: bool, paths: dict[str, str] | None) -> None:
         self._chunks = iter(chunks)
         self.build = build
+        self.paths = paths
         self._decode = codecs.getincrementaldecoder("utf-8")("strict").decode
         self.max_files = max_files
         self.buf = ""
@@ -652,7 +659,7 @@ class _MetadataParser:
             or set(map(len, items)) != {5}
         ):
             return False
-        entries = _valid_entries(items, self.components) if self.build else None
+        entries = _valid_entries(items, self.components, self.paths) if self.build else None
         self.out += items if entries is None else entries
         if len(self.out) > self.max_files:
             raise MetadataRefused(f"its files list has more than {self.max_files} entries")
@@ -665,6 +672,8 @@ class _MetadataParser:
         item = self.value()
         entry = _quick_entry(item, self.components)
         if entry is not None:
+            if self.paths is not None and entry.path in self.paths:
+                entry = entry._replace(path=self.paths[entry.path])
             self.out.append(entry)
         elif not self.broken:
             self.out.append(item)  # the first broken entry: FileList says what is wrong with it
@@ -683,7 +692,9 @@ class _MetadataParser:
 _ENTRY_KEYS = itemgetter("path", "size", "sha256", "mode", "component")
 
 
-def _valid_entries(items: list[Any], components: dict[str, str]) -> list[FileEntry] | None:
+def _valid_entries(
+    items: list[Any], components: dict[str, str], paths: dict[str, str] | None = None
+) -> list[FileEntry] | None:
     """A FileEntry for each of these parsed entries when every one is valid as the writer writes it; else None.
 
     What _quick_entry checks, for a list at a time and without a Python loop.
@@ -692,10 +703,10 @@ def _valid_entries(items: list[Any], components: dict[str, str]) -> list[FileEnt
         rows = list(map(_ENTRY_KEYS, items))  # KeyError or TypeError: not every one is a complete object
         if not rows:
             return []
-        paths, sizes, shas, modes, names = zip(*rows, strict=True)
+        path_texts, sizes, shas, modes, names = zip(*rows, strict=True)
         if (
-            set(map(type, paths)) != {str}
-            or not all(paths)
+            set(map(type, path_texts)) != {str}
+            or not all(path_texts)
             or set(map(type, sizes)) != {int}
             or min(sizes) < 0
             or set(map(type, shas)) != {str}
@@ -707,7 +718,11 @@ def _valid_entries(items: list[Any], components: dict[str, str]) -> list[FileEnt
     except (KeyError, TypeError):
         return None
     names = tuple(map(components.setdefault, names, names))  # one string per component name
-    built = zip(paths, sizes, shas, map(_MODES.__getitem__, modes), names, strict=True)
+    if paths is not None:
+        paths_of = tuple(map(paths.get, path_texts, path_texts))  # the caller's strings, where it has them
+    else:
+        paths_of = path_texts
+    built = zip(paths_of, sizes, shas, map(_MODES.__getitem__, modes), names, strict=True)
     return list(map(tuple.__new__, repeat(FileEntry), built))
 
 

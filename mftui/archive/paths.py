@@ -43,11 +43,21 @@ def config_path_problem(path: str) -> str | None:
     The answer is a phrase that follows the path in a sentence ("... has a
     ':' in its name").
     """
-    if len(path) <= MAX_SEGMENT_BYTES and path.isascii() and _PLAIN.match(path) and path.count("/") < MAX_DEPTH:
+    if (
+        path.isascii()
+        and (len(path) <= MAX_SEGMENT_BYTES or _within_lengths(path))
+        and _PLAIN.match(path)
+        and path.count("/") < MAX_DEPTH
+    ):
         return None  # the everyday name: the rules below would find nothing either
     if not path:
         return "has an empty name"
     return _characters_problem(path) or _segments_problem(path)
+
+
+def _within_lengths(path: str) -> bool:
+    """An ASCII path (one byte a character) within the length rules: every segment and the whole."""
+    return len(path) <= MAX_NAME_BYTES - len(CONFIG_PREFIX) and max(map(len, path.split("/"))) <= MAX_SEGMENT_BYTES
 
 
 def _characters_problem(path: str) -> str | None:

@@ -117,8 +117,11 @@ _METHOD_NAMES = {1: "shrink", 6: "implode", 9: "deflate64", 12: "bzip2", 14: "lz
 _MAX_VERSION_NEEDED = 45  # ZIP64; anything newer is a feature the writer never uses
 _UNIX, _MSDOS = 3, 0  # "version made by" host systems the writer can be on
 
+_IDENTITY_PATH = IDENTITY_NAME[len(CONFIG_PREFIX) :]
 # Smallest central directory record: header and a one-byte name.
 _MIN_CENTRAL_RECORD = _CENTRAL_SIZE + 1
+# Longest central directory record of any kind (three 16-bit lengths): a window always holds a whole one.
+_LONGEST_RECORD = _CENTRAL_SIZE + 3 * 0xFFFF
 # Largest central directory record a valid name can have: header, name, ZIP64 extra.
 _MAX_CENTRAL_RECORD = _CENTRAL_SIZE + MAX_NAME_BYTES + 4 + 24
 
@@ -127,10 +130,14 @@ class Member(NamedTuple):
     """One entry of an archive that passed the container checks.
 
     A named tuple: a restore holds one per file for its whole run, and a
-    tuple is a third the size of a dataclass instance.
+    tuple is a third the size of a dataclass instance. A ``config/`` entry
+    keeps its path only, the very string its manifest entry holds (one
+    string per file, not two: 50,000 long names are megabytes); ``name``
+    puts the prefix back when a message needs it.
     """
 
-    name: str  # the full entry name, e.g. "config/hub/hub.json"
+    stored: str  # the path for a config/ entry ("hub/hub.json"), the whole name otherwise ("backup.json")
+    config: bool  # whether it is a config/ entry
     method: int
     flags: int
     crc: int
@@ -142,9 +149,14 @@ class Member(NamedTuple):
     mode: int | None  # permission bits from a Unix external attribute, None otherwise
 
     @property
+    def name(self) -> str:
+        """The full entry name, e.g. "config/hub/hub.json"."""
+        return CONFIG_PREFIX + self.stored if self.config else self.stored
+
+    @property
     def path(self) -> str:
         """The path relative to the instance root (for a ``config/`` entry)."""
-        return self.name[len(CONFIG_PREFIX) :]
+        return self.stored if self.config else self.stored[len(CONFIG_PREFIX) :]
 
 
 class Archive:
@@ -209,7 +221,7 @@ class Archive:
         crc = 0
         size = 0
         identity: list[bytes] | None = None  # config/instance.json's bytes, to compare with backup.json's identity
-        if member.name == IDENTITY_NAME:
+        if member.config and member.stored == _IDENTITY_PATH:
             if member.file_size > MAX_IDENTITY_BYTES:
                 raise self._refused(
                     f"entry {IDENTITY_NAME} is {member.file_size:,} bytes, more than the {MAX_IDENTITY_BYTES:,} "
@@ -478,11 +490,14 @@ class _Parser:
             raise self._metadata_not_last()
         members = self._local_headers(records, cd_offset)
         del records  # a restore's largest structure: gone before backup.json is parsed
-        meta = [m for m in members if m.name == METADATA_NAME]
-        self.a.members = [m for m in members if m.name != METADATA_NAME]
+        meta = [m for m in members if not m.config]  # backup.json: _check_names let nothing else through
+        self.a.members = [m for m in members if m.config]
         self._check_metadata_member(meta[0])
         self._check_declared_budgets()
-        self.a.info = self._metadata(meta[0], len(self.a.members), build=True)
+        # The manifest's paths become the members' own strings as they are parsed: one string per file.
+        paths = {m.stored: m.stored for m in self.a.members}
+        self.a.info = self._metadata(meta[0], len(self.a.members), build=True, paths=paths)
+        del paths
         self._check_manifest()
 
     def metadata_only(self) -> BackupInfo:
@@ -663,16 +678,24 @@ class _Parser:
     # --- 2. central directory ----------------------------------------------------
 
     def _central_records(self, cd_offset: int, cd_size: int, count: int) -> list[_Central]:
-        data = self.a._pread(cd_size, cd_offset)
-        if len(data) != cd_size:
-            raise self.damaged("its central directory is cut short (truncated archive)")
+        """Every central record, read a window at a time (the directory is never held whole)."""
         records: list[_Central] = []
+        data = b""
+        base = cd_offset  # where data starts in the file
         pos = 0
+        end = cd_offset + cd_size
         for _ in range(count):
+            if len(data) - pos < _LONGEST_RECORD and base + len(data) < end:
+                more = self.a._pread(min(CHUNK, end - base - len(data)), base + len(data))
+                if not more:
+                    raise self.damaged("its central directory is cut short (truncated archive)")
+                data = data[pos:] + more
+                base += pos
+                pos = 0
             rec, disk, pos = self._central_record(data, pos)
             self._check_record(rec, disk)
             records.append(rec)
-        if pos != cd_size:
+        if base + pos != end:
             raise self.refused("its central directory holds more than its entries (hidden data)")
         return records
 
@@ -911,9 +934,12 @@ class _Parser:
     # --- local headers and the tiling --------------------------------------------
 
     def _local_headers(self, records: list[_Central], cd_offset: int) -> list[Member]:
+        """The members, from the records, which are consumed: each record (and its name) is dropped as its
+        member is made, so the names are never held twice."""
         members: list[Member] = []
-        for rec in records:
-            members.append(self._local(rec, cd_offset))
+        records.reverse()
+        while records:
+            members.append(self._local(records.pop(), cd_offset))
         ordered = sorted(members, key=lambda m: m.header_offset)
         if ordered[0].header_offset != 0:
             first = ordered[0].header_offset
@@ -982,7 +1008,9 @@ class _Parser:
         end = data_offset + rec.compressed_size
         if end > cd_offset:
             raise self.entry(rec.name, "runs into the central directory (sizes are wrong)")
-        return Member(rec.name, rec.method, rec.flags, rec.crc, rec.compressed_size, rec.file_size,
+        config = rec.name.startswith(CONFIG_PREFIX)
+        stored = rec.name[len(CONFIG_PREFIX) :] if config else rec.name
+        return Member(stored, config, rec.method, rec.flags, rec.crc, rec.compressed_size, rec.file_size,
                       rec.header_offset, data_offset, end, rec.mode)
 
     # --- 4. budgets, metadata and manifest ---------------------------------------
@@ -998,13 +1026,15 @@ class _Parser:
         if total > b.max_total_bytes:
             raise self.a._budget(f"its entries declare {_size(total)} in all, more than", _size(b.max_total_bytes))
 
-    def _metadata(self, member: Member, files: int, *, build: bool) -> BackupInfo:
+    def _metadata(self, member: Member, files: int, *, build: bool, paths: dict[str, str] | None = None
+                  ) -> BackupInfo:
         """``backup.json`` of an archive of ``files`` files: inflated within what they need, CRC checked, parsed.
 
         It is parsed as it inflates, never more than a window of its text held
         (format.parse_metadata): what it costs is bounded by the files it may list, whatever it holds.
         ``build``: build the file entries as they are parsed, for a caller that uses them all (a
-        restore, verify, compare); the information alone leaves them to FileList.
+        restore, verify, compare); the information alone leaves them to FileList. ``paths``: the
+        strings to use for the paths the manifest lists (format.parse_metadata).
         """
         limit = max_metadata_bytes(files)
         if member.file_size > limit:
@@ -1029,7 +1059,7 @@ class _Parser:
         problem: ArchiveError | None = None
         data = None
         try:
-            data = parse_metadata(stream, max_files, build=build)
+            data = parse_metadata(stream, max_files, build=build, paths=paths)
         except MetadataRefused as exc:
             problem = ArchiveError(f"the backup information (backup.json) is not valid: {exc}", METADATA_NAME)
         except ValueError:  # UnicodeDecodeError and json's errors too
@@ -1056,11 +1086,10 @@ class _Parser:
             if entry.path in manifest:
                 raise self.refused(f"backup.json lists {show(name)} twice", name)
             manifest[entry.path] = entry
-        prefix = len(CONFIG_PREFIX)
         paired: list[FileEntry] = []
         extra: list[str] = []
         for m in self.a.members:
-            listed = manifest.pop(m.name[prefix:], None)  # what is left at the end is missing from the archive
+            listed = manifest.pop(m.stored, None)  # what is left at the end is missing from the archive
             if listed is None:
                 extra.append(m.name)
             else:
