@@ -505,9 +505,10 @@ class _Parser:
         _eocd_at, count, cd_size, cd_offset, _cd_end = self._container(budget=False)
         found = self._last_central(cd_offset, cd_size)
         if found is None:
-            if self._find_central(cd_offset, cd_size, count) is None:
-                raise _not_mftui()
-            raise self._metadata_not_last()
+            found_elsewhere = self._has_metadata(cd_offset, cd_size, count)
+            if found_elsewhere is None:
+                raise self.damaged("its central directory is damaged (a record is missing or cut short)")
+            raise self._metadata_not_last() if found_elsewhere else _not_mftui()
         rec, disk = found
         self._check_record(rec, disk)
         member = self._local(rec, cd_offset)
@@ -553,8 +554,15 @@ class _Parser:
         """``exc``, or, when the archive has no backup.json at all, that it is not an mftui backup.
 
         A zip made by another tool (``zip -r``) fails many checks; what a person needs to hear
-        first is that it is no mftui backup, whichever check fails first. Error paths only: the
-        central directory is walked name by name, and when it cannot be, ``exc`` stands.
+        first is that it is no mftui backup, whichever check fails first. Error paths only.
+        """
+        return _not_mftui() if self._has_metadata(cd_offset, cd_size, count) is False else exc
+
+    def _has_metadata(self, cd_offset: int, cd_size: int, count: int) -> bool | None:
+        """Whether a central record is named backup.json; None when the directory cannot be walked.
+
+        Error paths only: the records are walked name by name, two small reads each, so that
+        this costs no memory whatever the directory claims to hold.
         """
         name = METADATA_NAME.encode()
         pos = cd_offset
@@ -562,12 +570,12 @@ class _Parser:
         for _ in range(count):
             head = self.a._pread(_CENTRAL_SIZE, pos)
             if len(head) != _CENTRAL_SIZE or head[:4] != _CENTRAL or pos + _CENTRAL_SIZE > end:
-                return exc  # not a directory that can be walked: what was found stands
+                return None
             n_len, x_len, c_len = struct.unpack_from("<HHH", head, 28)
             if self.a._pread(n_len, pos + _CENTRAL_SIZE) == name:
-                return exc
+                return True
             pos += _CENTRAL_SIZE + n_len + x_len + c_len
-        return _not_mftui()
+        return False
 
     # --- 1. end records -------------------------------------------------------
 
@@ -744,26 +752,6 @@ class _Parser:
             rec, disk, _end = self._central_record(tail, pos)
             return rec, disk
         return None
-
-    def _find_central(self, cd_offset: int, cd_size: int, count: int) -> tuple[_Central, int] | None:
-        """``backup.json``'s central record wherever it is: every record is walked (only its name is read)."""
-        data = self.a._pread(cd_size, cd_offset)
-        if len(data) != cd_size:
-            raise self.damaged("its central directory is cut short (truncated archive)")
-        name = METADATA_NAME.encode()
-        found = None
-        pos = 0
-        for _ in range(count):
-            if pos + _CENTRAL_SIZE > cd_size or data[pos : pos + 4] != _CENTRAL:
-                raise self.damaged("its central directory is damaged (a record is missing or cut short)")
-            n_len, x_len, c_len = struct.unpack_from("<HHH", data, pos + 28)
-            if data[pos + _CENTRAL_SIZE : pos + _CENTRAL_SIZE + n_len] == name:
-                found = pos  # the last one, as other zip readers do; a restore refuses two
-            pos += _CENTRAL_SIZE + n_len + x_len + c_len
-        if found is None:
-            return None
-        rec, disk, _end = self._central_record(data, found)
-        return rec, disk
 
     def _decode_name(self, raw: bytes, flags: int) -> str:
         if not raw:
