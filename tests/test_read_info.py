@@ -29,7 +29,7 @@ from mftui.archive.reader import read_info, verify
 from mftui.archive.writer import create_backup
 from mftui.errors import ArchiveError
 from mftui.restore import compare, plan_restore
-from mftui.settings import Settings
+from mftui.settings import Budgets, Settings
 
 
 @pytest.fixture
@@ -249,3 +249,13 @@ def test_a_summary_of_a_broken_size_is_refused_naming_the_entry(
     path = write(tmp_path, layout(backup_entries(files, edit=change)))
     with pytest.raises(ArchiveError, match=r"hub/psk\.json: size is not a whole number"):
         read_info(path, summary=True)
+
+
+def test_more_entries_than_the_budget_is_refused_unless_the_limits_allow_them(
+    tmp_path: Path, files: dict[str, tuple[bytes, int]]
+) -> None:
+    """As a restore refuses them: backup.json may then not list millions of files to parse."""
+    path = write(tmp_path, layout(backup_entries(files)))
+    with pytest.raises(ArchiveError, match=r"it has \d+ entries, more than the limit of 5 entries"):
+        read_info(path, budgets=Budgets(max_entries=5))
+    assert len(read_info(path, budgets=Budgets(max_entries=len(files))).files) == len(files)

@@ -13,7 +13,7 @@ from ..settings import Budgets
 from .format import BackupInfo
 
 
-def read_info(path: Path, *, summary: bool = False) -> BackupInfo:
+def read_info(path: Path, *, summary: bool = False, budgets: Budgets | None = None) -> BackupInfo:
     """The backup information, reading only the end records and backup.json.
 
     Reads nothing of the other entries (see validate.read_info): the cost
@@ -21,10 +21,12 @@ def read_info(path: Path, *, summary: bool = False) -> BackupInfo:
     when first used. ``summary``: keep of the files only their count and
     bytes (BackupInfo.summary), for a caller that holds the information of
     many backups (``mftui list``): a few numbers each instead of every entry.
+    ``budgets``: the unit's ``[limits]`` (the built-in ones by default); an
+    archive of more entries than a restore accepts is refused.
     """
     from .validate import read_info as read
 
-    info = read(Path(path))
+    info = read(Path(path), budgets)
     return info.summary() if summary else info
 
 

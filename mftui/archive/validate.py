@@ -380,21 +380,22 @@ def open_archive(path: Path, budgets: Budgets | None = None) -> Archive:
     return archive
 
 
-def read_info(path: Path) -> BackupInfo:
+def read_info(path: Path, budgets: Budgets | None = None) -> BackupInfo:
     """What ``backup.json`` says, reading only the end records and that one entry.
 
     The cost does not grow with the number of files in the archive (beyond
     parsing backup.json): the writer puts ``backup.json`` last, so its central
     record is found at the end of the central directory without reading the
-    others (a full scan of the directory is the fallback for an archive laid
-    out otherwise). The end records get the same checks as in
-    :func:`open_archive`, and so do ``backup.json``'s own headers: stored or
-    deflate only, no encryption, headers that agree, size capped, CRC
-    checked. The other entries are not looked at: :func:`open_archive` does
-    that before anything uses them. The file entries of the returned
-    information are checked when first used (see format.FileList).
+    others (an archive laid out otherwise is refused). The end records get
+    the same checks as in :func:`open_archive`, the entry budget included
+    (``budgets``, the built-in limits by default: more entries than a restore
+    accepts is refused, so that backup.json cannot list millions), and so do
+    ``backup.json``'s own headers: deflate only, no encryption, headers that
+    agree, size capped, CRC checked. The other entries are not looked at:
+    :func:`open_archive` does that before anything uses them. The file entries
+    of the returned information are checked when first used (see format.FileList).
     """
-    archive, size = _open(Path(path), Budgets())
+    archive, size = _open(Path(path), budgets or Budgets())
     try:
         parser = _Parser(archive, size)
         parser.not_zip = "not a readable zip archive"
@@ -480,7 +481,7 @@ class _Parser:
         return self.a._refused(f"entry {show(name)} {reason}", name)
 
     def parse(self) -> None:
-        _eocd_at, count, cd_size, cd_offset, _cd_end = self._container(budget=True)
+        _eocd_at, count, cd_size, cd_offset, _cd_end = self._container()
         try:
             records = self._central_records(cd_offset, cd_size, count)
             self._check_names(records)
@@ -502,7 +503,7 @@ class _Parser:
 
     def metadata_only(self) -> BackupInfo:
         """``backup.json`` alone: the end records, its central record, its local header, its data."""
-        _eocd_at, count, cd_size, cd_offset, _cd_end = self._container(budget=False)
+        _eocd_at, count, cd_size, cd_offset, _cd_end = self._container()
         found = self._last_central(cd_offset, cd_size)
         if found is None:
             found_elsewhere = self._has_metadata(cd_offset, cd_size, count)
@@ -526,11 +527,10 @@ class _Parser:
         if member.method != _DEFLATED:
             raise self.refused("backup.json is stored; the mftui writer always compresses it", METADATA_NAME)
 
-    def _container(self, *, budget: bool) -> tuple[int, int, int, int, int]:
+    def _container(self) -> tuple[int, int, int, int, int]:
         """The end records, checked, and the central directory located: (eocd, count, size, offset, end).
 
-        ``budget``: also refuse more entries than the budget allows (a restore's check; reading the
-        information of an archive does not depend on how many entries it has).
+        More entries than the budget allows are refused here, before anything is read of them.
         """
         if self.size == 0:
             raise ArchiveError(f"{self.a.path.name} is empty (0 bytes); it is not a backup")
@@ -538,7 +538,7 @@ class _Parser:
         if count == 0:
             raise ArchiveError(f"{self.a.path.name} is an empty zip archive; it is not a backup")
         try:
-            if budget and count > self.a.budgets.max_entries + 1:  # + backup.json
+            if count > self.a.budgets.max_entries + 1:  # + backup.json
                 raise self.a._budget(f"it has {count - 1} entries, more than",
                                      f"{self.a.budgets.max_entries} entries")
             self._locate_central(cd_offset, cd_size, cd_end)
