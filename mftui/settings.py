@@ -16,6 +16,7 @@ from typing import Any
 import platformdirs
 
 from .errors import SettingsError
+from .protection_settings import ProtectionSettings, TrustSettings, parse_protection, parse_trust
 from .trial_settings import TrialSettings, parse_trial
 
 APP_NAME = "mftui"
@@ -72,6 +73,8 @@ class Settings:
     budgets: Budgets = Budgets()
     state_folder: Path | None = None  # [instance] state_dir; None: beside the instance root
     trial: TrialSettings = TrialSettings()  # [trial]: trial restores and their health checks
+    protection: ProtectionSettings = ProtectionSettings()  # [protection]: encrypting and signing backups
+    trust: TrustSettings = TrustSettings()  # [trust]: what a restore accepts
 
     @property
     def state_dir(self) -> Path:
@@ -159,6 +162,8 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "reboot": {"backend": str, "command": list, "unit": str},
     "limits": {"max_entries": int, "max_file_mib": int, "max_total_mib": int},
     "trial": {},  # its keys are checked by trial_settings.parse_trial (booleans, durations, commands)
+    "protection": {},  # and these by protection_settings
+    "trust": {},
 }
 _TYPE_WORDS = {str: "a string", list: "a list", dict: "a table", int: "a whole number"}
 EXAMPLE_ROOT = 'e.g. root = "/data/mobiusflow"'
@@ -210,6 +215,8 @@ def parse_settings_file(path: Path, *, require_root: bool = True) -> Settings:
         budgets=_budgets(f, data.get("limits", {})),
         state_folder=state_folder,
         trial=parse_trial(f.fail, data.get("trial", {})),
+        protection=parse_protection(f.fail, f.abs_path, data.get("protection", {})),
+        trust=parse_trust(f.fail, f.abs_path, data.get("trust", {})),
     )
 
 
@@ -232,7 +239,7 @@ def _check_types(f: _File, data: dict[str, Any]) -> None:
         if not isinstance(value, dict):
             raise f.fail(section, "must be a table, e.g. [" + section + "]")
         for key, item in value.items():
-            if section == "trial":
+            if section in ("trial", "protection", "trust"):
                 continue
             expected = _SCHEMA[section].get(key)
             if expected is None:
