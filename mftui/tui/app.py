@@ -55,6 +55,8 @@ class MftuiApp(TypeaheadApp):
     CSS_PATH = stylesheets()
     ENABLE_COMMAND_PALETTE = False  # one more key and screen a technician does not need
     BINDINGS = [
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("f1", "help", "Help", key_display="F1"),
         Binding("q", "quit", "Quit"),
         # Ctrl+C is what a technician presses to leave a console program (Textual's default only says "press ^Q").
         Binding("ctrl+c,ctrl+q", "quit", "Quit", show=False, priority=True),
@@ -177,6 +179,13 @@ class MftuiApp(TypeaheadApp):
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGHUP, signal.SIGTERM):
                 loop.add_signal_handler(signum, self.stop_and_exit)
+
+    def action_help(self) -> None:
+        """? or F1: the keys of this screen and what each action does."""
+        from .dialogs.help import HelpScreen
+
+        where = self.screen.__class__.__name__.removesuffix("Screen")
+        self.push_screen(HelpScreen(self.screen, {"BackupRestore": "Backup/Restore"}.get(where, where)))
 
     def action_redraw(self) -> None:
         """Ctrl+L: paint the whole screen again (a serial console may have printed over it)."""

@@ -126,7 +126,7 @@ def test_the_real_app_looks_the_same_with_and_without_the_diff(config_file: Path
         ("", r"q Quit"),
         ("b", r"Enter Backup"),
         ("site", r"File  site_"),
-        ("\t", r"Enter Backup  Esc Admin  q Quit"),
+        ("\t", r"Enter Backup  Esc Admin"),
         ("\t", r"u Upload Zip"),
         ("u", r"Upload Zip: choose"),
         ("\x1b", r"No backup chosen"),
