@@ -184,21 +184,33 @@ class Instance:
         return len(files), sum(f.size for f in files)
 
 
-MAX_IDENTITY_BYTES = 64 * 1024
+MAX_IDENTITY_BYTES = 256 * 1024  # the demo's is 150 bytes; a reader parses it whole
 
 
 def read_identity(path: Path) -> Identity:
-    """Identity from an ``instance.json``; blanks when missing or unreadable."""
+    """Identity from an ``instance.json``; blanks when missing, unreadable, a link or far too big."""
     try:
         # Never through a link, and never more than an instance.json can be: a huge file is not one.
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
         with os.fdopen(fd, "rb") as fh:
             raw = fh.read(MAX_IDENTITY_BYTES + 1)
-        if len(raw) > MAX_IDENTITY_BYTES:
-            return Identity()
-        data = json.loads(raw.decode("utf-8"))
-    except (OSError, ValueError, RecursionError):
+    except OSError:
         return Identity()
-    if not isinstance(data, dict):
+    return parse_identity(raw)
+
+
+def parse_identity(data: bytes) -> Identity:
+    """Identity from an ``instance.json``'s bytes: the one reading of it (live, staged, or in an archive).
+
+    Blanks when it is too big, not UTF-8 JSON, too deeply nested or not an
+    object; any other value as ``str()`` makes it.
+    """
+    if len(data) > MAX_IDENTITY_BYTES:
         return Identity()
-    return Identity(**{k: str(data.get(k, "")) for k in ("product", "version", "hub_id", "hostname")})
+    try:
+        parsed = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return Identity()
+    if not isinstance(parsed, dict):
+        return Identity()
+    return Identity(**{k: str(parsed.get(k, "")) for k in ("product", "version", "hub_id", "hostname")})

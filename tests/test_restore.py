@@ -493,7 +493,7 @@ def test_identity_is_read_without_following_links_or_reading_a_huge_file(setting
 
     inst = settings.instance_root / "instance.json"
     assert read_identity(inst).hub_id == "3fa2c1"
-    inst.write_text('{"hub_id": "3fa2c1", "pad": "' + "x" * 200_000 + '"}')
+    inst.write_text('{"hub_id": "3fa2c1", "pad": "' + "x" * 300_000 + '"}')
     assert read_identity(inst).hub_id == ""  # not an instance.json
     target = tmp_path / "elsewhere.json"
     target.write_text('{"hub_id": "abcdef"}')

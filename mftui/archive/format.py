@@ -26,7 +26,6 @@ METADATA_NAME = "backup.json"
 CONFIG_PREFIX = "config/"
 # The unit's identity file, whose product, hub id and hostname backup.json repeats (instance.read_identity).
 IDENTITY_NAME = CONFIG_PREFIX + "instance.json"
-MAX_IDENTITY_BYTES = 256 * 1024  # the demo's is 150 bytes; a reader parses it whole
 SAFETY_KIND = "safety"  # a backup taken by a restore of the configuration it replaced
 KINDS = ("manual", SAFETY_KIND)
 
@@ -305,20 +304,6 @@ def _created_at(data: dict[str, Any]) -> str:
         raise _bad(f"created_at {show(created, limit=40)} cannot be put in UTC (before year 1 or after 9999)"
                    ) from None
     return created
-
-
-def identity_of(data: bytes) -> tuple[str, str, str]:
-    """(product, hub id, hostname) of an instance.json's bytes, as instance.read_identity reads the file.
-
-    Blanks when it is not UTF-8 JSON holding an object; any other value as ``str()`` makes it.
-    """
-    try:
-        parsed = json.loads(data.decode("utf-8"))
-    except (ValueError, RecursionError):
-        return "", "", ""
-    if not isinstance(parsed, dict):
-        return "", "", ""
-    return str(parsed.get("product", "")), str(parsed.get("hub_id", "")), str(parsed.get("hostname", ""))
 
 
 def text_problem(value: str) -> str | None:

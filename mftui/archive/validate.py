@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..errors import ArchiveError
+from ..instance import MAX_IDENTITY_BYTES, parse_identity
 from ..progress import Progress, no_progress
 from ..settings import Budgets
 from ..text import show
@@ -58,12 +59,10 @@ from . import zipstream
 from .format import (
     CONFIG_PREFIX,
     IDENTITY_NAME,
-    MAX_IDENTITY_BYTES,
     METADATA_NAME,
     BackupInfo,
     FileEntry,
     MetadataRefused,
-    identity_of,
     max_metadata_bytes,
     parse_metadata,
 )
@@ -264,7 +263,8 @@ class Archive:
     def _check_identity(self, data: bytes) -> None:
         """backup.json's identity is its config/instance.json's, as the writer reads it (instance.read_identity)."""
         info = self.backup_info
-        product, hub_id, hostname = identity_of(data)
+        ident = parse_identity(data)
+        product, hub_id, hostname = ident.product, ident.hub_id, ident.hostname
         if (product, hub_id, hostname) != (info.product, info.instance_id, info.hostname):
             def unit(p: str, h: str, n: str) -> str:
                 return f"{show(p or '(no product)', 40)} hub {show(h or '?', 40)} ({show(n or '?', 40)})"

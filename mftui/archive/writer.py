@@ -25,13 +25,13 @@ from pathlib import Path
 from .. import __version__
 from ..durable import fsync_path
 from ..errors import BackupError, UnrestorableError
-from ..instance import ConfigFile, Identity, Instance
+from ..instance import MAX_IDENTITY_BYTES, ConfigFile, Identity, Instance
 from ..lock import instance_lock
 from ..progress import Progress, no_progress
 from ..settings import Budgets, Settings
 from ..text import show
 from .compress import LEVEL
-from .format import MAX_IDENTITY_BYTES, METADATA_NAME, BackupInfo, text_problem
+from .format import METADATA_NAME, BackupInfo, text_problem
 from .names import backup_file_name, safe_name
 from .packer import Packer
 from .paths import config_path_problem, fold
