@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hostile import make_backup, read_tree
+from hostile import backup_entries, layout, make_backup, read_tree
 from trees import snapshot
 
 from mftui.archive.catalog import list_backups
@@ -503,3 +503,18 @@ def test_identity_is_read_without_following_links_or_reading_a_huge_file(setting
     inst.unlink()
     inst.write_text("[" * 100_000)
     assert read_identity(inst).hub_id == ""
+
+
+def test_a_backup_that_names_no_product_is_not_restored_onto_one_that_has(settings: Settings, tmp_path: Path) -> None:
+    """A unit with no instance.json writes product "" (allowed); it must not restore onto a MobiusFlow."""
+    files = {k: v for k, v in read_tree(settings.instance_root).items()
+             if Instance(settings).includes(k) and k != "instance.json"}
+    bare = tmp_path / "bare.zip"
+    bare.write_bytes(layout(backup_entries(files, instance={"product": "", "version": "", "id": "", "hostname": ""})))
+    before = snapshot(settings.instance_root)
+    with pytest.raises(ArchiveError, match="names no product") as err:
+        plan_restore(settings, bare)
+    assert "MobiusFlow" in str(err.value)
+    with pytest.raises(ArchiveError, match="names no product"):
+        restore_backup(settings, bare)
+    assert snapshot(settings.instance_root) == before

@@ -470,8 +470,9 @@ CASES: list[tuple[str, Callable[[Files], bytes], str, Budgets | None]] = [
     # backup.json's identity is its own config/instance.json's (issue 8, minor: identity).
     ("identity-product-differs", identity_edit(product="MOBIUSFLOW"),  # the restore's product check ignores case
      r"backup\.json says .*MOBIUSFLOW.* config/instance\.json says .*MobiusFlow", None),
+    # For this unit the missing product is refused first; the archive alone, for its own instance.json.
     ("identity-product-empty", identity_edit(product=""),
-     r"backup\.json says .*config/instance\.json says .*MobiusFlow", None),
+     r"names no product.*runs MobiusFlow|backup\.json says .*config/instance\.json says .*MobiusFlow", None),
     ("identity-hub-id-differs", identity_edit(id="000000"), r"hub 000000.*config/instance\.json says.*hub 3fa2c1",
      None),
     ("identity-hostname-differs", identity_edit(hostname="elsewhere"),

@@ -64,11 +64,17 @@ def check_restorable(settings: Settings, archive: Archive) -> None:
     info = archive.backup_info
     instance = Instance(settings)
     live = instance.identity()
-    if info.product and live.product and info.product.casefold() != live.product.casefold():
+    if live.product and not info.product:
         raise ArchiveError(
-            f"this backup is of {info.product} {info.product_version} (made by mftui {info.tool_version}); "
-            f"this unit runs {live.product} {live.version}, and a backup restores only onto the product it "
-            "was taken from"
+            f"this backup names no product (the unit it was taken on had no instance.json); this unit runs "
+            f"{show(live.product)} {show(live.version)}, and a backup restores only onto the product it was "
+            "taken from"
+        )
+    if live.product and info.product.casefold() != live.product.casefold():
+        raise ArchiveError(
+            f"this backup is of {show(info.product)} {show(info.product_version)} (made by mftui "
+            f"{show(info.tool_version)}); this unit runs {show(live.product)} {show(live.version)}, and a backup "
+            "restores only onto the product it was taken from"
         )
     for entry in archive.files:
         path = entry.path
