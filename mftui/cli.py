@@ -303,7 +303,7 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_inspect(settings: Settings, args: argparse.Namespace) -> int:
     from .archive.reader import read_info
 
-    info = read_info(args.file)
+    info = read_info(args.file, budgets=settings.budgets)
     data = {"ok": True, **info_json(info)}
     text = ""
     if args.changes:
@@ -344,7 +344,7 @@ def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
     from .archive.catalog import list_backups
     from .restore import previous_configuration
 
-    backups = list_backups(settings.backups_dir)
+    backups = list_backups(settings.backups_dir, settings.budgets)
     previous = previous_configuration(settings)  # the tree the last restore replaced, kept whole
     if args.json:
         rows = [b.to_json() for b in backups]

@@ -33,7 +33,7 @@ def choose_scope(settings: Settings, args: argparse.Namespace) -> str:
         return REPLACE
     from .archive.reader import read_info
 
-    return default_scope(settings, read_info(args.file))
+    return default_scope(settings, read_info(args.file, budgets=settings.budgets))
 
 
 def choose_trial(settings: Settings, args: argparse.Namespace, scope: str) -> float | None:

@@ -393,3 +393,18 @@ def test_json_is_valid_whatever_the_output_encoding(config_file: Path, instance_
         assert_safe(proc)
         rows = json.loads(proc.stdout.decode(encoding))
         assert [(row["path"], row.get("name")) for row in rows] == [(str(path), "Réseau 日本 \u00a0" + ODD)]
+
+
+def test_inspect_and_list_apply_the_units_limits(settings: Settings, tmp_path: Path) -> None:
+    """[limits] are this unit's: inspect and list use them like a restore does (not the built-in ones)."""
+    made = create_backup(settings, "seventeen").path
+    cfg = tmp_path / "limits.toml"
+    cfg.write_text(f'[instance]\nroot = "{settings.instance_root}"\n[backups]\ndir = "{settings.backups_dir}"\n'
+                   "[limits]\nmax_entries = 5\n")
+    inspected = subprocess.run([sys.executable, "-m", "mftui", "--config", str(cfg), "inspect", str(made)],
+                               capture_output=True, text=True, timeout=60)
+    assert inspected.returncode == 1 and "5" in inspected.stderr, inspected.stderr
+    listed = subprocess.run([sys.executable, "-m", "mftui", "--config", str(cfg), "list", "--json"],
+                            capture_output=True, text=True, timeout=60)
+    rows = json.loads(listed.stdout)
+    assert listed.returncode == 0 and rows[0]["ok"] is False and "5" in rows[0]["problem"], rows

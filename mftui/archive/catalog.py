@@ -12,6 +12,7 @@ from stat import S_ISREG
 from typing import Any
 
 from ..errors import ArchiveError
+from ..settings import Budgets
 from ..wording import os_error_sentence
 from .format import BackupInfo
 from .reader import read_info
@@ -66,11 +67,14 @@ def backup_files(backups_dir: Path) -> list[Path]:
         return []
 
 
-def list_backups(backups_dir: Path) -> list[ListedBackup]:
-    """Every backup file in the folder (see :func:`backup_files`), newest first."""
+def list_backups(backups_dir: Path, budgets: Budgets | None = None) -> list[ListedBackup]:
+    """Every backup file in the folder (see :func:`backup_files`), newest first.
+
+    ``budgets``: the unit's ``[limits]`` (a backup over them is listed with that problem).
+    """
     found: list[ListedBackup] = []
     for path in backup_files(backups_dir):
-        listed = _listed(path)
+        listed = _listed(path, budgets)
         if listed is not None:
             found.append(listed)
 
@@ -80,7 +84,7 @@ def list_backups(backups_dir: Path) -> list[ListedBackup]:
     return sorted(found, key=newest_first)
 
 
-def _listed(path: Path) -> ListedBackup | None:
+def _listed(path: Path, budgets: Budgets | None) -> ListedBackup | None:
     """One archive's row; None for what is not a backup file (a folder, or a file gone meanwhile)."""
     try:
         st = path.stat()
@@ -91,7 +95,7 @@ def _listed(path: Path) -> ListedBackup | None:
     if not S_ISREG(st.st_mode):
         return None
     try:
-        info = read_info(path, summary=True)  # the count and bytes of the files, not every entry
+        info = read_info(path, summary=True, budgets=budgets)  # the count and bytes of the files, not every entry
         total = info.total_bytes  # a broken size in the manifest shows here, as this row's problem
     except ArchiveError as exc:
         return ListedBackup(path, st.st_size, st.st_mtime, None, str(exc))
