@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import __version__
-from .cli_output import ProgressBar, _OutputLost, _print_json, _say, format_info, info_json, json_text
+from .cli_output import ProgressBar, _OutputLost, _print_json, _say, info_json, json_text
+from .cli_protect import add_backup_options, add_key_options, add_keygen_parser, backup_protector, cmd_keygen
 from .cli_restore import cmd_restore
 from .errors import MftuiError, UsageError
 from .settings import Settings, load_settings, require_instance_root
@@ -39,6 +40,7 @@ commands:
   status     normal, on trial (deadline, checks), or reverted (when, why)
   watch      watch a trial: put it back when its time runs out or a check fails
   install-units  write the systemd units (recovery at boot, mftui watch)
+  keygen     make an Ed25519 signing key for [protection] sign_key
 
 exit codes:
   0  ok
@@ -87,15 +89,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("backup", help="back up the whole configuration")
     p.add_argument("--name", default="", help="a name for the backup (the date and time are appended)")
     p.add_argument("--json", action="store_true", help="print a JSON object")
+    add_backup_options(p)
 
     p = sub.add_parser("inspect", help="show a backup's information")
     p.add_argument("file", type=Path)
     p.add_argument("--json", action="store_true", help="print a JSON object")
     p.add_argument("--changes", action="store_true", help="also compare it with the live configuration")
+    add_key_options(p)
 
     p = sub.add_parser("verify", help="check structure and every checksum")
     p.add_argument("file", type=Path)
     p.add_argument("--json", action="store_true", help="print a JSON object")
+    add_key_options(p)
 
     p = sub.add_parser("list", help="list the backups, newest first")
     p.add_argument("--json", action="store_true", help="print a JSON array")
@@ -109,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--discard-previous", action="store_true",
                    help="when the disk is short of space, discard the configuration the last restore replaced "
                         "(it can then no longer be put back)")
+    add_key_options(p)
     trial = p.add_mutually_exclusive_group()
     trial.add_argument("--trial", metavar="DURATION",
                        help='a trial restore: put back unless kept (mftui keep) within DURATION, e.g. "5m"')
@@ -133,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--product-unit", default="mobiusflow.service",
                    help="the product's service, which recovery runs before (default %(default)s)")
     p.add_argument("--json", action="store_true", help="print a JSON object")
+    add_keygen_parser(sub)
     return parser
 
 
@@ -281,8 +288,9 @@ def _recover(settings: Settings) -> None:
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     from .archive.writer import create_backup
 
+    protect: Any = backup_protector(settings, args)
     with ProgressBar("backup") as bar:
-        result = create_backup(settings, args.name, progress=bar)
+        result = create_backup(settings, args.name, progress=bar, protect=protect)
     info = result.info
     if args.json:
         _print_json({
@@ -294,49 +302,12 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
             "bytes": info.total_bytes,
             "archive_bytes": result.archive_bytes,
             "components": info.components,
+            "encrypted": protect.encryption if protect is not None and protect.encryption != "none" else False,
+            "recipients": list(protect.names) if protect is not None else [],
+            "signed": protect is not None and protect.sign_key is not None,
         })
     else:
         _say(show_path(result.path))
-    return EXIT_OK
-
-
-def cmd_inspect(settings: Settings, args: argparse.Namespace) -> int:
-    from .archive.reader import read_info
-
-    info = read_info(args.file, budgets=settings.budgets)
-    data = {"ok": True, **info_json(info)}
-    text = ""
-    if args.changes:
-        from .cli_trial import both_scopes
-
-        text = both_scopes(settings, args.file, info, data)
-    if args.json:
-        _print_json(data)
-        return EXIT_OK
-    _say(format_info(info))
-    if text:
-        _say()
-        _say(text)
-    return EXIT_OK
-
-
-def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
-    from .restore import verify_backup
-
-    try:
-        with ProgressBar("verify") as bar:
-            info = verify_backup(settings, args.file, progress=bar)
-    except MftuiError as exc:
-        named = str(args.file) in str(exc) or show_path(args.file) in str(exc)
-        _say(f"mftui: {exc}" if named else f"mftui: {show_path(args.file)}: {exc}", sys.stderr)
-        if args.json:
-            _print_json({"ok": False, "reason": str(exc)})
-        return EXIT_FAILED
-    if args.json:
-        _print_json({"ok": True, "files": len(info.files), "bytes": info.total_bytes})
-    else:
-        _say(f"{show_path(args.file)}: ok ({len(info.files)} files, {human_size(info.total_bytes)}, "
-             "every checksum matches)")
     return EXIT_OK
 
 
@@ -346,8 +317,14 @@ def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
 
     backups = list_backups(settings.backups_dir, settings.budgets)
     previous = previous_configuration(settings)  # the tree the last restore replaced, kept whole
+    from .protection import signature_status
+
+    signatures = {b.path: signature_status(b.protected, settings) for b in backups if b.info is not None}
     if args.json:
         rows = [b.to_json() for b in backups]
+        for row, b in zip(rows, backups, strict=True):
+            if b.path in signatures:
+                row["signature"] = signatures[b.path].to_json()
         if previous is not None:
             rows.append({"kind": "previous", "ok": True, **previous.to_json()})
         _print_json(rows)
@@ -359,8 +336,11 @@ def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
             _say(f"{show_path(b.path.name)}  (unreadable: {b.problem})")
         else:
             kind = "  [safety copy]" if b.info.kind == "safety" else ""
+            protection = ""  # a protected backup gets a second line: encrypted how, signed by whom
+            if b.protected is not None:
+                protection = f"\n  {b.protected.protection.describe()}; {signatures[b.path].describe()}"
             _say(f"{show_path(b.path.name)}  {show(b.info.created_at, limit=40)}  {len(b.info.files)} files  "
-                 f"{human_size(b.size)}{kind}")
+                 f"{human_size(b.size)}{kind}{protection}")
     if previous is not None:
         _say(f"{previous.describe()}\n  put it back with: mftui restore --previous")
     return EXIT_OK
@@ -373,6 +353,18 @@ def _trial_command(settings: Settings, args: argparse.Namespace) -> int:
     return cli_trial.COMMANDS[args.command](settings, args)
 
 
+def cmd_inspect(settings: Settings, args: argparse.Namespace) -> int:
+    from .cli_verify import inspect
+
+    return inspect(settings, args)
+
+
+def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
+    from .cli_verify import verify
+
+    return verify(settings, args)
+
+
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "backup": cmd_backup,
     "inspect": cmd_inspect,
@@ -383,4 +375,5 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "status": _trial_command,
     "watch": _trial_command,
     "install-units": _trial_command,
+    "keygen": cmd_keygen,
 }

@@ -34,7 +34,16 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     if args.previous and (args.trial or args.keep_identity or args.take_identity):
         raise UsageError("putting the previous configuration back is never a trial and has no scope: leave out "
                          "--trial, --keep-identity and --take-identity")
-    return _restore(settings, args)
+    if args.previous:
+        return _restore(settings, args)
+    from .cli_protect import opened, safety_protector
+
+    # A protected backup is checked ([trust], signature) and its payload opened into a plain archive,
+    # which everything below reads; what is reported names the file given.
+    with opened(settings, args, args.file) as found:
+        args.backup_file, args.file = args.file, found.plain
+        args.protect = safety_protector(settings, found)
+        return _restore(settings, args)
 
 
 def _restore(settings: Settings, args: argparse.Namespace) -> int:
@@ -61,7 +70,8 @@ def _restore(settings: Settings, args: argparse.Namespace) -> int:
                 result = restore_previous(settings, progress=bar)
             else:  # the plan: exactly what was shown
                 result = restore_backup(settings, plan or args.file, progress=bar,
-                                        discard_previous=args.discard_previous, scope=scope, trial=trial)
+                                        discard_previous=args.discard_previous, scope=scope, trial=trial,
+                                        protect=getattr(args, "protect", None))
     except KeyboardInterrupt:
         # Interrupted in the middle: say honestly where the instance stands.
         from .restore import recover
@@ -87,7 +97,7 @@ def _restore(settings: Settings, args: argparse.Namespace) -> int:
         "changes": result.changes.to_json(),
     }
     if not args.previous:
-        data["path"] = str(args.file)
+        data["path"] = str(getattr(args, "backup_file", args.file))
         data["scope"] = result.scope
         data["trial"] = {"deadline": result.trial_deadline, "timeout_seconds": trial} if trial else None
     _say(result.summary, out)

@@ -62,6 +62,12 @@ class Stanza:
     body: bytes
 
 
+class Sink(Protocol):
+    """Where encrypted bytes go: a file, or a zip member being written."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+
 class Recipient(Protocol):
     """Wraps a file key for one recipient (or a passphrase)."""
 
@@ -207,7 +213,7 @@ def _nonce(counter: int, last: bool) -> bytes:
 class Encryptor:
     """A writable stream: what is written is encrypted into ``out`` (header first); ``close`` seals the last chunk."""
 
-    def __init__(self, out: BinaryIO, recipients: Sequence[Recipient]) -> None:
+    def __init__(self, out: Sink, recipients: Sequence[Recipient]) -> None:
         file_key = os.urandom(FILE_KEY)
         stanzas = [s for r in recipients for s in r.wrap(file_key)]
         if not stanzas:

@@ -15,6 +15,7 @@ from ..errors import ArchiveError
 from ..settings import Budgets
 from ..wording import os_error_sentence
 from .format import BackupInfo
+from .protected import ProtectedBackup, is_protected, read_protected
 from .reader import read_info
 
 
@@ -28,6 +29,7 @@ class ListedBackup:
     info: BackupInfo | None
     problem: str = ""
     total_bytes: int = 0  # the configuration's size (what backup.json says), 0 when unreadable
+    protected: ProtectedBackup | None = None  # a protected backup's public part (its protection, its signature)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"path": str(self.path), "archive_bytes": self.size, "ok": self.info is not None}
@@ -42,7 +44,11 @@ class ListedBackup:
                 hostname=self.info.hostname,
                 files=len(self.info.files),
                 bytes=self.total_bytes,
+                encrypted=False,
             )
+            protection = self.protected.protection if self.protected is not None else None
+            if protection is not None and protection.encrypted:
+                data["encrypted"] = {"method": protection.encryption, "recipients": list(protection.recipients)}
         return data
 
     @property
@@ -94,11 +100,16 @@ def _listed(path: Path, budgets: Budgets | None) -> ListedBackup | None:
         return ListedBackup(path, 0, 0.0, None, os_error_sentence(exc))
     if not S_ISREG(st.st_mode):
         return None
+    protected = None
     try:
-        info = read_info(path, summary=True, budgets=budgets)  # the count and bytes of the files, not every entry
+        if is_protected(path):  # format 2: the public backup.json, already a summary
+            protected = read_protected(path)
+            info = protected.info
+        else:
+            info = read_info(path, summary=True, budgets=budgets)  # the count and bytes of the files, not every entry
         total = info.total_bytes  # a broken size in the manifest shows here, as this row's problem
     except ArchiveError as exc:
         return ListedBackup(path, st.st_size, st.st_mtime, None, str(exc))
     except OSError as exc:
         return ListedBackup(path, st.st_size, st.st_mtime, None, os_error_sentence(exc))
-    return ListedBackup(path, st.st_size, st.st_mtime, info, total_bytes=total)
+    return ListedBackup(path, st.st_size, st.st_mtime, info, total_bytes=total, protected=protected)

@@ -35,6 +35,7 @@ from .format import METADATA_NAME, BackupInfo, text_problem
 from .names import backup_file_name, safe_name
 from .packer import Packer
 from .paths import config_path_problem, fold
+from .protect_writer import Protector, prove, write_container
 from .zipstream import DEFLATED, ZipStream
 
 OUT_BUFFER = 1024 * 1024
@@ -60,10 +61,12 @@ def create_backup(
     *,
     progress: Progress = no_progress,
     now: datetime | None = None,
+    protect: Protector | None = None,
 ) -> BackupResult:
-    """Back up the instance's whole configuration into one new archive."""
+    """Back up the instance's whole configuration into one new archive (encrypted and/or signed: ``protect``)."""
     with instance_lock(settings, "backup"):
-        return write_backup(Instance(settings), settings.backups_dir, name, progress=progress, now=now)
+        return write_backup(Instance(settings), settings.backups_dir, name, progress=progress, now=now,
+                            protect=protect)
 
 
 def write_backup(
@@ -74,6 +77,7 @@ def write_backup(
     kind: str = "manual",
     progress: Progress = no_progress,
     now: datetime | None = None,
+    protect: Protector | None = None,
 ) -> BackupResult:
     """Write the archive (the caller holds the instance lock).
 
@@ -81,7 +85,10 @@ def write_backup(
     (``.partial-<pid>-<random>.zip``), fsync'ed and linked into place without
     overwriting anything, so no partial archive ever carries a backup's name.
     Partial archives that a killed backup left behind are removed first (see
-    :func:`remove_stale_partials`).
+    :func:`remove_stale_partials`). With ``protect`` (encryption or a
+    signing key), the plain archive is then written into a protected one
+    (protect_writer.py: format version 2), which is read back with its key
+    before it is given its name; the plain partial file is removed.
     """
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     files = instance.scan()
@@ -119,6 +126,9 @@ def write_backup(
             _write_metadata(zs, info)
             zs.close()
             os.fsync(raw.fileno())
+        if protect is not None and protect.active:
+            plain, tmp = tmp, _protected_copy(tmp, dest_dir, info, protect, now)
+            plain.unlink()
         final = _link_unique(tmp, dest_dir, name, now)
         fsync_path(dest_dir)
     except BaseException as exc:
@@ -129,6 +139,24 @@ def write_backup(
     tmp.unlink(missing_ok=True)
     progress(total, total, "done")
     return BackupResult(final, info, final.stat().st_size)
+
+
+def _protected_copy(plain: Path, dest_dir: Path, info: BackupInfo, protect: Protector, now: datetime) -> Path:
+    """The protected archive of the plain one, in a partial file of its own, proven to open; the plain one is kept
+    (the caller removes it)."""
+    fd, name = tempfile.mkstemp(prefix=f"{PARTIAL_PREFIX}{os.getpid()}-", suffix=".zip", dir=dest_dir)
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "wb", buffering=OUT_BUFFER) as raw:
+            write_container(plain, info, raw, protect, int(now.timestamp()) * 10**9)
+            raw.flush()
+            os.fsync(raw.fileno())
+        prove(path, protect)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        plain.unlink(missing_ok=True)
+        raise
+    return path
 
 
 def remove_stale_partials(dest_dir: Path, *, now: float | None = None) -> list[str]:

@@ -23,11 +23,14 @@ from pathlib import Path
 
 from ..archive.extract import stage
 from ..archive.format import BackupInfo
+from ..archive.protect_writer import Protector
 from ..archive.validate import Archive, open_archive
 from ..errors import BackupError, RestoreError, UnrestorableError
 from ..instance import Instance
+from ..keys import KeyProblem
 from ..lock import instance_lock
 from ..progress import Progress, no_progress
+from ..protection import check_plain_policy, protector_for
 from ..settings import MIB, Settings
 from ..text import show, show_path
 from ..wording import human_size
@@ -133,6 +136,7 @@ def plan_restore(settings: Settings, path: Path, progress: Progress = no_progres
     """
     path = Path(path)
     preflight(settings, create=False)
+    check_plain_policy(settings, path)
     with open_archive(path, settings.budgets) as archive:
         check_restorable(settings, archive)
         archive.verify_all(progress)
@@ -156,7 +160,10 @@ def verify_backup(settings: Settings, path: Path, progress: Progress = no_progre
     every checksum, the ``[limits]`` budgets, ``include``/``exclude`` and the
     product. What ``verify`` accepts, a restore accepts (the instance aside:
     :func:`plan_restore` also checks the instance folder can be swapped).
+    A protected backup is verified through protection.open_backup, which
+    gives this its opened payload; a plain one must pass ``[trust]``.
     """
+    check_plain_policy(settings, Path(path))
     with open_archive(Path(path), settings.budgets) as archive:
         check_restorable(settings, archive)
         archive.verify_all(progress)
@@ -165,7 +172,7 @@ def verify_backup(settings: Settings, path: Path, progress: Progress = no_progre
 
 def restore_backup(settings: Settings, backup: Path | RestorePlan, progress: Progress = no_progress, *,
                    discard_previous: bool = False, scope: str | None = None,
-                   trial: float | None = None) -> RestoreResult:
+                   trial: float | None = None, protect: Protector | None = None) -> RestoreResult:
     """Restore a backup: phase one (validate, stage), phase two (safety copy, journal, swap).
 
     ``backup`` is a path, or the :class:`RestorePlan` a technician was shown:
@@ -180,7 +187,9 @@ def restore_backup(settings: Settings, backup: Path | RestorePlan, progress: Pro
     restore is then on trial (trial.py): put back by ``mftui watch`` unless
     kept in time (``keep_trial``); None: no trial. The trial record is
     written before the swap and names the restored tree, so it applies only
-    once the restore commits.
+    once the restore commits. ``protect``: how the safety archive is
+    encrypted and signed (default: as ``[protection]`` says, which needs
+    ``passphrase_file`` for a passphrase).
 
     Holds the instance lock throughout (LockBusy if another backup or
     restore runs). Never reboots. On any failure before the swap the live
@@ -192,7 +201,9 @@ def restore_backup(settings: Settings, backup: Path | RestorePlan, progress: Pro
     chosen = _checked_scope(scope) or (plan.scope if plan is not None else REPLACE)
     with instance_lock(settings, "restore"):
         recover_locked(settings)
-        return _Restore(settings, path, progress, plan, discard_previous, chosen, trial).run()
+        restore = _Restore(settings, path, progress, plan, discard_previous, chosen, trial)
+        restore.protect = protect
+        return restore.run()
 
 
 class _Restore:
@@ -207,9 +218,11 @@ class _Restore:
         self.trial = trial
         self.state = settings.state_dir
         self.root = settings.instance_root
+        self.protect: Protector | None = None
 
     def run(self) -> RestoreResult:
         preflight(self.settings, create=True)
+        check_plain_policy(self.settings, self.path)
         with open_archive(self.path, self.settings.budgets) as archive:
             if self.plan is not None:
                 _check_same_as_shown(self.plan, archive)
@@ -292,13 +305,14 @@ class _Restore:
         from ..archive.writer import write_backup
 
         try:
+            protect = self.protect if self.protect is not None else _unit_protector(self.settings)
             result = write_backup(instance, self.settings.backups_dir, SAFETY_NAME, kind="safety",
-                                  progress=progress)
+                                  progress=progress, protect=protect)
         except UnrestorableError:
             # A name (or a size) the restore refuses: an archive of it could never be restored, and the
             # previous tree, kept whole by rename, is the safety copy in any case.
             return None
-        except BackupError as exc:
+        except (BackupError, KeyProblem) as exc:
             raise RestoreError(f"the safety backup of the live configuration could not be made, so nothing "
                                f"was changed: {exc}") from None
         return result.path
@@ -327,6 +341,14 @@ class _Restore:
         return RestoreResult(info=info, safety_backup=safety or previous, changes=changes, previous=previous,
                              safety_archive=safety, method=journal.method, carried=carried,
                              left_behind=tuple(skipped), scope=self.scope, trial_deadline=deadline)
+
+
+def _unit_protector(settings: Settings) -> Protector | None:
+    """The safety archive is protected like the unit's backups ([protection])."""
+    p = settings.protection
+    if p.encrypt == "off" and p.sign_key is None:
+        return None
+    return protector_for(settings)
 
 
 def _check_same_as_shown(plan: RestorePlan, archive: Archive) -> None:

@@ -1,0 +1,91 @@
+"""``mftui inspect`` and ``mftui verify``: plain and protected backups; an encrypted one without its key too."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .archive.payload import check_payload_hash
+from .archive.protected import read_protected
+from .cli_output import ProgressBar, _print_json, _say, format_info, info_json
+from .cli_protect import opened
+from .errors import MftuiError
+from .protection import KeyNeeded, describe_backup
+from .settings import Settings
+from .text import show_path
+from .wording import human_size
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def inspect(settings: Settings, args: argparse.Namespace) -> int:
+    from .protection import describe_backup
+
+    described = describe_backup(settings, args.file)
+    info = described.info
+    data = {"ok": True, **info_json(info), **described.to_json()}
+    text = ""
+    if args.changes:
+        from .archive.reader import read_info
+        from .cli_trial import both_scopes
+
+        with opened(settings, args, args.file) as found:
+            text = both_scopes(settings, found.plain, read_info(found.plain, budgets=settings.budgets), data)
+    if args.json:
+        _print_json(data)
+        return EXIT_OK
+    _say(format_info(info))
+    for line in described.lines():
+        _say(f"{'':<13}{line}")
+    if text:
+        _say()
+        _say(text)
+    return EXIT_OK
+
+
+def verify(settings: Settings, args: argparse.Namespace) -> int:
+    from .cli_verify import verify_without_key
+    from .protection import KeyNeeded
+    from .restore import verify_backup
+
+    try:
+        with opened(settings, args, args.file) as found, ProgressBar("verify") as bar:
+            info = verify_backup(settings, found.plain, progress=bar)
+            described = found.described
+    except KeyNeeded as exc:
+        return verify_without_key(settings, args, exc)
+    except MftuiError as exc:
+        named = str(args.file) in str(exc) or show_path(args.file) in str(exc)
+        _say(f"mftui: {exc}" if named else f"mftui: {show_path(args.file)}: {exc}", sys.stderr)
+        if args.json:
+            _print_json({"ok": False, "reason": str(exc)})
+        return EXIT_FAILED
+    if args.json:
+        _print_json({"ok": True, "complete": True, "files": len(info.files), "bytes": info.total_bytes,
+                     **described.to_json()})
+    else:
+        _say(f"{show_path(args.file)}: ok ({len(info.files)} files, {human_size(info.total_bytes)}, "
+             f"every checksum matches); {'; '.join(described.lines())}")
+    return EXIT_OK
+
+
+def verify_without_key(settings: Settings, args: argparse.Namespace, need: KeyNeeded) -> int:
+    """The container, backup.json, the payload's SHA-256 and the signature are checked; the contents cannot be.
+
+    Exit 0 (nothing found wrong), and the words and ``"complete": false`` say what was not checked.
+    """
+    described = describe_backup(settings, args.file)  # the signature and [trust] passed in open_backup
+    backup = read_protected(args.file)
+    check_payload_hash(backup)
+    info = described.info
+    unchecked = (f"the {len(info.files)} files inside could not be checked: the payload is encrypted ({need}); "
+                 "the payload's SHA-256 matches backup.json")
+    if args.json:
+        _print_json({"ok": True, "complete": False, "files": len(info.files), "bytes": info.total_bytes,
+                     "unchecked": unchecked, **described.to_json()})
+    else:
+        _say(f"{show_path(args.file)}: the public part is ok ({'; '.join(described.lines())}); NOT checked: "
+             f"{unchecked} ({len(info.files)} files, {human_size(info.total_bytes)})")
+        if sys.stdout.isatty():
+            _say("give the key (--passphrase-file or --identity) to check every file")
+    return EXIT_OK
