@@ -43,22 +43,17 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import struct
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 from ..errors import ArchiveError
-from ..instance import MAX_IDENTITY_BYTES, parse_identity
 from ..progress import Progress, no_progress
 from ..settings import Budgets
 from ..text import show
-from . import zipstream
+from .container import ContainerParser
 from .format import (
     CONFIG_PREFIX,
-    IDENTITY_NAME,
     METADATA_NAME,
     BackupInfo,
     FileEntry,
@@ -67,6 +62,8 @@ from .format import (
     parse_metadata,
 )
 from .paths import MAX_DEPTH, MAX_NAME_BYTES, MAX_SEGMENT_BYTES, config_path_problem, fold
+from .reading import Archive
+from .zipspec import DEFLATED, CentralRecord, Member, not_mftui, size_words
 
 __all__ = [
     "MAX_DEPTH",
@@ -81,289 +78,6 @@ __all__ = [
     "show",
     "validate_archive",
 ]
-
-CHUNK = 1024 * 1024  # bytes read from the archive, and inflated, at a time
-
-# Zip record signatures and fixed sizes (APPNOTE.TXT 6.3).
-_EOCD = b"PK\x05\x06"
-_Z64_LOCATOR = b"PK\x06\x07"
-_Z64_EOCD = b"PK\x06\x06"
-_CENTRAL = b"PK\x01\x02"
-_LOCAL = b"PK\x03\x04"
-_EOCD_SIZE = 22
-_Z64_LOCATOR_SIZE = 20
-_Z64_EOCD_SIZE = 56
-_CENTRAL_SIZE = 46
-_LOCAL_SIZE = 30
-_TAIL_SEARCH = 1024 * 1024  # how far back from the end an End of Central Directory is looked for
-
-_ZIP64_EXTRA = 0x0001
-_U16 = 0xFFFF
-_U32 = 0xFFFFFFFF
-
-# General-purpose flag bits.
-_FLAG_ENCRYPTED = 1 << 0
-_FLAG_DESCRIPTOR = 1 << 3
-_FLAG_PATCHED = 1 << 5
-_FLAG_STRONG_ENCRYPTION = 1 << 6
-_FLAG_UTF8 = 1 << 11
-_FLAG_MASKED_HEADERS = 1 << 13
-_FLAGS_ALLOWED = _FLAG_UTF8  # the only flag the writer sets (zipstream.py), on a name that is not ASCII
-
-_STORED, _DEFLATED = 0, 8
-_METHOD_NAMES = {1: "shrink", 6: "implode", 9: "deflate64", 12: "bzip2", 14: "lzma", 93: "zstandard", 95: "xz",
-                 98: "ppmd"}
-_MAX_VERSION_NEEDED = 45  # ZIP64; anything newer is a feature the writer never uses
-_UNIX, _MSDOS = 3, 0  # "version made by" host systems the writer can be on
-
-_IDENTITY_PATH = IDENTITY_NAME[len(CONFIG_PREFIX) :]
-# Smallest central directory record: header and a one-byte name.
-_MIN_CENTRAL_RECORD = _CENTRAL_SIZE + 1
-# Longest central directory record of any kind (three 16-bit lengths): a window always holds a whole one.
-_LONGEST_RECORD = _CENTRAL_SIZE + 3 * 0xFFFF
-# Largest central directory record a valid name can have: header, name, ZIP64 extra.
-_MAX_CENTRAL_RECORD = _CENTRAL_SIZE + MAX_NAME_BYTES + 4 + 24
-
-
-class Member(NamedTuple):
-    """One entry of an archive that passed the container checks.
-
-    A named tuple: a restore holds one per file for its whole run, and a
-    tuple is a third the size of a dataclass instance. A ``config/`` entry
-    keeps its path only, the very string its manifest entry holds (one
-    string per file, not two: 50,000 long names are megabytes); ``name``
-    puts the prefix back when a message needs it.
-    """
-
-    stored: str  # the path for a config/ entry ("hub/hub.json"), the whole name otherwise ("backup.json")
-    config: bool  # whether it is a config/ entry
-    method: int
-    flags: int
-    crc: int
-    compressed_size: int
-    file_size: int
-    header_offset: int
-    data_offset: int  # first byte of the (compressed) data
-    end_offset: int  # first byte after the data
-    mode: int | None  # permission bits from a Unix external attribute, None otherwise
-
-    @property
-    def name(self) -> str:
-        """The full entry name, e.g. "config/hub/hub.json"."""
-        return CONFIG_PREFIX + self.stored if self.config else self.stored
-
-    @property
-    def path(self) -> str:
-        """The path relative to the instance root (for a ``config/`` entry)."""
-        return self.stored if self.config else self.stored[len(CONFIG_PREFIX) :]
-
-
-class Archive:
-    """An archive that passed every container, name and manifest check.
-
-    Its entries are read with :meth:`chunks`, which enforces the budgets on
-    the bytes actually inflated and checks size, CRC and SHA-256.
-    """
-
-    def __init__(self, path: Path, fd: int, budgets: Budgets) -> None:
-        self.path = path
-        self._fd = fd
-        self.budgets = budgets
-        self.members: list[Member] = []  # the config/ entries, in archive order
-        self.info: BackupInfo | None = None
-        self.files: list[FileEntry] = []  # the manifest entry of each member, in the same order
-        self.inflated = 0  # bytes actually inflated so far, across all entries
-
-    # --- life cycle ---------------------------------------------------------
-
-    def close(self) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
-
-    def __enter__(self) -> Archive:
-        return self
-
-    def identity(self) -> tuple[int, int]:
-        """(device, inode) of the open file: what was checked, whatever its path names by now."""
-        st = os.fstat(self._fd)
-        return st.st_dev, st.st_ino
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # --- what callers use ---------------------------------------------------
-
-    @property
-    def backup_info(self) -> BackupInfo:
-        assert self.info is not None
-        return self.info
-
-    def entries(self) -> Iterator[tuple[Member, FileEntry]]:
-        """Every configuration entry with its manifest entry, in archive order (sequential reads)."""
-        return zip(self.members, self.files, strict=True)
-
-    @property
-    def total_bytes(self) -> int:
-        return sum(m.file_size for m in self.members)
-
-    def chunks(self, member: Member, entry: FileEntry) -> Iterator[bytes]:
-        """Inflate one entry chunk by chunk; raise ArchiveError the moment anything is wrong.
-
-        Budgets count the bytes as they come out. The size, CRC and SHA-256
-        are checked after the last chunk: a caller writing the chunks must
-        treat the file as unconfirmed until this generator finishes.
-        """
-        import hashlib  # here, not at the top: reading an archive's information needs no hashing
-
-        digest = hashlib.sha256()
-        crc = 0
-        size = 0
-        identity: list[bytes] | None = None  # config/instance.json's bytes, to compare with backup.json's identity
-        if member.config and member.stored == _IDENTITY_PATH:
-            if member.file_size > MAX_IDENTITY_BYTES:
-                raise self._refused(
-                    f"entry {IDENTITY_NAME} is {member.file_size:,} bytes, more than the {MAX_IDENTITY_BYTES:,} "
-                    "an instance.json may have (the mftui writer refuses to back up a larger one)",
-                    member.name,
-                )
-            identity = []
-        for chunk in self._inflate(member):
-            if identity is not None:
-                identity.append(chunk)
-            size += len(chunk)
-            self.inflated += len(chunk)
-            if size > member.file_size:
-                raise self._refused(
-                    f"entry {show(member.name)} inflates to more than the {member.file_size} bytes its header "
-                    "declares (a zip bomb, or a damaged entry)",
-                    member.name,
-                )
-            if size > self.budgets.max_file_bytes:
-                raise self._budget(f"entry {show(member.name)} is larger than", _size(self.budgets.max_file_bytes),
-                                   member)
-            if self.inflated > self.budgets.max_total_bytes:
-                raise self._budget("the archive inflates to more than", _size(self.budgets.max_total_bytes), member)
-            digest.update(chunk)
-            crc = zlib.crc32(chunk, crc)
-            yield chunk
-        if size != member.file_size or size != entry.size:
-            raise self._damaged(
-                f"entry {show(member.name)} has {size} bytes, backup.json says {entry.size}", member.name
-            )
-        if crc != member.crc:
-            raise self._damaged(f"entry {show(member.name)} fails its CRC check", member.name)
-        if digest.hexdigest() != entry.sha256:
-            raise self._damaged(
-                f"entry {show(member.name)} fails its checksum (its SHA-256 differs from backup.json)", member.name
-            )
-        if identity is not None:
-            self._check_identity(b"".join(identity))
-
-    def _check_identity(self, data: bytes) -> None:
-        """backup.json's identity is its config/instance.json's, as the writer reads it (instance.read_identity)."""
-        info = self.backup_info
-        ident = parse_identity(data)
-        product, hub_id, hostname = ident.product, ident.hub_id, ident.hostname
-        if (product, hub_id, hostname) != (info.product, info.instance_id, info.hostname):
-            def unit(p: str, h: str, n: str) -> str:
-                return f"{show(p or '(no product)', 40)} hub {show(h or '?', 40)} ({show(n or '?', 40)})"
-
-            raise self._refused(
-                f"backup.json says it is a backup of {unit(info.product, info.instance_id, info.hostname)}, but its "
-                f"config/instance.json says {unit(product, hub_id, hostname)}; one of them was changed",
-                IDENTITY_NAME,
-            )
-
-    def verify_all(self, progress: Progress = no_progress) -> None:
-        """Inflate and check every entry, writing nothing."""
-        total = self.total_bytes
-        done = 0
-        for member, entry in self.entries():
-            progress(done, total, entry.path)
-            for chunk in self.chunks(member, entry):
-                done += len(chunk)
-        progress(total, total, "done")
-
-    # --- errors -------------------------------------------------------------
-
-    def _refused(self, reason: str, entry: str | None = None) -> ArchiveError:
-        return ArchiveError(f"the archive is refused: {reason}", entry)
-
-    def _damaged(self, reason: str, entry: str | None = None) -> ArchiveError:
-        return ArchiveError(f"the archive is damaged: {reason}", entry)
-
-    def _budget(self, what: str, limit: str, member: Member | None = None) -> ArchiveError:
-        return ArchiveError(
-            f"the archive is refused: {what} the limit of {limit} set in the settings ([limits]); "
-            "a real configuration stays far below it",
-            member.name if member else None,
-        )
-
-    # --- reading ------------------------------------------------------------
-
-    def _pread(self, size: int, offset: int) -> bytes:
-        data = b""
-        while len(data) < size:
-            try:
-                got = os.pread(self._fd, size - len(data), offset + len(data))
-            except OSError as exc:
-                raise ArchiveError(f"{self.path} cannot be read ({exc.strerror})") from None
-            if not got:
-                break
-            data += got
-        return data
-
-    def _stored(self, member: Member) -> Iterator[bytes]:
-        """The bytes of a stored entry, chunk by chunk."""
-        remaining = member.compressed_size
-        offset = member.data_offset
-        while remaining:
-            chunk = self._pread(min(CHUNK, remaining), offset)
-            if not chunk:
-                raise self._damaged(f"entry {show(member.name)} is cut short (truncated archive)", member.name)
-            offset += len(chunk)
-            remaining -= len(chunk)
-            yield chunk
-
-    def _inflate(self, member: Member) -> Iterator[bytes]:
-        """The raw inflated bytes of one entry, never more than one byte past its declared size."""
-        if member.method == _STORED:
-            yield from self._stored(member)
-            return
-        remaining = member.compressed_size
-        offset = member.data_offset
-        inflater = zlib.decompressobj(-15)
-        produced = 0
-        while not inflater.eof:
-            if inflater.unconsumed_tail:
-                feed = inflater.unconsumed_tail
-            elif remaining:
-                feed = self._pread(min(CHUNK, remaining), offset)
-                if not feed:
-                    raise self._damaged(f"entry {show(member.name)} is cut short (truncated archive)", member.name)
-                offset += len(feed)
-                remaining -= len(feed)
-            else:
-                feed = b""
-            # Ask for at most one byte more than declared: a bomb is caught
-            # having inflated one extra byte, not gigabytes.
-            room = min(CHUNK, member.file_size - produced + 1)
-            try:
-                out = inflater.decompress(feed, room)
-            except zlib.error:
-                raise self._damaged(f"entry {show(member.name)} has corrupt compressed data", member.name) from None
-            if out:
-                produced += len(out)
-                yield out
-            elif not feed:
-                break  # no input left and nothing more comes out
-        if not inflater.eof:
-            raise self._damaged(f"entry {show(member.name)} ends before its compressed data does", member.name)
-        if remaining or inflater.unused_data or inflater.unconsumed_tail:
-            raise self._refused(
-                f"entry {show(member.name)} has extra bytes after the end of its compressed data", member.name
-            )
 
 
 def open_archive(path: Path, budgets: Budgets | None = None) -> Archive:
@@ -439,47 +153,10 @@ def validate_archive(path: Path, budgets: Budgets | None = None, progress: Progr
         return archive.backup_info
 
 
-# --- the parser ------------------------------------------------------------------
+# --- the backup-level checks on top of the container ---------------------------------
 
 
-@dataclass(slots=True)
-class _Central:
-    """A central directory record, with ZIP64 values resolved."""
-
-    raw_name: bytes  # as in the directory; b"" for an ASCII name (its bytes are name.encode())
-    name: str
-    made_by: int
-    version_needed: int
-    flags: int
-    method: int
-    crc: int
-    compressed_size: int
-    file_size: int
-    header_offset: int
-    external_attr: int
-    mode: int | None = None
-
-
-class _Parser:
-    # How a file that is no zip at all is described: "not a zip archive" when
-    # an upload is refused; "not a readable zip archive" in a backup's
-    # information (``mftui list``, inspect), as zipfile-based readers say it.
-    not_zip = "not a zip archive"
-
-    def __init__(self, archive: Archive, size: int) -> None:
-        self.a = archive
-        self.size = size
-
-    def refused(self, reason: str, entry: str | None = None) -> ArchiveError:
-        return self.a._refused(reason, entry)
-
-    def damaged(self, reason: str, entry: str | None = None) -> ArchiveError:
-        return self.a._damaged(reason, entry)
-
-    def entry(self, name: str, reason: str) -> ArchiveError:
-        """The archive is refused because of one entry: the message names it."""
-        return self.a._refused(f"entry {show(name)} {reason}", name)
-
+class _Parser(ContainerParser):
     def parse(self) -> None:
         _eocd_at, count, cd_size, cd_offset, _cd_end = self._container()
         try:
@@ -509,372 +186,19 @@ class _Parser:
             found_elsewhere = self._has_metadata(cd_offset, cd_size, count)
             if found_elsewhere is None:
                 raise self.damaged("its central directory is damaged (a record is missing or cut short)")
-            raise self._metadata_not_last() if found_elsewhere else _not_mftui()
+            raise self._metadata_not_last() if found_elsewhere else not_mftui()
         rec, disk = found
         self._check_record(rec, disk)
         member = self._local(rec, cd_offset)
         self._check_metadata_member(member)
         return self._metadata(member, count - 1, build=False)
 
-    def _metadata_not_last(self) -> ArchiveError:
-        return self.refused(
-            "backup.json is not the last entry, where the mftui writer puts it (another tool rewrote the archive?)",
-            METADATA_NAME,
-        )
-
     def _check_metadata_member(self, member: Member) -> None:
         """backup.json as the writer writes it: compressed (writer._write_metadata)."""
-        if member.method != _DEFLATED:
+        if member.method != DEFLATED:
             raise self.refused("backup.json is stored; the mftui writer always compresses it", METADATA_NAME)
 
-    def _container(self) -> tuple[int, int, int, int, int]:
-        """The end records, checked, and the central directory located: (eocd, count, size, offset, end).
-
-        More entries than the budget allows are refused here, before anything is read of them.
-        """
-        if self.size == 0:
-            raise ArchiveError(f"{self.a.path.name} is empty (0 bytes); it is not a backup")
-        eocd_at, count, cd_size, cd_offset, cd_end = self._end_records()
-        if count == 0:
-            raise ArchiveError(f"{self.a.path.name} is an empty zip archive; it is not a backup")
-        try:
-            if count > self.a.budgets.max_entries + 1:  # + backup.json
-                raise self.a._budget(f"it has {count - 1} entries, more than",
-                                     f"{self.a.budgets.max_entries} entries")
-            self._locate_central(cd_offset, cd_size, cd_end)
-            if cd_size > count * _MAX_CENTRAL_RECORD:
-                raise self.refused("its central directory is larger than its entries can need")
-            if cd_size < count * _MIN_CENTRAL_RECORD:
-                raise self.refused(f"its end record counts {count} entries, more than its central directory holds")
-        except ArchiveError as exc:
-            raise self._lead_with_not_mftui(exc, cd_offset, cd_size, count) from None
-        return eocd_at, count, cd_size, cd_offset, cd_end
-
-    def _lead_with_not_mftui(self, exc: ArchiveError, cd_offset: int, cd_size: int, count: int) -> ArchiveError:
-        """``exc``, or, when the archive has no backup.json at all, that it is not an mftui backup.
-
-        A zip made by another tool (``zip -r``) fails many checks; what a person needs to hear
-        first is that it is no mftui backup, whichever check fails first. Error paths only.
-        """
-        return _not_mftui() if self._has_metadata(cd_offset, cd_size, count) is False else exc
-
-    def _has_metadata(self, cd_offset: int, cd_size: int, count: int) -> bool | None:
-        """Whether a central record is named backup.json; None when the directory cannot be walked.
-
-        Error paths only: the records are walked name by name, two small reads each, so that
-        this costs no memory whatever the directory claims to hold.
-        """
-        name = METADATA_NAME.encode()
-        pos = cd_offset
-        end = min(cd_offset + cd_size, self.size)
-        for _ in range(count):
-            head = self.a._pread(_CENTRAL_SIZE, pos)
-            if len(head) != _CENTRAL_SIZE or head[:4] != _CENTRAL or pos + _CENTRAL_SIZE > end:
-                return None
-            n_len, x_len, c_len = struct.unpack_from("<HHH", head, 28)
-            if self.a._pread(n_len, pos + _CENTRAL_SIZE) == name:
-                return True
-            pos += _CENTRAL_SIZE + n_len + x_len + c_len
-        return False
-
-    # --- 1. end records -------------------------------------------------------
-
-    def _end_records(self) -> tuple[int, int, int, int, int]:
-        """(eocd offset, entry count, cd size, cd offset, where the cd must end)."""
-        if self.size < _EOCD_SIZE:
-            if self.a._pread(4, 0) == _LOCAL:
-                raise self.damaged("it is too short to be a zip archive (truncated?)")
-            raise ArchiveError(f"{self.a.path.name} is {self.not_zip} (too short to be one)")
-        # The writer's archive ends with the record itself (no comment): read just that.
-        eocd_at = self.size - _EOCD_SIZE
-        last = self.a._pread(_EOCD_SIZE, eocd_at)
-        if last[:4] == _EOCD:
-            disk, cd_disk, n_disk, n_total, cd_size, cd_offset, comment_len = struct.unpack("<4xHHHHIIH", last)
-            if disk == 0 and cd_disk == 0 and n_disk == n_total and comment_len == 0:
-                return self._end_records_at(eocd_at, n_total, cd_size, cd_offset)
-        # Anything else: search back for it, to say what is wrong (a comment, junk after, a glued archive).
-        tail_len = min(self.size, _TAIL_SEARCH + _EOCD_SIZE)
-        tail_start = self.size - tail_len
-        tail = self.a._pread(tail_len, tail_start)
-        pos = tail.rfind(_EOCD, 0, len(tail) - _EOCD_SIZE + 4)  # a whole record must fit
-        while pos >= 0:
-            disk, cd_disk, n_disk, n_total, cd_size, cd_offset, comment_len = struct.unpack_from(
-                "<4xHHHHIIH", tail, pos
-            )
-            if disk == 0 and cd_disk == 0 and n_disk == n_total:
-                break
-            pos = tail.rfind(_EOCD, 0, pos + 3)
-        if pos < 0:
-            if self.a._pread(4, 0) == _LOCAL:
-                raise self.damaged(
-                    "it has no end-of-archive record; it is truncated (copy it again) or not a zip at all"
-                )
-            raise ArchiveError(f"{self.a.path.name} is {self.not_zip} (no end-of-archive record found)")
-        eocd_at = tail_start + pos
-        record_end = eocd_at + _EOCD_SIZE + comment_len
-        if record_end > self.size:
-            raise self.damaged("its end-of-archive record is cut short (truncated archive)")
-        if record_end < self.size:
-            raise self._lead_with_not_mftui(self.refused(
-                f"it has {self.size - record_end} bytes of junk after the end of the archive"
-                + (" (possibly a second archive glued on)" if _EOCD in tail[pos + 4 :] else "")
-            ), cd_offset, cd_size, n_total)
-        if comment_len:
-            raise self._lead_with_not_mftui(
-                self.refused(f"it carries an archive comment ({comment_len} bytes); mftui backups have none"),
-                cd_offset, cd_size, n_total)
-        return self._end_records_at(eocd_at, n_total, cd_size, cd_offset)
-
-    def _end_records_at(self, eocd_at: int, n_total: int, cd_size: int, cd_offset: int
-                        ) -> tuple[int, int, int, int, int]:
-        """The end records, given a valid End of Central Directory record at ``eocd_at``: ZIP64 where present."""
-        if eocd_at >= _Z64_LOCATOR_SIZE and self.a._pread(4, eocd_at - _Z64_LOCATOR_SIZE) == _Z64_LOCATOR:
-            return self._zip64_end(eocd_at, n_total, cd_size, cd_offset)
-        if _needs_zip64_end(n_total, cd_size, cd_offset):  # a field at 0xFFFF(FFFF) says "see ZIP64"
-            raise self.refused("its end-of-archive record needs ZIP64 end records it does not have")
-        return eocd_at, n_total, cd_size, cd_offset, eocd_at
-
-    def _zip64_end(self, eocd_at: int, n16: int, size32: int, offset32: int) -> tuple[int, int, int, int, int]:
-        locator_at = eocd_at - _Z64_LOCATOR_SIZE
-        z64_disk, z64_at, disks = struct.unpack("<4xIQI", self.a._pread(_Z64_LOCATOR_SIZE, locator_at))
-        if z64_disk != 0 or disks != 1:
-            raise self.refused("it claims to span several disks; mftui backups are one file")
-        if z64_at != locator_at - _Z64_EOCD_SIZE:
-            raise self.refused("its ZIP64 end record is not where its locator says (junk or a glued archive)")
-        rec = self.a._pread(_Z64_EOCD_SIZE, z64_at)
-        if len(rec) != _Z64_EOCD_SIZE or rec[:4] != _Z64_EOCD:
-            raise self.damaged("its ZIP64 end record is missing or damaged")
-        rec_size, _made, _need, disk, cd_disk, n_disk, n_total, cd_size, cd_offset = struct.unpack(
-            "<4xQHHIIQQQQ", rec
-        )
-        if rec_size != _Z64_EOCD_SIZE - 12:
-            raise self.refused("its ZIP64 end record carries extension data mftui never writes")
-        if disk or cd_disk or n_disk != n_total:
-            raise self.refused("it claims to span several disks; mftui backups are one file")
-        if not _needs_zip64_end(n_total, cd_size, cd_offset):
-            raise self.refused("it carries ZIP64 end records it does not need (the mftui writer never writes them)")
-        # The 32-bit record holds each value, or "see ZIP64" where it does not fit, as the writer writes it.
-        if (n16, size32, offset32) != (min(n_total, _U16), min(cd_size, _U32), min(cd_offset, _U32)):
-            raise self.refused("its end-of-archive records disagree with each other")
-        return eocd_at, n_total, cd_size, cd_offset, z64_at
-
-    def _locate_central(self, cd_offset: int, cd_size: int, cd_end: int) -> None:
-        if cd_offset + cd_size == cd_end:
-            return
-        if cd_offset + cd_size > cd_end:
-            raise self.damaged("its central directory runs past its end record (truncated or damaged)")
-        extra = cd_end - cd_size - cd_offset
-        glued = self._eocd_before(cd_end - cd_size)
-        raise self.refused(
-            "two archives are glued together" if glued else f"{extra} bytes of junk precede or sit inside the archive"
-        )
-
-    def _eocd_before(self, limit: int) -> bool:
-        """Whether an end-of-archive record appears before ``limit`` (a glued archive). Error path only."""
-        pos = 0
-        carry = b""
-        while pos < limit:
-            chunk = carry + self.a._pread(min(CHUNK, limit - pos), pos)
-            if _EOCD in chunk:
-                return True
-            pos += len(chunk) - len(carry)
-            carry = chunk[-3:]
-            if len(chunk) == len(carry):
-                break
-        return False
-
-    # --- 2. central directory ----------------------------------------------------
-
-    def _central_records(self, cd_offset: int, cd_size: int, count: int) -> list[_Central]:
-        """Every central record, read a window at a time (the directory is never held whole)."""
-        records: list[_Central] = []
-        data = b""
-        base = cd_offset  # where data starts in the file
-        pos = 0
-        end = cd_offset + cd_size
-        for _ in range(count):
-            if len(data) - pos < _LONGEST_RECORD and base + len(data) < end:
-                more = self.a._pread(min(CHUNK, end - base - len(data)), base + len(data))
-                if not more:
-                    raise self.damaged("its central directory is cut short (truncated archive)")
-                data = data[pos:] + more
-                base += pos
-                pos = 0
-            rec, disk, pos = self._central_record(data, pos)
-            self._check_record(rec, disk)
-            records.append(rec)
-        if base + pos != end:
-            raise self.refused("its central directory holds more than its entries (hidden data)")
-        return records
-
-    def _central_record(self, data: bytes, pos: int) -> tuple[_Central, int, int]:
-        """The record at ``pos`` of ``data`` (ZIP64 values resolved), its disk number, and where the next starts."""
-        end = len(data)
-        if pos + _CENTRAL_SIZE > end or data[pos : pos + 4] != _CENTRAL:
-            raise self.damaged("its central directory is damaged (a record is missing or cut short)")
-        (made_by, need, flags, method, _t, _d, crc, csize, usize, n_len, x_len, c_len, disk, _iattr,
-         eattr, offset) = struct.unpack_from("<4xHHHHHHIIIHHHHHII", data, pos)
-        pos += _CENTRAL_SIZE
-        if pos + n_len + x_len + c_len > end:
-            raise self.damaged("its central directory is damaged (a record runs past its end)")
-        raw_name = data[pos : pos + n_len]
-        extra = data[pos + n_len : pos + n_len + x_len]
-        pos += n_len + x_len + c_len
-        name = self._decode_name(raw_name, flags)
-        if c_len:
-            raise self.entry(name, "carries a comment; mftui backups have none")
-        usize, csize, offset = self._zip64(extra, name, usize, csize, offset)
-        if len(name) == n_len:
-            raw_name = b""  # ASCII: the name is its own bytes (not kept twice: a restore holds every record)
-        return _Central(raw_name, name, made_by, need, flags, method, crc, csize, usize, offset, eattr), disk, pos
-
-    def _last_central(self, cd_offset: int, cd_size: int) -> tuple[_Central, int] | None:
-        """``backup.json``'s central record when it is the last one, as the writer puts it; else None.
-
-        Its length is known but for the ZIP64 extra field (none, or 1 to 3
-        eight-byte values), so the directory's last bytes are read and each
-        possible start is tried; a record must end exactly at the end.
-        """
-        name = METADATA_NAME.encode()
-        longest = _CENTRAL_SIZE + len(name) + 4 + 24
-        tail_len = min(cd_size, longest)
-        tail = self.a._pread(tail_len, cd_offset + cd_size - tail_len)
-        if len(tail) != tail_len:
-            raise self.damaged("its central directory is cut short (truncated archive)")
-        for x_len in (0, 12, 20, 28):
-            pos = tail_len - (_CENTRAL_SIZE + len(name) + x_len)
-            if pos < 0:
-                break
-            if tail[pos : pos + 4] != _CENTRAL or tail[pos + _CENTRAL_SIZE : pos + _CENTRAL_SIZE + len(name)] != name:
-                continue
-            if struct.unpack_from("<HHH", tail, pos + 28) != (len(name), x_len, 0):
-                continue
-            rec, disk, _end = self._central_record(tail, pos)
-            return rec, disk
-        return None
-
-    def _decode_name(self, raw: bytes, flags: int) -> str:
-        if not raw:
-            raise self.refused("an entry has an empty name")
-        if len(raw) > MAX_NAME_BYTES:
-            shown = show(raw[:60].decode("utf-8", "replace"))
-            raise self.refused(f"entry {shown}… has a name of {len(raw)} bytes (at most {MAX_NAME_BYTES})")
-        if flags & _FLAG_UTF8:
-            try:
-                return raw.decode("utf-8")
-            except UnicodeDecodeError:
-                shown = show(raw.decode("utf-8", "replace"))
-                raise self.refused(f"entry {shown} has a name that is not valid UTF-8") from None
-        if not raw.isascii():
-            shown = show(raw.decode("latin-1"))
-            raise self.refused(f"entry {shown} has a non-ASCII name not marked as UTF-8 (its spelling is ambiguous)")
-        return raw.decode("ascii")
-
-    def _zip64(self, extra: bytes, name: str, usize: int, csize: int, offset: int, *, local: bool = False
-               ) -> tuple[int, int, int]:
-        """Resolve ZIP64 values from the extra field; refuse any other extra field, and ZIP64 where not needed.
-
-        The writer (zipstream.py) puts a size or offset in a ZIP64 extra field exactly when it is
-        at least zipstream.ZIP64_AT (0xFFFFFFFF, lowered by tests), its 32-bit field then saying
-        "see ZIP64"; so an empty ZIP64 field, or a value in it that fits in 32 bits, is refused.
-        A ``local`` header follows another rule (see _local), checked by the caller.
-        """
-        z64 = self._zip64_field(extra, name)
-        values = [usize, csize, offset]
-        at = zipstream.ZIP64_AT
-        if z64 is None:
-            if max(values) >= at:  # 0xFFFFFFFF: "see ZIP64"
-                raise self.entry(name, "needs a ZIP64 extra field it does not have")
-            return usize, csize, offset
-        need = [v == _U32 for v in values]
-        if not any(need):
-            raise self.entry(name, "carries a ZIP64 extra field it does not need (the mftui writer never writes it)")
-        if len(z64) != 8 * sum(need):
-            raise self.entry(name, "has a ZIP64 extra field of the wrong size")
-        pos = 0
-        for i, needed in enumerate(need):
-            if needed:
-                values[i] = int.from_bytes(z64[pos : pos + 8], "little")
-                pos += 8
-                if values[i] < at and not local:
-                    raise self.entry(
-                        name, "carries a ZIP64 extra field it does not need (a value that fits in 32 bits)"
-                    )
-            elif values[i] >= at and not local:
-                raise self.entry(name, "needs a ZIP64 extra field it does not have")
-        return values[0], values[1], values[2]
-
-    def _zip64_field(self, extra: bytes, name: str) -> bytes | None:
-        """The body of the one ZIP64 extra field in ``extra``, or None; refuse any other field, or two."""
-        z64 = None
-        pos = 0
-        while pos < len(extra):
-            if pos + 4 > len(extra):
-                raise self.entry(name, "has a malformed extra field")
-            ident, length = struct.unpack_from("<HH", extra, pos)
-            body = extra[pos + 4 : pos + 4 + length]
-            if len(body) != length:
-                raise self.entry(name, "has a malformed extra field")
-            if ident != _ZIP64_EXTRA:
-                raise self.entry(name, f"carries an extra field (id 0x{ident:04x}) the mftui writer never writes")
-            if z64 is not None:
-                raise self.entry(name, "has two ZIP64 extra fields")
-            z64 = body
-            pos += 4 + length
-        return z64
-
-    def _check_record(self, rec: _Central, disk: int) -> None:
-        name = rec.name
-        if rec.flags & (_FLAG_ENCRYPTED | _FLAG_STRONG_ENCRYPTION | _FLAG_MASKED_HEADERS) or rec.method == 99:
-            raise self.entry(name, "is encrypted; mftui backups never are")
-        if rec.flags & _FLAG_PATCHED:
-            raise self.entry(name, "is patch data, which mftui backups never hold")
-        if rec.flags & _FLAG_DESCRIPTOR:
-            raise self.entry(name, "uses a data descriptor (flag 0x0008), which the mftui writer never writes")
-        if rec.flags & ~_FLAGS_ALLOWED:
-            raise self.entry(name, f"uses zip features mftui never writes (flags 0x{rec.flags:04x})")
-        if rec.method not in (_STORED, _DEFLATED):
-            what = _METHOD_NAMES.get(rec.method, "unknown")
-            raise self.entry(
-                name, f"uses compression method {rec.method} ({what}); mftui backups use only stored or deflate"
-            )
-        if rec.version_needed > _MAX_VERSION_NEEDED:
-            raise self.entry(name, f"needs zip version {rec.version_needed / 10:.1f}, newer than mftui writes")
-        if disk != 0:
-            raise self.entry(name, "claims to be on another disk; mftui backups are one file")
-        if rec.method == _STORED and rec.compressed_size != rec.file_size:
-            raise self.entry(name, "is stored but its two sizes differ (headers disagree)")
-        rec.mode = self._mode(rec)
-
-    def _mode(self, rec: _Central) -> int | None:
-        """Permission bits from the external attribute; refuse anything but a plain file."""
-        host = rec.made_by >> 8
-        unix = rec.external_attr >> 16
-        if rec.external_attr & 0x10 or rec.name.endswith("/"):
-            raise self.entry(rec.name, "is a directory entry; mftui backups hold files only")
-        if host == _MSDOS:
-            if unix:
-                raise self.entry(rec.name, "has Unix attributes on a DOS entry (headers disagree)")
-            return None
-        if host != _UNIX:
-            raise self.entry(rec.name, f"was made on a system mftui never runs on (host {host})")
-        kind = stat.S_IFMT(unix)
-        if kind == stat.S_IFLNK:
-            raise self.entry(rec.name, "is a symbolic link; mftui backups hold regular files only")
-        if kind in (stat.S_IFCHR, stat.S_IFBLK):
-            raise self.entry(rec.name, "is a device file; mftui backups hold regular files only")
-        if kind == stat.S_IFDIR:
-            raise self.entry(rec.name, "is a directory entry; mftui backups hold files only")
-        if kind not in (0, stat.S_IFREG):
-            raise self.entry(rec.name, "is a special file (pipe or socket); backups hold regular files only")
-        if unix & 0o7000:
-            bits = [w for bit, w in ((0o4000, "setuid"), (0o2000, "setgid"), (0o1000, "sticky")) if unix & bit]
-            raise self.entry(rec.name, f"has the {' and '.join(bits)} bit set; mftui backups never do")
-        return unix & 0o777
-
-    # --- 3. names --------------------------------------------------------------
-
-    def _check_names(self, records: list[_Central]) -> None:
+    def _check_names(self, records: list[CentralRecord]) -> None:
         seen: dict[str, str] = {}  # exact name -> itself
         folded: dict[str, str] = {}  # folded name -> first name
         metadata = 0
@@ -905,10 +229,10 @@ class _Parser:
                 )
             folded[key] = name
         if metadata == 0:
-            raise _not_mftui()
+            raise not_mftui()
         self._check_folders(records, folded)
 
-    def _check_folders(self, records: list[_Central], folded: dict[str, str]) -> None:
+    def _check_folders(self, records: list[CentralRecord], folded: dict[str, str]) -> None:
         """No file that is also the folder of another entry (``folded``: every folded name -> its name)."""
         for rec in records:
             parts = rec.name.split("/")
@@ -919,100 +243,17 @@ class _Parser:
                         f"{show(folded[folder])} is both a file and the folder of {show(rec.name)}", rec.name
                     )
 
-    # --- local headers and the tiling --------------------------------------------
-
-    def _local_headers(self, records: list[_Central], cd_offset: int) -> list[Member]:
-        """The members, from the records, which are consumed: each record (and its name) is dropped as its
-        member is made, so the names are never held twice."""
-        members: list[Member] = []
-        records.reverse()
-        while records:
-            members.append(self._local(records.pop(), cd_offset))
-        ordered = sorted(members, key=lambda m: m.header_offset)
-        if ordered[0].header_offset != 0:
-            first = ordered[0].header_offset
-            glued = self.a._pread(4, 0) == _LOCAL
-            raise self.refused(
-                "two archives are glued together (another one comes before this one)"
-                if glued and self._eocd_before(first)
-                else f"{first} bytes of junk come before the first entry"
-            )
-        for prev, cur in zip(ordered, ordered[1:], strict=False):
-            if cur.header_offset < prev.end_offset:
-                raise self.refused(
-                    f"entries {show(prev.name)} and {show(cur.name)} overlap (one's data lies inside the other)",
-                    cur.name,
-                )
-            if cur.header_offset > prev.end_offset:
-                raise self.refused(
-                    f"{cur.header_offset - prev.end_offset} unexplained bytes sit between entries "
-                    f"{show(prev.name)} and {show(cur.name)}",
-                    cur.name,
-                )
-        last = ordered[-1]
-        if last.name != METADATA_NAME:  # the directory lists it last, but its data is elsewhere
-            raise self._metadata_not_last()
-        if last.end_offset > cd_offset:
-            raise self.entry(last.name, "overlaps the central directory")
-        if last.end_offset < cd_offset:
-            raise self.refused(
-                f"{cd_offset - last.end_offset} unexplained bytes sit between the last entry and the central directory"
-            )
-        return members
-
-    def _local(self, rec: _Central, cd_offset: int) -> Member:
-        if rec.header_offset + _LOCAL_SIZE > cd_offset:
-            raise self.entry(rec.name, "points outside the archive's data area")
-        head = self.a._pread(_LOCAL_SIZE, rec.header_offset)
-        if head[:4] != _LOCAL:
-            raise self.entry(rec.name, "has no local header where the central directory says")
-        _need, flags, method, _t, _d, crc, csize, usize, n_len, x_len = struct.unpack_from("<4xHHHHHIIIHH", head)
-        names_extra = self.a._pread(n_len + x_len, rec.header_offset + _LOCAL_SIZE)
-        if len(names_extra) != n_len + x_len:
-            raise self.damaged(f"entry {show(rec.name)} is cut short (truncated archive)", rec.name)
-        if names_extra[:n_len] != (rec.raw_name or rec.name.encode("ascii")):
-            local = show(names_extra[:n_len].decode("utf-8", "replace"))
-            raise self.entry(rec.name, f"is named {local} in its local header (headers disagree)")
-        if flags != rec.flags:
-            raise self.entry(rec.name, "has different flags in its two headers (headers disagree)")
-        if method != rec.method:
-            raise self.entry(rec.name, "has different compression methods in its two headers")
-        data_offset = rec.header_offset + _LOCAL_SIZE + n_len + x_len
-        extra = names_extra[n_len:]
-        if extra:
-            # The writer's ZIP64 local header: both sizes "see ZIP64", both in the extra field, and only
-            # for a member it framed as large (zipstream.ZipStream.begin / add).
-            usize, csize, _o = self._zip64(extra, rec.name, usize, csize, 0, local=True)
-            if (
-                len(extra) != 20
-                or struct.unpack_from("<II", head, 18) != (_U32, _U32)
-                or not (usize >= zipstream.ZIP64_LOCAL_AT or max(usize, csize) >= zipstream.ZIP64_AT)
-            ):
-                raise self.entry(rec.name, "has a ZIP64 local header it does not need (mftui never writes it)")
-        elif usize == _U32 or csize == _U32:
-            raise self.entry(rec.name, "needs a ZIP64 extra field it does not have")
-        if (crc, csize, usize) != (rec.crc, rec.compressed_size, rec.file_size):
-            raise self.entry(rec.name, "has different sizes or CRC in its two headers (headers disagree)")
-        end = data_offset + rec.compressed_size
-        if end > cd_offset:
-            raise self.entry(rec.name, "runs into the central directory (sizes are wrong)")
-        config = rec.name.startswith(CONFIG_PREFIX)
-        stored = rec.name[len(CONFIG_PREFIX) :] if config else rec.name
-        return Member(stored, config, rec.method, rec.flags, rec.crc, rec.compressed_size, rec.file_size,
-                      rec.header_offset, data_offset, end, rec.mode)
-
-    # --- 4. budgets, metadata and manifest ---------------------------------------
-
     def _check_declared_budgets(self) -> None:
         b = self.a.budgets
         total = 0
         for m in self.a.members:
             if m.file_size > b.max_file_bytes:
-                raise self.a._budget(f"entry {show(m.name)} declares {_size(m.file_size)}, more than",
-                                     _size(b.max_file_bytes), m)
+                raise self.a._budget(f"entry {show(m.name)} declares {size_words(m.file_size)}, more than",
+                                     size_words(b.max_file_bytes), m)
             total += m.file_size
         if total > b.max_total_bytes:
-            raise self.a._budget(f"its entries declare {_size(total)} in all, more than", _size(b.max_total_bytes))
+            raise self.a._budget(f"its entries declare {size_words(total)} in all, more than",
+                                 size_words(b.max_total_bytes))
 
     def _metadata(self, member: Member, files: int, *, build: bool, paths: dict[str, str] | None = None
                   ) -> BackupInfo:
@@ -1100,21 +341,3 @@ class _Parser:
                     m.name,
                 )
         self.a.files = paired
-
-
-def _needs_zip64_end(count: int, cd_size: int, cd_offset: int) -> bool:
-    """Whether the writer puts ZIP64 end records in an archive with this central directory (zipstream.close)."""
-    return count >= zipstream.ZIP64_COUNT_AT or max(cd_size, cd_offset) >= zipstream.ZIP64_AT
-
-
-def _not_mftui() -> ArchiveError:
-    return ArchiveError("this zip is not an mftui backup: it has no backup.json")
-
-
-def _size(n: int) -> str:
-    """A byte count for a message: "512 MiB", "4 GiB", "1000 bytes"."""
-    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= factor:
-            value = n / factor
-            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
-    return f"{n} bytes"
