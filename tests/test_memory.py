@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 from hostile import layout, make_backup, padded_metadata, read_tree
 
-from mftui.archive.format import _BROKEN, _KNOWN_KEYS, FileEntry, MetadataRefused, _quick_entry, parse_metadata
+from mftui.archive.format import FileEntry, quick_entry
+from mftui.archive.metadata import _BROKEN, _KNOWN_KEYS, MetadataRefused, parse_metadata
 from mftui.archive.validate import open_archive
 from mftui.settings import Settings
 
@@ -61,7 +62,7 @@ def _normalised(value: object) -> object:
         out: list[object] = []
         broken = False
         for item in value["files"]:
-            entry = item if isinstance(item, FileEntry) else _quick_entry(item, components)
+            entry = item if isinstance(item, FileEntry) else quick_entry(item, components)
             if entry is None:
                 out.append(_BROKEN if broken or item is _BROKEN else item)
                 broken = True

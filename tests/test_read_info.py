@@ -24,7 +24,8 @@ import pytest
 from hostile import backup_entries, layout, read_tree
 
 from mftui.archive import validate
-from mftui.archive.format import FileEntry, FileList, max_metadata_bytes
+from mftui.archive.format import FileEntry, FileList
+from mftui.archive.metadata import max_metadata_bytes
 from mftui.archive.reader import read_info, verify
 from mftui.archive.writer import create_backup
 from mftui.errors import ArchiveError

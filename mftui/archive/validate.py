@@ -27,7 +27,7 @@ What is checked, in order:
    fold to the same one (case, Unicode normalisation), no file that is also
    the folder of another.
 4. The manifest (``backup.json``), no larger than its files need and parsed
-   in bounded memory (format.parse_metadata), lists exactly the ``config/``
+   in bounded memory (metadata.parse_metadata), lists exactly the ``config/``
    entries, with the same sizes and modes.
 5. Budgets: entry count, bytes per file, bytes in all, first from the
    headers, then counted again on the bytes actually inflated, which stop
@@ -57,10 +57,8 @@ from .format import (
     METADATA_NAME,
     BackupInfo,
     FileEntry,
-    MetadataRefused,
-    max_metadata_bytes,
-    parse_metadata,
 )
+from .metadata import MetadataRefused, max_metadata_bytes, parse_metadata
 from .paths import MAX_DEPTH, MAX_NAME_BYTES, MAX_SEGMENT_BYTES, config_path_problem, fold
 from .reading import Archive
 from .zipspec import DEFLATED, CentralRecord, Member, not_mftui, size_words
@@ -260,10 +258,10 @@ class _Parser(ContainerParser):
         """``backup.json`` of an archive of ``files`` files: inflated within what they need, CRC checked, parsed.
 
         It is parsed as it inflates, never more than a window of its text held
-        (format.parse_metadata): what it costs is bounded by the files it may list, whatever it holds.
+        (metadata.parse_metadata): what it costs is bounded by the files it may list, whatever it holds.
         ``build``: build the file entries as they are parsed, for a caller that uses them all (a
         restore, verify, compare); the information alone leaves them to FileList. ``paths``: the
-        strings to use for the paths the manifest lists (format.parse_metadata).
+        strings to use for the paths the manifest lists (metadata.parse_metadata).
         """
         limit = max_metadata_bytes(files)
         if member.file_size > limit:
