@@ -23,6 +23,8 @@ from .protected import ProtectedBackup
 from .writer import OUT_BUFFER, PARTIAL_PREFIX
 
 READ = 1024 * 1024
+_NOT_PINNED = ("the backup's payload does not match the SHA-256 its backup.json pins (it was altered, damaged, or "
+               "swapped in from another backup); use another copy")
 
 
 class _Slice:
@@ -58,11 +60,16 @@ def open_payload(backup: ProtectedBackup, identities: Sequence[age.Identity], de
         with open(backup.path, "rb") as fh, os.fdopen(fd, "wb", buffering=OUT_BUFFER) as out:
             fh.seek(backup.payload_offset)
             src = _Slice(fh, backup.protection.payload_size)
-            for chunk in _plain_chunks(backup, src, identities):
-                out.write(chunk)
+            try:
+                for chunk in _plain_chunks(backup, src, identities):
+                    out.write(chunk)
+            except age.AgeError:
+                while src.read(READ):  # damaged, or altered? the SHA-256 backup.json pins tells
+                    pass
+                if src.sha.hexdigest() == backup.protection.payload_sha256:
+                    raise
             if src.left or src.sha.hexdigest() != backup.protection.payload_sha256:
-                raise ArchiveError("the backup's payload does not match the SHA-256 its backup.json pins (it was "
-                                   "altered, or swapped in from another backup); use another copy")
+                raise ArchiveError(_NOT_PINNED)
     except BaseException as exc:
         path.unlink(missing_ok=True)
         if isinstance(exc, OSError):
@@ -82,8 +89,7 @@ def check_payload_hash(backup: ProtectedBackup) -> None:
     except OSError as exc:
         raise ArchiveError(f"the backup cannot be read ({exc.strerror or exc})") from None
     if src.left or src.sha.hexdigest() != backup.protection.payload_sha256:
-        raise ArchiveError("the backup's payload does not match the SHA-256 its backup.json pins (it was altered, "
-                           "damaged, or swapped in from another backup); use another copy")
+        raise ArchiveError(_NOT_PINNED)
 
 
 _SAME = ("name", "created_at", "kind", "tool_version", "product", "product_version", "instance_id", "hostname")
