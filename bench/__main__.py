@@ -105,6 +105,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="the tree generator (default ../shared/bench/make_instance.py)",
     )
     p.add_argument("--json", type=Path, default=None, help="also write every run to this JSON file")
+    p.add_argument("--protected", action="store_true",
+                   help="instead: passphrase-encrypted backups against plain ones (backup, verify, restore)")
     args = p.parse_args(argv)
     if args.runs is None:
         args.runs = 1 if args.quick else 3
@@ -169,6 +171,8 @@ def bench(args: argparse.Namespace) -> int:
     trees = [Tree(label, files, mb, args.out.resolve() / f"{label}-{files}x{mb:g}") for label, files, mb in specs]
     cache = bytecode_cache(args.out.resolve())
     print(header(mftui) + f"\nbytecode: compiled once into {cache} (as an installed mftui has it)", flush=True)
+    if args.protected:
+        return bench_protected(args, trees, mftui)
     rows: list[Row] = []
     runs: RunLog = {}
     archives: dict[str, Path] = {}
@@ -185,6 +189,20 @@ def bench(args: argparse.Namespace) -> int:
     print(table(rows))
     if args.json:
         args.json.write_text(json.dumps({"rows": [asdict(r) for r in rows], "runs": runs}, indent=1))
+    return 0
+
+
+def bench_protected(args: argparse.Namespace, trees: list[Tree], mftui: str) -> int:
+    from . import protected
+
+    lines: list[str] = []
+    for tree in trees:
+        build_tree(tree, args.make_instance, fresh=args.fresh)
+        warm(tree.root)
+        print(f"bench: encrypted and plain on the {tree.label} tree ({tree.files} files, {tree.mb:g} MB)...",
+              file=sys.stderr)
+        lines += protected.rows(tree, protected.measure(tree, args.runs, mftui))
+    print(protected.table(lines))
     return 0
 
 
