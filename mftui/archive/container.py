@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 from ..errors import ArchiveError
 from ..text import show
 from . import zipstream
-from .format import CONFIG_PREFIX, METADATA_NAME
+from .format import METADATA_NAME
+from .paths import CONFIG_PREFIX
 from .zipspec import (
     CHUNK,
     EOCD,

@@ -18,11 +18,11 @@ from typing import Any, NamedTuple, overload
 
 from ..errors import ArchiveError
 from ..text import show
+from .paths import CONFIG_PREFIX
 
 FORMAT = "mftui-backup"
 FORMAT_VERSION = 1
 METADATA_NAME = "backup.json"
-CONFIG_PREFIX = "config/"
 # The unit's identity file, whose product, hub id and hostname backup.json repeats (instance.read_identity).
 IDENTITY_NAME = CONFIG_PREFIX + "instance.json"
 SAFETY_KIND = "safety"  # a backup taken by a restore of the configuration it replaced

@@ -21,7 +21,8 @@ from ..errors import BackupError
 from ..instance import ConfigFile, Instance
 from ..progress import Progress
 from .compress import SAMPLE, STORE, WINDOW, choose, deflate, deflate_chunk
-from .format import CONFIG_PREFIX, FileEntry
+from .format import FileEntry
+from .paths import CONFIG_PREFIX
 from .zipstream import DEFLATED, STORED, ZipStream
 
 # A file larger than CHUNK is read in chunks of that size by the main thread and

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 
-from ..text import show  # noqa: F401  (re-exported: the archive layer names entries with it)
+from ..text import show
 
-CONFIG_PREFIX = "config/"  # as in format.py: a configuration file's entry is config/<path>
+CONFIG_PREFIX = "config/"  # a configuration file's entry in an archive is config/<path> (format.py)
 
 # Name limits (Linux allows 255 bytes per segment).
 MAX_NAME_BYTES = 1024  # a whole entry name, "config/" included
@@ -117,3 +118,41 @@ def fold(name: str) -> str:
     if name.isascii():
         return name.lower()  # the same, for ASCII, and ten times faster
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
+
+
+class NameSet:
+    """The rules on a set of names, in one place for the backup and the restore.
+
+    No name twice, no two names that are the same once case and Unicode
+    normalisation are ignored (they would be one file on a case-insensitive
+    or normalising filesystem), and no file that is also the folder of
+    another name. The restore refuses an archive that breaks them
+    (validate.py); the backup refuses to write one (writer.py). Names are
+    kept once: 50,000 long names are megabytes.
+    """
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, str] = {}  # folded name -> the name
+
+    def add(self, name: str) -> str | None:
+        """Add ``name``; why it cannot be in the set (a sentence naming both names), or None."""
+        key = fold(name)
+        if key == name:
+            key = name  # the name itself, not an equal copy
+        other = self._by_key.get(key)
+        if other is None:
+            self._by_key[key] = name
+            return None
+        if other == name:
+            return f"{show(name)} appears twice"
+        return f"{show(other)} and {show(name)} differ only in upper and lower case or in accents"
+
+    def folder_clashes(self) -> Iterator[str]:
+        """A sentence for each name under another name that is a file (``a`` and ``a/b``, or ``A`` and ``a/b``)."""
+        for name in self._by_key.values():
+            parts = name.split("/")
+            for i in range(1, len(parts)):
+                file = self._by_key.get(fold("/".join(parts[:i])))
+                if file is not None:
+                    yield f"{show(file)} is both a file and the folder of {show(name)}"
+                    break

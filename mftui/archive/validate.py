@@ -53,13 +53,12 @@ from ..settings import Budgets
 from ..text import show
 from .container import ContainerParser
 from .format import (
-    CONFIG_PREFIX,
     METADATA_NAME,
     BackupInfo,
     FileEntry,
 )
 from .metadata import MetadataRefused, max_metadata_bytes, parse_metadata
-from .paths import MAX_DEPTH, MAX_NAME_BYTES, MAX_SEGMENT_BYTES, config_path_problem, fold
+from .paths import CONFIG_PREFIX, MAX_DEPTH, MAX_NAME_BYTES, MAX_SEGMENT_BYTES, NameSet, config_path_problem, fold
 from .reading import Archive
 from .zipspec import DEFLATED, CentralRecord, Member, not_mftui, size_words
 
@@ -197,8 +196,7 @@ class _Parser(ContainerParser):
             raise self.refused("backup.json is stored; the mftui writer always compresses it", METADATA_NAME)
 
     def _check_names(self, records: list[CentralRecord]) -> None:
-        seen: dict[str, str] = {}  # exact name -> itself
-        folded: dict[str, str] = {}  # folded name -> first name
+        names = NameSet()
         metadata = 0
         for rec in records:
             name = rec.name
@@ -213,33 +211,13 @@ class _Parser(ContainerParser):
                 problem = config_path_problem(name[len(CONFIG_PREFIX) :])
                 if problem:
                     raise self.entry(name, f"{problem}")
-            if name in seen:
-                raise self.entry(name, "appears twice")
-            seen[name] = name
-            key = fold(name)
-            if key == name:
-                key = name  # the name itself, not an equal copy (50,000 long names are megabytes)
-            if key in folded:
-                raise self.refused(
-                    f"entries {show(folded[key])} and {show(name)} collide once case and Unicode "
-                    "normalisation are ignored",
-                    name,
-                )
-            folded[key] = name
+            clash = names.add(name)
+            if clash:
+                raise self.refused(f"entries {clash}", name)
         if metadata == 0:
             raise not_mftui()
-        self._check_folders(records, folded)
-
-    def _check_folders(self, records: list[CentralRecord], folded: dict[str, str]) -> None:
-        """No file that is also the folder of another entry (``folded``: every folded name -> its name)."""
-        for rec in records:
-            parts = rec.name.split("/")
-            for i in range(1, len(parts)):
-                folder = fold("/".join(parts[:i]))
-                if folder in folded:
-                    raise self.refused(
-                        f"{show(folded[folder])} is both a file and the folder of {show(rec.name)}", rec.name
-                    )
+        for clash in names.folder_clashes():
+            raise self.refused(clash)
 
     def _check_declared_budgets(self) -> None:
         b = self.a.budgets

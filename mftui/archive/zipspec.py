@@ -12,8 +12,8 @@ from typing import NamedTuple
 
 from ..errors import ArchiveError
 from . import zipstream
-from .format import CONFIG_PREFIX, IDENTITY_NAME
-from .paths import MAX_NAME_BYTES
+from .format import IDENTITY_NAME
+from .paths import CONFIG_PREFIX, MAX_NAME_BYTES
 
 CHUNK = 1024 * 1024  # bytes read from the archive, and inflated, at a time
 
