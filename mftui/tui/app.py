@@ -10,6 +10,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from rich.table import Table
+from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.screen import Screen
@@ -96,10 +98,15 @@ class MftuiApp(TypeaheadApp):
 
     # --- shared words ---------------------------------------------------------
 
-    def title_line(self, screen: str) -> str:
+    def title_line(self, screen: str) -> Table:
+        """``mftui  Screen`` on the left, the unit on the right, whatever the width (the unit first to go)."""
         ident = Instance(self.settings).identity()
         unit = unit_words(ident.hub_id, ident.hostname)  # escaped: they come from instance.json
-        return f"mftui  {screen:<18}{unit:>{80 - 7 - 18 - 2}}"
+        grid = Table.grid(expand=True)
+        grid.add_column(no_wrap=True)
+        grid.add_column(justify="right", no_wrap=True, overflow="ellipsis")
+        grid.add_row(Text(f"mftui  {screen}  "), Text(unit))
+        return grid
 
     def reboot_words(self) -> str:
         """What the reboot service will do, in one line (cached: it never changes while running)."""

@@ -19,7 +19,7 @@ from mftui.tui.dialogs.message import ErrorDialog
 from mftui.tui.screens.administration import AdministrationScreen
 from mftui.tui.screens.backup_restore import BackupRestoreScreen
 
-from .helpers import SIZE, burst, settle, static_text, type_text
+from .helpers import SIZE, burst, screen_lines, settle, static_text, type_text
 
 EXPECTED = "site-visit_2026-11-05T101500Z.zip"
 
@@ -221,3 +221,26 @@ async def test_letters_typed_on_the_copy_button_go_to_the_folder(make_app: Calla
         assert app.screen.query_one("#folder", Input).value == str(usb / "c")
         assert "Copying" not in static_text(pilot, "#copy-status")
         assert not list(usb.iterdir())
+
+
+async def test_the_scp_line_is_one_line_even_when_longer_than_the_dialog(
+    make_app: Callable[..., MftuiApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command to be copied is never broken: a 64-character name gives a line wider than 80 columns."""
+    monkeypatch.setenv("SSH_CONNECTION", "192.0.2.99 51234 192.0.2.20 22")
+    monkeypatch.setattr("getpass.getuser", lambda: "technician")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        await type_text(pilot, "n" * 64)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        line = static_text(pilot, "#scp")
+        assert line.startswith("scp technician@192.0.2.20:") and len(line) > 80
+        rows = [row for row in screen_lines(pilot) if "scp " in row or "nnnn" in row]
+        assert len([row for row in rows if "scp " in row]) == 1
+        assert not any(row.strip().startswith(("n", "_2026")) for row in rows if "scp" not in row and "/" not in row)

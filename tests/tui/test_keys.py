@@ -73,13 +73,14 @@ async def test_typing_a_word_on_the_restore_button_restores_nothing(
 
 
 async def test_any_key_but_the_confirming_act_answers_no(make_app: Callable[..., MftuiApp], settings: Settings) -> None:
+    """(Up/Down and PageUp/PageDown read the question on a small screen: see test_sizes.py.)"""
     archive, _ = backup_then_change_live(settings)
     live = file_bytes(settings.instance_root)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await open_backup_restore(pilot)
         await upload(pilot, archive)
-        for key in ("y", "e", "space", "down", "left", "n", "escape", "enter", "backspace", "1"):
+        for key in ("y", "e", "space", "left", "right", "n", "escape", "enter", "backspace", "1", "f5"):
             app.screen.query_one("#restore").focus()
             await settle(pilot)
             await pilot.press("r")

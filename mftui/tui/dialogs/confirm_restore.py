@@ -17,7 +17,7 @@ from typing import ClassVar
 
 from textual import events, on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Static
 
 from ..screens.base import LeanModalScreen
@@ -94,7 +94,8 @@ class ConfirmRestore(LeanModalScreen[bool]):
 
     # Keys that are part of answering: moving between No and Yes (or the hub id), and Enter on one.
     ANSWER_KEYS = frozenset({"tab", "shift+tab", "enter"})
-    key_hints = (("any other key", "No"),)
+    READING_KEYS = {"up": -1, "down": 1, "pageup": -10, "pagedown": 10}  # scroll the question on a small screen
+    key_hints = (("arrows/PgUp/PgDn", "Read"), ("any other key", "No"))
 
     def __init__(self, question: RestoreQuestion | PutBackQuestion | QuitQuestion) -> None:
         super().__init__()
@@ -105,9 +106,10 @@ class ConfirmRestore(LeanModalScreen[bool]):
         q = self.question
         with Vertical(classes="dialog") as box:
             box.border_title = q.title
-            yield Static("\n".join(q.lines()), id="question", markup=False)
-            if q.warnings:
-                yield Static("\n".join(f"! {warning}" for warning in q.warnings), id="warnings", markup=False)
+            with VerticalScroll(id="question-scroll"):
+                yield Static("\n".join(q.lines()), id="question", markup=False)
+                if q.warnings:
+                    yield Static("\n".join(f"! {warning}" for warning in q.warnings), id="warnings", markup=False)
             if q.type_to_confirm:
                 with Horizontal(id="type-row"):
                     yield Static(
@@ -133,11 +135,16 @@ class ConfirmRestore(LeanModalScreen[bool]):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        self.query_one("#question-scroll").can_focus = False  # Tab goes No -> Yes -> No; arrows scroll it
         self.query_one("#no", Button).focus()
 
     def on_key(self, event: events.Key) -> None:
         """A key that is not part of answering (it bubbled up unused) answers No."""
         if event.key in self.ANSWER_KEYS:
+            return
+        if event.key in self.READING_KEYS and not isinstance(self.focused, Input):
+            event.stop()
+            self.query_one("#question-scroll").scroll_relative(y=self.READING_KEYS[event.key], animate=False)
             return
         active = self.active_bindings.get(event.key)
         if active is not None and active.node is self.focused and self.focused is not None:

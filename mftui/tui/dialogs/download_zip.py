@@ -11,7 +11,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, HorizontalScroll, Vertical
 from textual.widget import Widget
 from textual.widgets import Button, Input, Static
 from textual.worker import Worker, WorkerState
@@ -48,8 +48,9 @@ class DownloadZip(ReportsFailures, LeanModalScreen[None]):
             yield Static(f"The backup ({human_size(self.archive_bytes)}) is at:", markup=False)
             yield Static(Wrapped.path(self.archive), id="archive-path", classes="path", markup=False)
             if scp:
-                yield Static("On your computer, run:", markup=False)
-                yield Static(Wrapped.path(scp), id="scp", classes="path", markup=False)
+                yield Static("On your computer, run (one line; Tab here and arrows scroll it):", markup=False)
+                with HorizontalScroll(id="scp-scroll"):  # a command to copy is never broken over two lines
+                    yield Static(show_path(scp), id="scp", markup=False)
             else:
                 yield Static("Not an SSH session: no scp line (copy it to a USB stick below).", markup=False)
             yield Static("Copy to a folder (e.g. a USB stick), then Enter:", markup=False)

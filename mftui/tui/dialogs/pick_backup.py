@@ -120,7 +120,7 @@ class PickBackup(FileOpen):
         start = location if location.is_dir() else Path.home()
         super().__init__(
             start,
-            title="Upload Zip: choose a backup (Enter), or type its path below",
+            title="Upload Zip: Enter chooses, or type a path",
             open_button="Open",
             filters=Filters(("Backups", _is_zip), ("All files", lambda _path: True)),
         )

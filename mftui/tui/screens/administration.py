@@ -34,9 +34,9 @@ from .base import LeanScreen
 
 LABEL_WIDTH = 15
 MENU = {  # id: (label, what it does); "put-back" only while a previous configuration is kept
-    "backup-restore": ("Backup/Restore", "back up the configuration, or restore a backup (b)"),
+    "backup-restore": ("Backup/Restore", "back up, or restore a backup (b)"),
     "put-back": ("Put back previous", "undo the last restore (p)"),
-    "refresh": ("Refresh", "read the instance information again (r)"),
+    "refresh": ("Refresh", "read the instance again (r)"),
     "quit": ("Quit", "leave mftui (q)"),
 }
 MENU_LABEL_WIDTH = 19

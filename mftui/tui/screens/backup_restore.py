@@ -32,6 +32,8 @@ class BackupRestoreScreen(LeanScreen[None]):
         Binding("u", "upload", "Upload Zip"),
         Binding("r", "restore", "Restore"),
         Binding("escape", "back", "Admin"),
+        Binding("pageup", "scroll_details(-1)", "Scroll", show=False),
+        Binding("pagedown", "scroll_details(1)", "Scroll", show=False),
     ]
 
     def compose(self) -> ComposeResult:
@@ -100,6 +102,14 @@ class BackupRestoreScreen(LeanScreen[None]):
 
     def action_restore(self) -> None:
         self.restore_panel.restore()
+
+    def action_scroll_details(self, pages: int) -> None:
+        """PageUp/PageDown: the backup's information, warnings included, is read whole on any screen size."""
+        scroll = self.query_one("#details-scroll")
+        if pages < 0:
+            scroll.scroll_page_up()
+        else:
+            scroll.scroll_page_down()
 
     def action_back(self) -> None:
         self.dismiss(None)

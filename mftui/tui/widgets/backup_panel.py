@@ -36,7 +36,7 @@ class BackupPanel(ReportsFailures, Vertical):
                         select_on_focus=False,  # coming back to the name adds to it; it is not replaced
                         key_hints=(("Enter", "Backup"), ("Tab", "Next")),
                     )
-                with Horizontal(classes="row"):
+                with Horizontal(classes="row", id="preview-row"):
                     yield Static("File", classes="label")
                     yield Static("", id="preview", markup=False)
                 with Horizontal(classes="row"):
