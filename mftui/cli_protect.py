@@ -14,15 +14,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .archive import age
 from .cli_output import _print_json, _say
 from .errors import UsageError
-from .keys import KeyProblem, check_passphrase, keygen, public_line, read_identities, read_passphrase_file
-from .protection import Opened, describe_backup, open_backup, protector_for
 from .settings import Settings
 from .text import show_path
+
+if TYPE_CHECKING:  # the cryptography behind these is imported only when a command needs it
+    from .archive import age
+    from .protection import Opened
 
 EXIT_OK = 0
 
@@ -56,6 +57,8 @@ def _tty() -> bool:
 
 def ask_passphrase(prompt: str = "Passphrase: ", *, twice: bool = False) -> bytes:
     """Read a passphrase on the terminal, echo off; twice (and the same) when it protects a new backup."""
+    from .keys import KeyProblem, check_passphrase
+
     if not _tty():
         raise UsageError("a passphrase is needed and there is no terminal to ask on: give --passphrase-file PATH")
     first = getpass.getpass(prompt).encode()
@@ -67,6 +70,9 @@ def ask_passphrase(prompt: str = "Passphrase: ", *, twice: bool = False) -> byte
 
 def backup_protector(settings: Settings, args: argparse.Namespace) -> object:
     """The Protector for ``mftui backup``: [protection] and the options; the passphrase asked when needed."""
+    from .keys import read_passphrase_file
+    from .protection import protector_for
+
     mode = args.encrypt or settings.protection.encrypt
     passphrase = None
     if mode == "passphrase":
@@ -78,6 +84,8 @@ def backup_protector(settings: Settings, args: argparse.Namespace) -> object:
 
 
 def _identities(settings: Settings, args: argparse.Namespace) -> list[age.Identity]:
+    from .keys import read_identities
+
     if getattr(args, "identity", None) is not None:
         return read_identities(args.identity)
     if settings.protection.identity_file is not None:
@@ -88,6 +96,9 @@ def _identities(settings: Settings, args: argparse.Namespace) -> list[age.Identi
 @contextmanager
 def opened(settings: Settings, args: argparse.Namespace, path: Path) -> Iterator[Opened]:
     """The backup ready to read: a protected one's payload opened with the keys given, or asked for."""
+    from .keys import read_passphrase_file
+    from .protection import describe_backup, open_backup
+
     identities = _identities(settings, args)
     passphrase = None
     if getattr(args, "passphrase_file", None) is not None:
@@ -103,6 +114,8 @@ def opened(settings: Settings, args: argparse.Namespace, path: Path) -> Iterator
 
 
 def cmd_keygen(settings: Settings, args: argparse.Namespace) -> int:
+    from .keys import keygen, public_line
+
     key = keygen(args.path)
     line = public_line(key)
     if args.json:
@@ -118,6 +131,8 @@ def cmd_keygen(settings: Settings, args: argparse.Namespace) -> int:
 def safety_protector(settings: Settings, found: Opened) -> Any:
     """How the restore's safety archive is protected: like the unit's backups ([protection]); with a passphrase,
     the one that opened this backup when it was one, else [protection] passphrase_file, else asked."""
+    from .protection import protector_for
+
     p = settings.protection
     if p.encrypt == "off" and p.sign_key is None:
         return None

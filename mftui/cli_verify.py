@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .archive.payload import check_payload_hash
-from .archive.protected import read_protected
 from .cli_output import ProgressBar, _print_json, _say, format_info, info_json
 from .cli_protect import opened
 from .errors import MftuiError
@@ -74,6 +72,9 @@ def verify_without_key(settings: Settings, args: argparse.Namespace, need: KeyNe
 
     Exit 0 (nothing found wrong), and the words and ``"complete": false`` say what was not checked.
     """
+    from .archive.payload import check_payload_hash
+    from .archive.protected import read_protected
+
     described = describe_backup(settings, args.file)  # the signature and [trust] passed in open_backup
     backup = read_protected(args.file)
     check_payload_hash(backup)

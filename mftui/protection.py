@@ -18,17 +18,18 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from .archive import age, sshsig
-from .archive.age_keys import ScryptIdentity
 from .archive.format import BackupInfo
-from .archive.protect_writer import Protector
 from .archive.protected import ProtectedBackup, Protection, is_protected, read_protected
 from .errors import ArchiveError, SettingsError
-from .keys import KeyProblem, Recipients, load_sign_key, passphrase_recipient, read_passphrase_file, read_recipients
 from .settings import Settings
 from .text import show
+
+if TYPE_CHECKING:  # cryptography is imported only when a backup is protected (or a key is used)
+    from .archive import age, sshsig
+    from .archive.protect_writer import Protector
+    from .keys import Recipients
 
 T = TypeVar("T")
 _OPENED: set[tuple[int, int]] = set()  # (device, inode) of the payloads this process opened and checked
@@ -89,6 +90,8 @@ def signature_status(backup: ProtectedBackup | None, settings: Settings) -> Sign
     """Check the signature (if any) over backup.json's exact bytes, and look its key up in allowed_signers."""
     if backup is None or backup.signature is None:
         return SignatureStatus("unsigned")
+    from .archive import sshsig
+
     try:
         signed = sshsig.check(backup.signature, backup.metadata)
     except sshsig.SignatureProblem as exc:
@@ -102,6 +105,8 @@ def signature_status(backup: ProtectedBackup | None, settings: Settings) -> Sign
 
 
 def _allowed_signers(settings: Settings) -> list[sshsig.Signer]:
+    from .archive import sshsig
+
     path = settings.trust.allowed_signers
     if path is None:
         return []
@@ -181,6 +186,9 @@ def open_backup(settings: Settings, path: Path, identities: Sequence[age.Identit
     if protection is None:
         yield Opened(Path(path), described)
         return
+    from .archive import age
+    from .archive.age_keys import ScryptIdentity
+
     keys = list(identities) + ([ScryptIdentity(passphrase)] if passphrase else [])
     if protection.encrypted and not keys:
         raise KeyNeeded(_key_needed(protection), protection.encryption)
@@ -220,6 +228,8 @@ def _wrong_key(protection: Protection) -> str:
 
 def _setting(read: Callable[[Path], T], path: Path, key: str) -> T:
     """A key file named in the settings: its problem is a settings mistake (exit code 2)."""
+    from .keys import KeyProblem
+
     try:
         return read(path)
     except KeyProblem as exc:
@@ -233,6 +243,10 @@ def protector_for(settings: Settings, *, encrypt: str | None = None, passphrase:
     ``passphrase``: for "passphrase" (else ``[protection] passphrase_file``);
     KeyProblem when a passphrase is needed and there is none. None: plain.
     """
+    from .archive.age_keys import ScryptIdentity
+    from .archive.protect_writer import Protector
+    from .keys import KeyProblem, load_sign_key, passphrase_recipient, read_passphrase_file, read_recipients
+
     p = settings.protection
     mode = encrypt or p.encrypt
     sign_key = _setting(load_sign_key, p.sign_key, "sign_key") if p.sign_key is not None else None

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import tempfile
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from ..errors import ArchiveError
 from . import age
@@ -23,24 +26,108 @@ from .protected import ProtectedBackup
 from .writer import OUT_BUFFER, PARTIAL_PREFIX
 
 READ = 1024 * 1024
+WRITE_AHEAD = 8 * 1024 * 1024
 _NOT_PINNED = ("the backup's payload does not match the SHA-256 its backup.json pins (it was altered, damaged, or "
                "swapped in from another backup); use another copy")
 
 
-class _Slice:
-    """The payload's bytes of the container file, hashed as they are read."""
+class _Background:
+    """Hands bytes to a thread of its own (hashing, writing), at most WRITE_AHEAD of them waiting.
 
-    def __init__(self, fh: object, size: int) -> None:
+    hashlib and os.write let other threads run, so decrypting overlaps the
+    hashing and the writing on a second core; memory stays bounded.
+    """
+
+    def __init__(self, consume: Callable[[bytes], object], *, size: int) -> None:
+        self.consume = consume
+        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=max(2, WRITE_AHEAD // size))
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="mftui-payload", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (data := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self.consume(data)
+                except BaseException as exc:  # reported to the caller at its next put or at close
+                    self.error = exc
+
+    def put(self, data: bytes) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(data)
+
+    def close(self) -> None:
+        if self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
+class _Slice:
+    """The payload's bytes of the container file, hashed (on a thread) as they are read."""
+
+    def __init__(self, fh: BinaryIO, size: int) -> None:
         self.fh = fh
         self.left = size
         self.sha = hashlib.sha256()
+        self.hasher = _Background(self.sha.update, size=READ // 16)
 
     def read(self, n: int = -1) -> bytes:
         n = self.left if n < 0 else min(n, self.left)
-        data: bytes = self.fh.read(n)  # type: ignore[attr-defined]
+        data = self.fh.read(n)
         self.left -= len(data)
-        self.sha.update(data)
+        self.hasher.put(data)
         return data
+
+    def hexdigest(self) -> str:
+        self.hasher.close()
+        return self.sha.hexdigest()
+
+    def __enter__(self) -> _Slice:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.hasher.close()  # its thread ends, whatever happened
+        except BaseException:
+            if exc[0] is None:
+                raise
+
+
+class _Writer:
+    """Writes the plain backup 1 MiB at a time on a thread of its own."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.writer = _Background(self._write_all, size=OUT_BUFFER)
+
+    def _write_all(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view) :]
+
+    def write(self, data: bytes) -> None:
+        self.parts.append(data)
+        self.size += len(data)
+        if self.size >= OUT_BUFFER:
+            self.writer.put(b"".join(self.parts))
+            self.parts, self.size = [], 0
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self.parts and exc[0] is None:
+                self.writer.put(b"".join(self.parts))
+            self.writer.close()
+        finally:
+            os.close(self.fd)
 
 
 def _plain_chunks(backup: ProtectedBackup, src: _Slice, identities: Sequence[age.Identity]) -> Iterator[bytes]:
@@ -57,18 +144,17 @@ def open_payload(backup: ProtectedBackup, identities: Sequence[age.Identity], de
     fd, name = tempfile.mkstemp(prefix=f"{PARTIAL_PREFIX}{os.getpid()}-", suffix=".zip", dir=dest_dir)
     path = Path(name)
     try:
-        with open(backup.path, "rb") as fh, os.fdopen(fd, "wb", buffering=OUT_BUFFER) as out:
+        with open(backup.path, "rb") as fh, _Writer(fd) as out, _Slice(fh, backup.protection.payload_size) as src:
             fh.seek(backup.payload_offset)
-            src = _Slice(fh, backup.protection.payload_size)
             try:
                 for chunk in _plain_chunks(backup, src, identities):
                     out.write(chunk)
             except age.AgeError:
                 while src.read(READ):  # damaged, or altered? the SHA-256 backup.json pins tells
                     pass
-                if src.sha.hexdigest() == backup.protection.payload_sha256:
+                if src.hexdigest() == backup.protection.payload_sha256:
                     raise
-            if src.left or src.sha.hexdigest() != backup.protection.payload_sha256:
+            if src.left or src.hexdigest() != backup.protection.payload_sha256:
                 raise ArchiveError(_NOT_PINNED)
     except BaseException as exc:
         path.unlink(missing_ok=True)
@@ -81,15 +167,14 @@ def open_payload(backup: ProtectedBackup, identities: Sequence[age.Identity], de
 def check_payload_hash(backup: ProtectedBackup) -> None:
     """Without a key: the payload's bytes are those backup.json pins (size and SHA-256)."""
     try:
-        with open(backup.path, "rb") as fh:
+        with open(backup.path, "rb") as fh, _Slice(fh, backup.protection.payload_size) as src:
             fh.seek(backup.payload_offset)
-            src = _Slice(fh, backup.protection.payload_size)
             while src.read(READ):
                 pass
+            if src.left or src.hexdigest() != backup.protection.payload_sha256:
+                raise ArchiveError(_NOT_PINNED)
     except OSError as exc:
         raise ArchiveError(f"the backup cannot be read ({exc.strerror or exc})") from None
-    if src.left or src.sha.hexdigest() != backup.protection.payload_sha256:
-        raise ArchiveError(_NOT_PINNED)
 
 
 _SAME = ("name", "created_at", "kind", "tool_version", "product", "product_version", "instance_id", "hostname")

@@ -125,7 +125,8 @@ def write_backup(
             )
             _write_metadata(zs, info)
             zs.close()
-            os.fsync(raw.fileno())
+            if protect is None or not protect.active:
+                os.fsync(raw.fileno())  # a protected backup's plain partial file is read once, then removed
         if protect is not None and protect.active:
             plain, tmp = tmp, _protected_copy(tmp, dest_dir, info, protect, now)
             plain.unlink()

@@ -20,14 +20,13 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..archive.extract import stage
 from ..archive.format import BackupInfo
-from ..archive.protect_writer import Protector
 from ..archive.validate import Archive, open_archive
 from ..errors import BackupError, RestoreError, UnrestorableError
 from ..instance import Instance
-from ..keys import KeyProblem
 from ..lock import instance_lock
 from ..progress import Progress, no_progress
 from ..protection import check_plain_policy, protector_for
@@ -46,6 +45,9 @@ from .recovery import recover_locked
 from .scope import CLONE, REPLACE, SCOPES, default_scope, keep_identity, scoped_info
 from .steps import step
 from .swap import commit_swap, prepared_journal
+
+if TYPE_CHECKING:
+    from ..archive.protect_writer import Protector
 
 # Above this much live configuration, no safety archive is written: the
 # previous tree (kept whole, by rename, at no cost) is the safety copy. Below
@@ -303,6 +305,7 @@ class _Restore:
     def _safety_archive(self, instance: Instance, progress: Progress) -> Path | None:
         """The pre-restore archive; None when the live configuration holds what no restorable backup can."""
         from ..archive.writer import write_backup
+        from ..keys import KeyProblem
 
         try:
             protect = self.protect if self.protect is not None else _unit_protector(self.settings)
