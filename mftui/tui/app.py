@@ -25,7 +25,7 @@ from .dialogs.confirm_restore import ConfirmRestore, QuitQuestion
 from .dialogs.message import ErrorDialog, MessageDialog
 from .dialogs.restore_triggered import RestoreTriggered
 from .failures import WorkerFailed
-from .lowband import low_bandwidth_default, screen_diff_wanted
+from .lowband import ascii_default, low_bandwidth_default, screen_diff_wanted
 from .progress_bridge import BackupStopped
 from .screen_diff import ScreenDiff
 from .screens.administration import AdministrationScreen
@@ -71,6 +71,7 @@ class MftuiApp(TypeaheadApp):
         *,
         low_bandwidth: bool = False,
         now: Callable[[], datetime] | None = None,
+        ascii_only: bool = False,
     ) -> None:
         diff = ScreenDiff() if low_bandwidth and screen_diff_wanted() else None
         driver_class = None
@@ -88,6 +89,9 @@ class MftuiApp(TypeaheadApp):
         self.error_console = self.crash.console()  # Textual's own last-resort traceback goes to the log
         self._reboot_words: str | None = None
         self.stopping = threading.Event()  # set to stop a running backup (quit, SIGTERM, SIGHUP)
+        self.ascii_only = ascii_only
+        if ascii_only:
+            self.add_class("-ascii")  # styles/ascii.tcss: +-| borders, focus in reverse video
         if low_bandwidth:
             self.animation_level = "none"
             self.add_class("-low-bandwidth")
@@ -228,7 +232,7 @@ class MftuiApp(TypeaheadApp):
 def run_tui(settings: Settings, mouse: bool = True, low_bandwidth: bool | None = None) -> int:
     """Run the TUI until the technician quits; 1 (and one short line) after an unexpected error."""
     low = low_bandwidth_default() if low_bandwidth is None else low_bandwidth
-    app = MftuiApp(settings, low_bandwidth=low)
+    app = MftuiApp(settings, low_bandwidth=low, ascii_only=ascii_default())
     app.run(mouse=mouse and not low)
     if app.crash.error is not None:
         print(f"mftui: {app.crash.describe(app.crash.error)}", file=sys.stderr)

@@ -37,3 +37,25 @@ def screen_diff_wanted(environ: Mapping[str, str] | None = None) -> bool:
     """The screen diff is part of low-bandwidth mode; ``MFTUI_SCREEN_DIFF=0`` turns it off (to diagnose)."""
     env = os.environ if environ is None else environ
     return sys.platform != "win32" and env.get("MFTUI_SCREEN_DIFF", "1").strip().lower() not in _NO
+
+
+ASCII_VAR = "MFTUI_ASCII"
+ASCII_TERMS = frozenset({"vt52", "vt100", "vt102", "vt220", "vt320", "dumb", "ansi"})
+
+
+def ascii_default(environ: Mapping[str, str] | None = None) -> bool:
+    """Draw with ASCII (``+-|``) and show focus by reverse video: a VT100, or a locale that is not UTF-8.
+
+    ``MFTUI_ASCII=1`` or ``0`` decides instead.
+    """
+    env = os.environ if environ is None else environ
+    choice = env.get(ASCII_VAR, "").strip().lower()
+    if choice in _YES:
+        return True
+    if choice in _NO:
+        return False
+    if env.get("TERM", "").strip().lower() in ASCII_TERMS:
+        return True
+    # The locale in effect for characters: the first of these that is set (POSIX order).
+    locale = next((env[name] for name in ("LC_ALL", "LC_CTYPE", "LANG") if env.get(name)), "")
+    return not any(tag in locale.lower().replace("-", "") for tag in ("utf8",))

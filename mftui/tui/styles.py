@@ -11,7 +11,14 @@ from pathlib import Path
 import mftui
 
 # Order matters: later files refine earlier ones (low_bandwidth.tcss last).
-STYLESHEETS = ("app.tcss", "administration.tcss", "backup_restore.tcss", "dialogs.tcss", "low_bandwidth.tcss")
+STYLESHEETS = (
+    "app.tcss",
+    "administration.tcss",
+    "backup_restore.tcss",
+    "dialogs.tcss",
+    "low_bandwidth.tcss",
+    "ascii.tcss",
+)
 
 
 def styles_dir() -> Path:

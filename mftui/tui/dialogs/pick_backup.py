@@ -106,7 +106,7 @@ class PlainDirectory(CurrentDirectory):
     def _watch_current_directory(self) -> None:
         shown = "" if self.current_directory is None else show_path(self.current_directory)
         width = max(1, self.size.width)
-        self.update(shown if len(shown) <= width else "…" + shown[-(width - 1) :])
+        self.update(shown if len(shown) <= width else "..." + shown[-(width - 3) :])  # ASCII: any terminal
 
 
 class PickBackup(FileOpen):

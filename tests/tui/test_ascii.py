@@ -1,0 +1,70 @@
+"""A VT100, or a terminal whose locale is not UTF-8: ASCII only, focus in reverse video; MFTUI_ASCII forces either."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from mftui.tui.lowband import ascii_default
+
+from .pty_run import Terminal
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"TERM": "vt100", "LANG": "C.UTF-8"}, True),
+        ({"TERM": "linux", "LANG": "C.UTF-8"}, False),
+        ({"TERM": "linux"}, True),  # no locale: POSIX, not UTF-8
+        ({"TERM": "xterm-256color", "LANG": "en_US.UTF-8", "LC_ALL": "C"}, True),  # LC_ALL wins
+        ({"TERM": "xterm-256color", "LANG": "de_DE.utf8"}, False),
+        ({"TERM": "vt100", "MFTUI_ASCII": "0"}, False),  # forced
+        ({"TERM": "xterm-256color", "LANG": "C.UTF-8", "MFTUI_ASCII": "1"}, True),
+    ],
+)
+def test_ascii_is_decided_from_term_and_locale(env: dict[str, str], expected: bool) -> None:
+    assert ascii_default(env) is expected
+
+
+def _walk(term: Terminal) -> None:
+    term.wait_for(r"q Quit")
+    term.send("b")
+    term.wait_for(r"Enter Backup")
+    term.send("\t\tu")
+    term.wait_for(r"Upload Zip:")
+    term.send("\x1b[B\r")  # the backup, Enter
+    term.wait_for(r"Verified")
+    term.send("r")
+    term.wait_for(r"Restore this backup")
+
+
+def _reverse_cells(term: Terminal, text: str) -> bool:
+    for row, line in enumerate(term.screen.display):
+        col = line.find(text)
+        if col >= 0:
+            return all(term.screen.buffer[row][col + i].reverse for i in range(len(text)))
+    raise AssertionError(f"{text!r} not on screen:\n{term.text()}")
+
+
+def test_vt100_gets_only_ascii_and_focus_in_reverse(config_file: Path, tmp_path: Path) -> None:
+    from mftui.archive.writer import create_backup
+    from mftui.settings import load_settings
+
+    create_backup(load_settings(config_file), "vt")
+    with Terminal(["--config", str(config_file)], env={"LANG": "C", "LC_ALL": "C"}, term="vt100") as term:
+        _walk(term)
+        assert not re.search(rb"[\x80-\xff]", bytes(term.raw)), "a non-ASCII byte was sent"
+        assert "+---" in term.text()  # the dialog's border
+        assert _reverse_cells(term, " No ")  # the focused answer, visible without colour or bold
+
+
+def test_mftui_ascii_0_keeps_box_drawing(config_file: Path) -> None:
+    from mftui.archive.writer import create_backup
+    from mftui.settings import load_settings
+
+    create_backup(load_settings(config_file), "vt")
+    with Terminal(["--config", str(config_file)], env={"MFTUI_ASCII": "0"}, term="vt100") as term:
+        _walk(term)
+        assert "┌" in term.text()
