@@ -12,58 +12,21 @@ from __future__ import annotations
 
 import hashlib
 import os
-import queue
 import tempfile
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import ArchiveError
 from . import age
+from .background import Background
 from .format import BackupInfo
 from .protected import ProtectedBackup
 from .writer import OUT_BUFFER, PARTIAL_PREFIX
 
 READ = 1024 * 1024
-WRITE_AHEAD = 8 * 1024 * 1024
 _NOT_PINNED = ("the backup's payload does not match the SHA-256 its backup.json pins (it was altered, damaged, or "
                "swapped in from another backup); use another copy")
-
-
-class _Background:
-    """Hands bytes to a thread of its own (hashing, writing), at most WRITE_AHEAD of them waiting.
-
-    hashlib and os.write let other threads run, so decrypting overlaps the
-    hashing and the writing on a second core; memory stays bounded.
-    """
-
-    def __init__(self, consume: Callable[[bytes], object], *, size: int) -> None:
-        self.consume = consume
-        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=max(2, WRITE_AHEAD // size))
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="mftui-payload", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while (data := self.queue.get()) is not None:
-            if self.error is None:
-                try:
-                    self.consume(data)
-                except BaseException as exc:  # reported to the caller at its next put or at close
-                    self.error = exc
-
-    def put(self, data: bytes) -> None:
-        if self.error is not None:
-            raise self.error
-        self.queue.put(data)
-
-    def close(self) -> None:
-        if self.thread.is_alive():
-            self.queue.put(None)
-            self.thread.join()
-        if self.error is not None:
-            raise self.error
 
 
 class _Slice:
@@ -73,7 +36,7 @@ class _Slice:
         self.fh = fh
         self.left = size
         self.sha = hashlib.sha256()
-        self.hasher = _Background(self.sha.update, size=READ // 16)
+        self.hasher = Background(self.sha.update, size=READ // 16)
 
     def read(self, n: int = -1) -> bytes:
         n = self.left if n < 0 else min(n, self.left)
@@ -104,7 +67,7 @@ class _Writer:
         self.fd = fd
         self.parts: list[bytes] = []
         self.size = 0
-        self.writer = _Background(self._write_all, size=OUT_BUFFER)
+        self.writer = Background(self._write_all, size=OUT_BUFFER)
 
     def _write_all(self, data: bytes) -> None:
         view = memoryview(data)

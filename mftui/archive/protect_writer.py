@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from ..errors import BackupError
 from . import age, sshsig
+from .background import Background
 from .format import BackupInfo
 from .protected import (
     ENCRYPTED_PAYLOAD,
@@ -55,20 +56,27 @@ class Protector:
 
 
 class _Hashing:
-    """What is written goes into the zip member, its CRC, SHA-256 and size counted."""
+    """What is written goes into the zip member; its CRC and SHA-256 are counted on a thread of their own."""
 
     def __init__(self, zs: ZipStream) -> None:
         self.zs = zs
         self.crc = 0
         self.size = 0
         self.sha = hashlib.sha256()
+        self.hasher = Background(self._hash, size=age.CHUNK)
+
+    def _hash(self, data: bytes) -> None:
+        self.crc = zlib.crc32(data, self.crc)
+        self.sha.update(data)
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         self.zs.write(data)
-        self.crc = zlib.crc32(data, self.crc)
-        self.sha.update(data)
+        self.hasher.put(bytes(data))
         self.size += len(data)
         return len(data)
+
+    def close(self) -> None:
+        self.hasher.close()
 
 
 def write_container(plain: Path, info: BackupInfo, raw: BinaryIO, protector: Protector, mtime_ns: int) -> None:
@@ -80,11 +88,14 @@ def write_container(plain: Path, info: BackupInfo, raw: BinaryIO, protector: Pro
     zs.begin(name, method=STORED, size=estimate, mode=0o600, mtime_ns=mtime_ns)
     out = _Hashing(zs)
     sink: _Hashing | age.Encryptor = out if protector.encryption == "none" else age.Encryptor(out, protector.recipients)
-    with open(plain, "rb") as src:
-        while chunk := src.read(COPY):
-            sink.write(chunk)
-    if isinstance(sink, age.Encryptor):
-        sink.close()
+    try:
+        with open(plain, "rb") as src:
+            while chunk := src.read(COPY):
+                sink.write(chunk)
+        if isinstance(sink, age.Encryptor):
+            sink.close()
+    finally:
+        out.close()  # the hashing thread has seen every byte
     zs.end(crc=out.crc, size=out.size)
     protection = Protection(protector.encryption, protector.names, name, out.size, out.sha.hexdigest())
     metadata = public_json(info, protection)

@@ -256,6 +256,11 @@ def _check_restorable(files: list[ConfigFile], budgets: Budgets) -> None:
             f"the configuration holds names a restore would refuse, so no backup was made: {shown}. "
             "Rename each, or add it to [instance] exclude in the settings."
         )
+    _check_budgets(files, budgets)
+
+
+def _check_budgets(files: list[ConfigFile], budgets: Budgets) -> None:
+    """The counts and sizes a restore accepts ([limits])."""
     total = sum(cf.size for cf in files)
     largest = max(files, key=lambda cf: cf.size, default=None)
     limit = None
