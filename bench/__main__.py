@@ -201,7 +201,8 @@ def bench_protected(args: argparse.Namespace, trees: list[Tree], mftui: str) -> 
         warm(tree.root)
         print(f"bench: encrypted and plain on the {tree.label} tree ({tree.files} files, {tree.mb:g} MB)...",
               file=sys.stderr)
-        lines += protected.rows(tree, protected.measure(tree, args.runs, mftui))
+        for mode in ("passphrase", "recipients"):
+            lines += protected.rows(tree, protected.measure(tree, args.runs, mftui, mode), mode)
     print(protected.table(lines))
     return 0
 

@@ -1,4 +1,4 @@
-"""``python -m bench --protected``: encrypted (passphrase) against plain backups, side by side, on each tree.
+"""``python -m bench --protected``: encrypted (passphrase, then recipients) against plain backups, side by side, on each tree.
 
 The same command line, the same tree, alternated runs: a passphrase-encrypted
 backup against a plain one, verify with the key against plain verify, and the
@@ -16,20 +16,34 @@ GOAL = 1.15
 RSS_GOAL = 100 * 1024 * 1024
 
 
-def _settings(path: Path, root: Path, backups: Path, passfile: Path) -> None:
+def _settings(path: Path, root: Path, backups: Path, protection: str) -> None:
     path.write_text(f'[instance]\nroot = "{root}"\n[backups]\ndir = "{backups}"\n[reboot]\nbackend = "demo"\n'
-                    f'[protection]\nencrypt = "passphrase"\npassphrase_file = "{passfile}"\n')
+                    f'[protection]\n{protection}')
 
 
-def measure(tree: Tree, runs: int, mftui: str) -> list[tuple[str, Pair]]:
+def _protection(home: Path, mode: str) -> str:
+    """The [protection] lines for ``mode`` (passphrase or recipients), with their files made."""
+    if mode == "passphrase":
+        passfile = home / "bench-passphrase.txt"
+        passfile.write_text("bench passphrase, not a secret\n")
+        return f'encrypt = "passphrase"\npassphrase_file = "{passfile}"\n'
+    from mftui.archive.age_keys import X25519Identity
+
+    key = X25519Identity.generate()
+    (home / "bench-key.txt").write_text(f"{key}\n")
+    (home / "bench-recipients.txt").write_text(f"{key.recipient()}\n")
+    return (f'encrypt = "recipients"\nrecipients_file = "{home / "bench-recipients.txt"}"\n'
+            f'identity_file = "{home / "bench-key.txt"}"\n')
+
+
+def measure(tree: Tree, runs: int, mftui: str, mode: str = "passphrase") -> list[tuple[str, Pair]]:
     """(figure, pair of runs: a encrypted, b plain) for backup, verify and restore."""
-    passfile = tree.home / "bench-passphrase.txt"
-    passfile.write_text("bench passphrase, not a secret\n")
+    protection = _protection(tree.home, mode)
     enc_backups = tree.home / "backups-encrypted"
     enc_config = tree.home / "config-encrypted.toml"
     enc_restore_config = tree.home / "restore-encrypted.toml"
-    _settings(enc_config, tree.root, enc_backups, passfile)
-    _settings(enc_restore_config, tree.restore_home / "instance", tree.restore_home / "backups", passfile)
+    _settings(enc_config, tree.root, enc_backups, protection)
+    _settings(enc_restore_config, tree.restore_home / "instance", tree.restore_home / "backups", protection)
     plain_cfg, enc_cfg = ["--config", str(tree.config)], ["--config", str(enc_config)]
     pairs = [("backup", alternate(
         runs,
@@ -59,21 +73,21 @@ def measure(tree: Tree, runs: int, mftui: str) -> list[tuple[str, Pair]]:
     return pairs
 
 
-def rows(tree: Tree, pairs: list[tuple[str, Pair]]) -> list[str]:
+def rows(tree: Tree, pairs: list[tuple[str, Pair]], mode: str = "passphrase") -> list[str]:
     """Markdown rows: figure, tree, encrypted, plain, ratio, goal, met; and peak RSS."""
     out = []
     for figure, pair in pairs:
         failure = pair.failure()
         if failure or not pair.a or not pair.b:
-            out.append(f"| {figure} (encrypted / plain) | {tree.label} | n/a | n/a | | <= {GOAL} | {failure} |")
+            out.append(f"| {figure} ({mode} / plain) | {tree.label} | n/a | n/a | | <= {GOAL} | {failure} |")
             continue
         a, b = Pair.median(pair.a), Pair.median(pair.b)
         rss_a = max(r.peak_rss for r in pair.a) / 2**20
         rss_b = max(r.peak_rss for r in pair.b) / 2**20
         ratio = a / b if b else 0.0
-        out.append(f"| {figure} (encrypted / plain) | {tree.label} | {a:.3f} s | {b:.3f} s | {ratio:.2f} | "
+        out.append(f"| {figure} ({mode} / plain) | {tree.label} | {a:.3f} s | {b:.3f} s | {ratio:.2f} | "
                    f"<= {GOAL} | {'yes' if ratio <= GOAL else 'NO'} |")
-        out.append(f"| {figure} peak RSS (encrypted / plain) | {tree.label} | {rss_a:.0f} MiB | {rss_b:.0f} MiB | "
+        out.append(f"| {figure} peak RSS ({mode} / plain) | {tree.label} | {rss_a:.0f} MiB | {rss_b:.0f} MiB | "
                    f"| <= 100 MiB | {'yes' if rss_a * 2**20 <= RSS_GOAL else 'NO'} |")
     return out
 
