@@ -1,4 +1,4 @@
-"""``python -m bench --protected``: encrypted (passphrase, then recipients) against plain backups, side by side, on each tree.
+"""``python -m bench --protected``: encrypted (passphrase, then recipients) against plain backups, side by side.
 
 The same command line, the same tree, alternated runs: a passphrase-encrypted
 backup against a plain one, verify with the key against plain verify, and the
