@@ -289,3 +289,36 @@ def test_keygen_never_overwrites(site: Site) -> None:
     before = (site.tmp / "k").read_bytes()
     refused(site, config, "keygen", str(site.tmp / "k"), words="never overwrites a key")
     assert (site.tmp / "k").read_bytes() == before
+
+
+def test_readme_passphrase_line_works_as_printed(site: Site) -> None:
+    """The README's passphrase line, run by bash on a terminal (age asks there), typed the passphrase."""
+    import os
+    import pty
+
+    if not (shutil.which("age") and shutil.which("unzip")):
+        pytest.skip("needs age and unzip")
+    config = site.config()
+    shutil.copy(site.backup(config, "--encrypt", "passphrase", "--passphrase-file", str(site.passfile)),
+                site.tmp / "B.zip")
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    block = readme.split("On a laptop, with standard tools only", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    (line,) = [line for line in block.splitlines() if "# passphrase" in line]
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(site.tmp)
+        os.execvp("bash", ["bash", "-c", line])
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+        if b"passphrase" in chunk.lower():
+            os.write(fd, b"correct horse battery staple\r")
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, shown
+    assert run(config, "verify", str(site.tmp / "plain.zip")).returncode == 0
