@@ -14,8 +14,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -167,25 +166,53 @@ def _placeholder_info() -> BackupInfo:
     return BackupInfo("", "1970-01-01T00:00:00+00:00", "", "", "", "", "", ())
 
 
-@dataclass(frozen=True)
 class Opened:
-    """A backup ready to read: ``plain`` is a format-v1 archive (the file itself, or its opened payload)."""
+    """A backup ready to read: ``plain`` is a format-v1 archive (the file itself, or its opened payload).
 
-    plain: Path
-    described: Described
-    passphrase: bytes | None = None  # the passphrase that opened it, for a safety archive of the same kind
+    A context manager, or ``close()`` by hand (the TUI keeps one open from
+    the check to the confirmed restore): an opened payload is removed then.
+    """
+
+    def __init__(self, plain: Path, described: Described, passphrase: bytes | None = None, *,
+                 temporary: bool = False) -> None:
+        self.plain = plain
+        self.described = described
+        self.passphrase = passphrase  # the passphrase that opened it, for a safety archive of the same kind
+        self._identity: tuple[int, int] | None = None
+        if temporary:
+            st = os.stat(plain)
+            self._identity = (st.st_dev, st.st_ino)
+            _OPENED.add(self._identity)
+
+    def close(self) -> None:
+        if self._identity is not None:
+            _OPENED.discard(self._identity)
+            self._identity = None
+            self.plain.unlink(missing_ok=True)
+
+    def __enter__(self) -> Opened:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
-@contextmanager
+class WrongKey(ArchiveError):
+    """The passphrase or key given does not open the backup (the TUI asks again)."""
+
+
 def open_backup(settings: Settings, path: Path, identities: Sequence[age.Identity] = (), *,
-                passphrase: bytes | None = None) -> Iterator[Opened]:
-    """Check ``[trust]``; open a protected backup's payload with the keys given (removed afterwards)."""
+                passphrase: bytes | None = None) -> Opened:
+    """Check ``[trust]``; open a protected backup's payload with the keys given (removed at close).
+
+    KeyNeeded when it is encrypted and no key was given, WrongKey when the
+    key does not open it, ArchiveError for anything else wrong with it.
+    """
     described = describe_backup(settings, Path(path))
     check_policy(settings, described)
     protection = described.protection
     if protection is None:
-        yield Opened(Path(path), described)
-        return
+        return Opened(Path(path), described)
     from .archive import age
     from .archive.age_keys import ScryptIdentity
 
@@ -199,15 +226,14 @@ def open_backup(settings: Settings, path: Path, identities: Sequence[age.Identit
     try:
         plain = open_payload(backup, keys, settings.backups_dir)
     except age.NoMatchingKey:
-        raise ArchiveError(_wrong_key(protection)) from None
-    st = os.stat(plain)
-    _OPENED.add((st.st_dev, st.st_ino))
+        raise WrongKey(_wrong_key(protection)) from None
+    opened = Opened(plain, described, passphrase, temporary=True)
     try:
         check_agreement(backup.info, read_info(plain))
-        yield Opened(plain, described, passphrase)
-    finally:
-        _OPENED.discard((st.st_dev, st.st_ino))
-        plain.unlink(missing_ok=True)
+    except BaseException:
+        opened.close()
+        raise
+    return opened
 
 
 def _key_needed(protection: Protection) -> str:
