@@ -71,7 +71,8 @@ def _restore(settings: Settings, args: argparse.Namespace) -> int:
             else:  # the plan: exactly what was shown
                 result = restore_backup(settings, plan or args.file, progress=bar,
                                         discard_previous=args.discard_previous, scope=scope, trial=trial,
-                                        protect=getattr(args, "protect", None))
+                                        protect=getattr(args, "protect", None),
+                                        shown_as=getattr(args, "backup_file", None))
     except KeyboardInterrupt:
         # Interrupted in the middle: say honestly where the instance stands.
         from .restore import recover

@@ -174,7 +174,8 @@ def verify_backup(settings: Settings, path: Path, progress: Progress = no_progre
 
 def restore_backup(settings: Settings, backup: Path | RestorePlan, progress: Progress = no_progress, *,
                    discard_previous: bool = False, scope: str | None = None,
-                   trial: float | None = None, protect: Protector | None = None) -> RestoreResult:
+                   trial: float | None = None, protect: Protector | None = None,
+                   shown_as: Path | None = None) -> RestoreResult:
     """Restore a backup: phase one (validate, stage), phase two (safety copy, journal, swap).
 
     ``backup`` is a path, or the :class:`RestorePlan` a technician was shown:
@@ -191,7 +192,9 @@ def restore_backup(settings: Settings, backup: Path | RestorePlan, progress: Pro
     written before the swap and names the restored tree, so it applies only
     once the restore commits. ``protect``: how the safety archive is
     encrypted and signed (default: as ``[protection]`` says, which needs
-    ``passphrase_file`` for a passphrase).
+    ``passphrase_file`` for a passphrase). ``shown_as``: the protected
+    backup whose opened payload ``backup`` is, named in the journal and the
+    trial record instead of the payload's partial file.
 
     Holds the instance lock throughout (LockBusy if another backup or
     restore runs). Never reboots. On any failure before the swap the live
@@ -205,6 +208,7 @@ def restore_backup(settings: Settings, backup: Path | RestorePlan, progress: Pro
         recover_locked(settings)
         restore = _Restore(settings, path, progress, plan, discard_previous, chosen, trial)
         restore.protect = protect
+        restore.shown_as = shown_as
         return restore.run()
 
 
@@ -221,6 +225,7 @@ class _Restore:
         self.state = settings.state_dir
         self.root = settings.instance_root
         self.protect: Protector | None = None
+        self.shown_as: Path | None = None
 
     def run(self) -> RestoreResult:
         preflight(self.settings, create=True)
@@ -323,7 +328,7 @@ class _Restore:
     def _phase_two(self, info: BackupInfo, staging: Path, changes: Changes, safety: Path | None) -> RestoreResult:
         journal = prepared_journal(
             self.settings, RESTORE, staging, self.state / PREVIOUS,
-            archive=str(self.path.resolve()),
+            archive=str((self.shown_as or self.path).resolve()),
             backup_name=info.name,
             backup_created_at=info.created_at,
             instance_id=info.instance_id,
