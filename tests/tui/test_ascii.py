@@ -34,7 +34,7 @@ def _walk(term: Terminal) -> None:
     term.wait_for(r"Enter Backup")
     term.send("\t\tu")
     term.wait_for(r"Upload Zip:")
-    term.send("\x1b[B\r")  # the backup, Enter
+    term.send("\r")  # the cursor starts on the newest backup: Enter
     term.wait_for(r"Verified")
     term.send("r")
     term.wait_for(r"Restore this backup")

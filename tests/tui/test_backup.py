@@ -244,3 +244,35 @@ async def test_the_scp_line_is_one_line_even_when_longer_than_the_dialog(
         rows = [row for row in screen_lines(pilot) if "scp " in row or "nnnn" in row]
         assert len([row for row in rows if "scp " in row]) == 1
         assert not any(row.strip().startswith(("n", "_2026")) for row in rows if "scp" not in row and "/" not in row)
+
+
+async def test_esc_and_back_keep_the_name_and_the_chosen_backup(
+    make_app: Callable[..., MftuiApp], settings: Settings
+) -> None:
+    from .test_restore import backup_then_change_live, details_text, upload
+
+    archive, _ = backup_then_change_live(settings)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_backup_restore(pilot)
+        await type_text(pilot, "half typed")
+        await pilot.press("tab", "tab")
+        await upload(pilot, archive)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, AdministrationScreen)
+        await pilot.press("b")
+        await settle(pilot)
+        assert isinstance(app.screen, BackupRestoreScreen)
+        assert app.screen.query_one("#name", Input).value == "half typed"
+        assert str(archive) in details_text(pilot)
+
+
+async def test_a_name_with_no_latin_letter_says_it_becomes_backup(make_app: Callable[..., MftuiApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_backup_restore(pilot)
+        app.screen.query_one("#name", Input).value = "Склад"
+        await settle(pilot)
+        preview = static_text(pilot, "#preview")
+        assert preview.startswith("backup_2026-11-05T101500Z.zip") and "named 'backup'" in preview, preview

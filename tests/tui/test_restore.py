@@ -7,6 +7,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from textual.widgets import Button, Input
 from trees import file_bytes
 
@@ -14,6 +15,7 @@ from mftui.archive.writer import create_backup
 from mftui.settings import Settings
 from mftui.tui.app import MftuiApp
 from mftui.tui.dialogs.confirm_restore import ConfirmRestore
+from mftui.tui.dialogs.download_zip import DownloadZip
 from mftui.tui.dialogs.message import ErrorDialog
 from mftui.tui.dialogs.pick_backup import PickBackup
 from mftui.tui.dialogs.restore_triggered import RestoreTriggered
@@ -258,11 +260,11 @@ async def test_one_enter_on_a_highlighted_backup_opens_it(
 
         listing = app.screen.query_one(DirectoryNavigation)
         assert app.focused is listing
-        await pilot.press("down", "enter")  # "..", then the folder site-b: Enter opens it
+        await pilot.press("up", "enter")  # from the newest backup up to the folder site-b: Enter opens it
         await settle(pilot)
         assert isinstance(app.screen, PickBackup)
         assert listing.location == elsewhere
-        await pilot.press("down", "enter")  # "..", then site-b.zip: one Enter chooses it
+        await pilot.press("enter")  # the cursor starts on site-b.zip: one Enter chooses it
         await settle(pilot)
         assert isinstance(app.screen, BackupRestoreScreen)
         text = details_text(pilot)
@@ -347,3 +349,61 @@ async def test_files_left_behind_by_a_restore_are_listed_escaped(
         text = static_text(pilot, "#left-behind")
         assert "Not carried over" in text and str(settings.state_dir / "previous") in text
         assert "services/old/unit-data.tmp" in text and "[/nope]\\x1b[2J.tmp" in text, text
+
+
+async def test_the_picker_lists_newest_first_and_remembers_where_it_was(
+    make_app: Callable[..., MftuiApp], settings: Settings, tmp_path: Path
+) -> None:
+    import os
+
+    from textual_fspicker.parts import DirectoryNavigation
+
+    older = create_backup(settings, "older", now=FROZEN).path
+    newer = create_backup(settings, "newer", now=FROZEN).path
+    os.utime(older, (1_700_000_000, 1_700_000_000))
+    os.utime(newer, (1_800_000_000, 1_800_000_000))  # named "newer", and newer on disk (not the same second)
+    usb = settings.backups_dir / "usb"
+    usb.mkdir()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_backup_restore(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        listing = app.screen.query_one(DirectoryNavigation)
+        names = [option.location.name for option in listing.options]  # type: ignore[attr-defined]
+        assert names == ["..", "usb", newer.name, older.name]
+        assert listing.highlighted == 2  # on the newest backup
+        await pilot.press("up", "enter")  # into usb/
+        await settle(pilot)
+        assert listing.location == usb
+        await pilot.press("backspace")
+        await settle(pilot)
+        assert listing.highlighted == 1  # on usb/, the folder just left
+        await pilot.press("enter", "escape")  # into usb/ again, then cancel
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        assert app.screen.query_one(DirectoryNavigation).location == usb  # where it was left
+
+
+async def test_any_chosen_backup_can_be_downloaded(
+    make_app: Callable[..., MftuiApp], settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """d on the restore pane: Download Zip for the backup chosen there (not only one made since start);
+    a relative folder is reported as the absolute path it really is."""
+    archive, _ = backup_then_change_live(settings)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "usb").mkdir()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_backup_restore(pilot)
+        await upload(pilot, archive)
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, DownloadZip) and app.screen.archive == archive
+        await type_text(pilot, "usb")
+        await pilot.press("enter")
+        await settle(pilot)
+        status = static_text(pilot, "#copy-status")
+        assert f"Copied and verified (size and SHA-256 match): {tmp_path / 'usb' / archive.name}" in status, status
+    assert (tmp_path / "usb" / archive.name).read_bytes() == archive.read_bytes()

@@ -128,7 +128,7 @@ def test_the_real_app_looks_the_same_with_and_without_the_diff(config_file: Path
         ("site", r"File  site_"),
         ("\t", r"Enter Backup  Esc Admin"),
         ("\t", r"u Upload Zip"),
-        ("u", r"Upload Zip: choose"),
+        ("u", r"Upload Zip: Enter chooses"),
         ("\x1b", r"No backup chosen"),
         ("\x0c", r"No backup chosen"),  # Ctrl+L: redraw everything
         ("\x1b", r"Backup/Restore +back up"),

@@ -86,10 +86,11 @@ class DownloadZip(ReportsFailures, LeanModalScreen[None]):
             status.update("Type the folder to copy to first, e.g. /media/usb.")
             status.set_class(True, "-error")
             return
-        status.update(f"Copying to {show_path(typed)} ...")
+        folder = Path(typed).expanduser().absolute()  # the report names the real place, not "usb/..."
+        status.update(f"Copying to {show_path(folder)} ...")
         status.set_class(False, "-error")
         self.query_one("#copy", Button).disabled = True
-        self._copy(Path(typed))
+        self._copy(folder)
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="copy", group="download")
     def _copy(self, folder: Path) -> CopyResult:

@@ -85,16 +85,44 @@ class EntryLine:
         return Measurement(INDENT + 1, options.max_width)
 
 
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
 class BackupList(DirectoryNavigation):
-    """textual-fspicker's folder listing, each entry drawn as an EntryLine."""
+    """textual-fspicker's folder listing: folders, then files newest first (as ``mftui list``), as EntryLines.
+
+    The cursor starts on the newest file; after Backspace it is on the folder just left.
+    """
 
     key_hints = (("Enter", "Choose"), ("Backspace", "Up a folder"), ("Tab", "Type a path"))
+    came_from: Path | None = None
+
+    def _sort(self, entries: Iterable[Any]) -> Iterable[Any]:
+        entries = list(entries)
+        folders = sorted((e for e in entries if e.location.is_dir()), key=lambda e: e.location.name)
+        files = sorted((e for e in entries if not e.location.is_dir()), key=lambda e: -_mtime(e.location))
+        return folders + files
+
+    def action_navigate_up(self) -> None:
+        self.came_from = self.location
+        super().action_navigate_up()
 
     def _repopulate_display(self) -> None:
         with self.app.batch_update():
             super()._repopulate_display()
             for index, option in enumerate(self.options):
                 self.replace_option_prompt_at_index(index, EntryLine(option.location))  # type: ignore[attr-defined]
+        locations = [option.location for option in self.options]  # type: ignore[attr-defined]
+        files = [i for i, path in enumerate(locations) if path.name != ".." and not path.is_dir()]
+        came_from = [i for i, path in enumerate(locations) if self.came_from and path.name == self.came_from.name]
+        if came_from:
+            self.highlighted = came_from[0]
+        elif files:
+            self.highlighted = files[0]  # the newest backup
 
 
 class PlainDirectory(CurrentDirectory):
@@ -146,6 +174,11 @@ class PickBackup(FileOpen):
     def text_target(self, focused: Widget | None) -> Input:
         """A path typed with the focus on the list goes into the path field (see typeahead.py)."""
         return self.query_one(Input)
+
+    @on(DirectoryNavigation.Changed)
+    def _remember_folder(self, event: DirectoryNavigation.Changed) -> None:
+        """The next Upload Zip starts in the folder browsed last (a USB stick), for as long as the app runs."""
+        self.app.picker_folder = event.control.location
 
     @on(DirectoryNavigation.Selected)
     def _choose_highlighted(self, event: DirectoryNavigation.Selected) -> None:

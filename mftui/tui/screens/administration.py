@@ -193,7 +193,10 @@ class AdministrationScreen(ReportsFailures, LeanScreen[None]):
     def action_backup_restore(self) -> None:
         from .backup_restore import BackupRestoreScreen
 
-        self.app.push_screen(BackupRestoreScreen())
+        # One Backup/Restore for the whole run: Esc and back keeps the typed name and the chosen backup.
+        if not self.app.is_screen_installed("backup-restore"):
+            self.app.install_screen(BackupRestoreScreen(), "backup-restore")
+        self.app.push_screen("backup-restore")
 
     @on(OptionList.OptionSelected, "#menu")
     def _menu(self, event: OptionList.OptionSelected) -> None:

@@ -9,6 +9,8 @@ text field is near (the backup made, the restore pane), letters are keys:
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -76,7 +78,7 @@ class BackupRestoreScreen(LeanScreen[None]):
         if action in ("upload", "restore", "new_backup") and self.text_target(self.focused) is not None:
             return False  # letters go to the name here
         if action == "download":
-            return backup.showing_result
+            return self._to_download() is not None
         if action == "restore":
             return True if restore.restorable else None
         if action in ("upload", "back"):
@@ -89,13 +91,26 @@ class BackupRestoreScreen(LeanScreen[None]):
         else:
             self.backup_panel.focus_name()
 
+    def _to_download(self) -> Path | None:
+        """The backup d gets off the box: the one chosen in the restore pane (focus there), or the one just made."""
+        inspection = self.restore_panel.details.inspection
+        chosen = inspection.path if inspection is not None and not inspection.checking else None
+        made = self.backup_panel.result.path if self.backup_panel.showing_result and self.backup_panel.result else None
+        in_restore = self.focused is not None and self.restore_panel in self.focused.ancestors
+        return (chosen or made) if in_restore else (made or chosen)
+
     @on(Button.Pressed, "#download")
     def action_download(self) -> None:
-        result = self.backup_panel.result
-        if result is None:
+        """Download Zip: any backup, the one just made or one chosen with Upload Zip."""
+        path = self._to_download()
+        if path is None:
             return
-        app = mftui_app(self)
-        self.app.push_screen(DownloadZip(result.path, result.archive_bytes, blink=not app.low_bandwidth))
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            mftui_app(self).show_error("Download Zip failed", exc)
+            return
+        self.app.push_screen(DownloadZip(path, size, blink=not mftui_app(self).low_bandwidth))
 
     def action_upload(self) -> None:
         self.restore_panel.upload()

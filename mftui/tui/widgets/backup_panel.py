@@ -8,7 +8,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, ContentSwitcher, Input, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from ...archive.names import backup_file_name, name_problem
+from ...archive.names import backup_file_name, name_problem, safe_name
 from ...archive.writer import BackupResult, create_backup
 from ...wording import human_size
 from ..context import mftui_app
@@ -73,7 +73,10 @@ class BackupPanel(ReportsFailures, Vertical):
         if problem:
             preview.update(problem)
         else:
-            preview.update(backup_file_name(name, mftui_app(self).now()))
+            file_name = backup_file_name(name, mftui_app(self).now())
+            if name.strip() and safe_name(name) == "backup" and name.strip().lower() != "backup":
+                file_name += "  (no letter a-z or digit in the name: the file is named 'backup')"
+            preview.update(file_name)
         preview.set_class(bool(problem), "-error")
 
     @property

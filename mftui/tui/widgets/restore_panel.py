@@ -59,6 +59,8 @@ class RestorePanel(ReportsFailures, Vertical):
         self.details.inspection = inspection
         restore = self.query_one("#restore", Button)
         restore.disabled = not (inspection is not None and inspection.restorable)
+        # Said in words: a monochrome console shows a disabled button only by a missing bold.
+        restore.label = "Restore (not possible)" if restore.disabled and inspection else "Restore (r)"
         if not restore.disabled:
             restore.focus()  # the next step; Enter on it only opens the confirmation
         self.screen.refresh_bindings()
@@ -73,7 +75,8 @@ class RestorePanel(ReportsFailures, Vertical):
     @work(exclusive=True, exit_on_error=False, name="pick", group="pick")
     async def _pick(self) -> None:
         app = mftui_app(self)
-        chosen = await app.push_screen_wait(PickBackup(app.settings.backups_dir, blink=not app.low_bandwidth))
+        start = getattr(app, "picker_folder", None) or app.settings.backups_dir
+        chosen = await app.push_screen_wait(PickBackup(start, blink=not app.low_bandwidth))
         if chosen is not None:
             self.inspect(Path(chosen))
 
