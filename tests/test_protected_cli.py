@@ -322,3 +322,18 @@ def test_readme_passphrase_line_works_as_printed(site: Site) -> None:
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0, shown
     assert run(config, "verify", str(site.tmp / "plain.zip")).returncode == 0
+
+
+def test_container_layout_is_strict(site: Site) -> None:
+    """Data before the first entry or after the end record: refused like any archive mftui could not have made."""
+    config = site.config()
+    path = site.backup(config, "--encrypt", "passphrase", "--passphrase-file", str(site.passfile))
+    data = path.read_bytes()
+    restore = ["restore", "--yes", "--no-trial", "--passphrase-file", str(site.passfile)]
+    before = site.tmp / "before.zip"
+    before.write_bytes(b"\0" * 64 + data)  # zipfile alone reads this one, shifting every offset
+    refused(site, config, *restore, str(before), words="is not where mftui writes it")
+    after = site.tmp / "after.zip"
+    after.write_bytes(data + b"\0" * 64)
+    refused(site, config, "inspect", str(after), words="")
+    assert run(config, "inspect", str(path)).returncode == 0

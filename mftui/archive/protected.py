@@ -133,7 +133,7 @@ def read_protected(path: Path) -> ProtectedBackup:
                 raise _refused("its payload is compressed, which mftui never does")
             metadata = _small(zf, infos[-1], MAX_PUBLIC_JSON)
             signature = _small(zf, infos[1], MAX_SIGNATURE) if len(infos) == 3 else None
-            offset = _data_offset(raw, payload)
+            offset = _check_layout(raw, infos)
     except zipfile.BadZipFile as exc:
         raise ArchiveError(f"the archive is damaged ({exc}); use another copy") from None
     except OSError as exc:
@@ -154,17 +154,39 @@ def _small(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
     return data
 
 
-def _data_offset(raw: BinaryIO, info: zipfile.ZipInfo) -> int:
-    raw.seek(info.header_offset)
+def _data_offset(raw: BinaryIO, info: zipfile.ZipInfo, at: int) -> int:
+    """Where the entry's data starts; its local header must be at ``at`` and agree with the directory."""
+    if info.header_offset != at:
+        raise _refused(f"its entry {show(info.filename)} is not where mftui writes it (data before or between "
+                       "the entries)")
+    raw.seek(at)
     head = raw.read(30)
     if len(head) != 30 or head[:4] != b"PK\x03\x04":
-        raise _refused("its payload's header is damaged")
-    name_len, extra_len = (int(v) for v in struct.unpack("<HH", head[26:30]))
+        raise _refused(f"the header of its entry {show(info.filename)} is damaged")
+    csize, usize, name_len, extra_len = (int(v) for v in struct.unpack("<LLHH", head[18:30]))
     name = raw.read(name_len)
-    if name != info.filename.encode() or extra_len:
-        raise _refused("its payload's header does not agree with the directory")
-    offset: int = info.header_offset
-    return offset + 30 + name_len
+    if name != info.filename.encode() or extra_len or (csize, usize) != (info.compress_size, info.file_size):
+        raise _refused(f"the header of its entry {show(info.filename)} does not agree with the directory")
+    return at + 30 + name_len
+
+
+def _check_layout(raw: BinaryIO, infos: list[zipfile.ZipInfo]) -> int:
+    """The entries tile the file from byte 0, the directory follows them and the end record ends the file
+    (no junk before, between or after: what the writer makes); the payload's data offset."""
+    at = 0
+    offsets = []
+    for info in infos:
+        offsets.append(_data_offset(raw, info, at))
+        at = offsets[-1] + info.compress_size
+    raw.seek(0, 2)
+    size = raw.tell()
+    raw.seek(size - 22)
+    end = raw.read(22)
+    cd_size, cd_offset, comment = struct.unpack("<LLH", end[12:22])
+    if end[:4] != b"PK\x05\x06" or cd_offset != at or cd_offset + cd_size + 22 != size or comment:
+        raise _refused("its directory is not where mftui writes it (data between the entries and the directory, "
+                       "or after the end)")
+    return offsets[0]
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
