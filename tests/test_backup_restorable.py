@@ -103,7 +103,7 @@ def test_names_that_differ_only_in_unicode_normalisation_are_refused(settings: S
 
 def test_a_file_that_is_also_a_folder_ignoring_case_is_refused(settings: Settings) -> None:
     (settings.instance_root / "Certs").write_text("a file")
-    with pytest.raises(BackupError, match=r"Certs is a file, and a folder of the same name \(ignoring case\) holds"):
+    with pytest.raises(BackupError, match=r"Certs is both a file and the folder of certs/"):
         create_backup(settings, "file-folder")
 
 

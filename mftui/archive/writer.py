@@ -34,7 +34,7 @@ from .compress import LEVEL
 from .format import METADATA_NAME, BackupInfo, text_problem
 from .names import backup_file_name, safe_name
 from .packer import Packer
-from .paths import config_path_problem, fold
+from .paths import NameSet, config_path_problem
 from .protect_writer import Protector, prove, write_container
 from .zipstream import DEFLATED, ZipStream
 
@@ -222,7 +222,7 @@ def _check_restorable(files: list[ConfigFile], budgets: Budgets) -> None:
     restored is worse than none: it is found out on the day it is needed.
     """
     problems: list[str] = []
-    folded: dict[str, str] = {}
+    names = NameSet()
     for cf in files:
         try:
             cf.path.encode("utf-8")
@@ -233,23 +233,11 @@ def _check_restorable(files: list[ConfigFile], budgets: Budgets) -> None:
         if problem:
             problems.append(f"{show(cf.path)} {problem}")
             continue
-        key = fold(cf.path)
-        if key in folded:
-            problems.append(
-                f"{show(folded[key])} and {show(cf.path)} differ only in upper and lower case or in accents"
-            )
-            continue
-        folded[key] = cf.path
+        clash = names.add(cf.path)
+        if clash:
+            problems.append(clash)
     if not problems:
-        for cf in files:
-            parts = cf.path.split("/")
-            for i in range(1, len(parts)):
-                folder = folded.get(fold("/".join(parts[:i])))
-                if folder is not None:
-                    problems.append(
-                        f"{show(folder)} is a file, and a folder of the same name (ignoring case) holds {show(cf.path)}"
-                    )
-                    break
+        problems.extend(names.folder_clashes())
     if problems:
         shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
         raise UnrestorableError(
