@@ -19,6 +19,7 @@ import pwd
 import stat
 from pathlib import Path
 
+from .durable import fsync_path
 from .errors import StateError
 from .settings import Settings
 from .text import show_path
@@ -153,3 +154,53 @@ def _user(uid: int) -> str:
         return f"user {pwd.getpwuid(uid).pw_name} ({uid})"
     except KeyError:
         return f"user {uid}"
+
+
+# --- the small files kept in it: the journal, the trial record, logs --------------------
+
+
+def read_small(state: Path, name: str, limit: int) -> bytes | None:
+    """A small file of the (checked) state folder whole; None when it does not exist.
+
+    Raises ValueError when it is larger than ``limit`` (not a file of ours
+    at all), StateError for a link, OSError when it cannot be read.
+    """
+    try:
+        fd = open_file(state, name, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"{name} is larger than {limit} bytes")
+    return data
+
+
+def replace_file(state: Path, name: str, data: bytes) -> None:
+    """Replace a file of the state folder atomically and durably: temporary file, fsync, rename, folder fsync.
+
+    After a power cut it is the old file or the new one, whole.
+    """
+    tmp = name + ".tmp"
+    fd = open_file(state, tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(state / tmp, state / name)
+    fsync_path(state)
+
+
+def append_line(state: Path, name: str, line: str) -> None:
+    """Append one line to a log of the state folder, durably.
+
+    One write of one short line to an ``O_APPEND`` file: concurrent writers
+    cannot interleave inside a line.
+    """
+    fd = open_file(state, name, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    try:
+        os.write(fd, line.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)

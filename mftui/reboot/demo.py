@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 
 from ..errors import RebootError, StateError
 from ..settings import Settings
-from ..state import checked_state_dir, open_file
+from ..state import append_line, checked_state_dir
 from .service import COMMITTED, RebootOutcome
 
 DEMO_LOG_NAME = "reboot-requests.jsonl"
@@ -33,14 +32,7 @@ class DemoReboot:
         try:
             state = checked_state_dir(self.settings, create=True)
             assert state is not None  # create=True
-            # One write of one short line to an O_APPEND file: concurrent
-            # requests cannot interleave inside a record. Never through a link.
-            fd = open_file(state, DEMO_LOG_NAME, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-            try:
-                os.write(fd, line.encode())
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            append_line(state, DEMO_LOG_NAME, line)  # never through a link; one line, whole
         except (OSError, StateError) as exc:
             reason_text = str(exc) if isinstance(exc, StateError) else (exc.strerror or str(exc))
             raise RebootError(

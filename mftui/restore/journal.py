@@ -25,9 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..durable import fsync_path
 from ..errors import RestoreError
-from ..state import open_file
+from ..state import read_small, replace_file
 from ..text import show
 
 JOURNAL_NAME = "restore-journal.json"
@@ -109,19 +108,14 @@ def read_journal(state_dir: Path) -> Journal | None:
     """The journal, or None when there is none. A damaged one is a RestoreError (never guessed at)."""
     path = journal_path(state_dir)
     try:
-        fd = open_file(state_dir, JOURNAL_NAME, os.O_RDONLY)
-    except FileNotFoundError:
+        raw = read_small(state_dir, JOURNAL_NAME, MAX_JOURNAL_BYTES)
+    except OSError as exc:
+        raise RestoreError(f"the restore journal {path} cannot be read ({exc.strerror})") from None
+    except ValueError:
+        raw = b"\0"  # far too big to be ours: damaged, below
+    if raw is None:
         return None
-    except OSError as exc:
-        raise RestoreError(f"the restore journal {path} cannot be read ({exc.strerror})") from None
     try:
-        with os.fdopen(fd, "rb") as fh:
-            raw = fh.read(MAX_JOURNAL_BYTES + 1)
-    except OSError as exc:
-        raise RestoreError(f"the restore journal {path} cannot be read ({exc.strerror})") from None
-    try:
-        if len(raw) > MAX_JOURNAL_BYTES:
-            raise ValueError("too big for a journal")
         return Journal.from_json(json.loads(raw.decode("utf-8")))
     except (ValueError, TypeError, UnicodeDecodeError):
         raise RestoreError(
@@ -150,17 +144,7 @@ def recovery_pending(state: Path) -> bool:
 
 def write_journal(state_dir: Path, journal: Journal) -> None:
     """Replace the journal atomically and durably."""
-    path = journal_path(state_dir)
-    tmp = path.with_name(path.name + ".tmp")
-    data = (json.dumps(journal.to_json(), indent=1) + "\n").encode()
-    fd = open_file(state_dir, tmp.name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    fsync_path(state_dir)
+    replace_file(state_dir, JOURNAL_NAME, (json.dumps(journal.to_json(), indent=1) + "\n").encode())
 
 
 def _now() -> str:

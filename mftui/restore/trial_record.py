@@ -26,9 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..durable import fsync_path
 from ..errors import MftuiError
-from ..state import open_file
+from ..state import append_line, read_small, replace_file
 
 TRIAL_NAME = "trial.json"
 AUDIT_NAME = "trial-log.jsonl"
@@ -122,16 +121,14 @@ def now() -> str:
 def read_record(state: Path) -> TrialRecord | None:
     """The trial record, or None. A damaged one is a TrialError (never guessed at)."""
     try:
-        fd = open_file(state, TRIAL_NAME, os.O_RDONLY)
-    except FileNotFoundError:
-        return None
+        raw = read_small(state, TRIAL_NAME, MAX_RECORD_BYTES)
     except OSError as exc:
         raise TrialError(f"the trial record {state / TRIAL_NAME} cannot be read ({exc.strerror})") from None
-    with os.fdopen(fd, "rb") as fh:
-        raw = fh.read(MAX_RECORD_BYTES + 1)
+    except ValueError:
+        raw = b"\0"  # far too big to be ours: damaged, below
+    if raw is None:
+        return None
     try:
-        if len(raw) > MAX_RECORD_BYTES:
-            raise ValueError("too big")
         return TrialRecord.from_json(json.loads(raw.decode("utf-8")))
     except (ValueError, TypeError, UnicodeDecodeError):
         raise TrialError(f"the trial record {state / TRIAL_NAME} is damaged; check the instance with mftui list, "
@@ -140,28 +137,14 @@ def read_record(state: Path) -> TrialRecord | None:
 
 def write_record(state: Path, record: TrialRecord) -> None:
     """Replace the record atomically and durably (temporary file, fsync, rename, folder fsync)."""
-    tmp = TRIAL_NAME + ".tmp"
-    data = (json.dumps(asdict(record), indent=1) + "\n").encode()
-    fd = open_file(state, tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(state / tmp, state / TRIAL_NAME)
-    fsync_path(state)
+    replace_file(state, TRIAL_NAME, (json.dumps(asdict(record), indent=1) + "\n").encode())
 
 
 def audit(state: Path, event: str, detail: str = "") -> None:
     """Append one line to the audit trail; a trail that cannot be written never stops a put back."""
     line = json.dumps({"time": now(), "pid": os.getpid(), "event": event, "detail": detail}) + "\n"
     try:
-        fd = open_file(state, AUDIT_NAME, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-        try:
-            os.write(fd, line.encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        append_line(state, AUDIT_NAME, line)
     except OSError:
         pass
 
