@@ -302,9 +302,9 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
             "bytes": info.total_bytes,
             "archive_bytes": result.archive_bytes,
             "components": info.components,
-            "encrypted": protect.encryption if protect is not None and protect.encryption != "none" else False,
-            "recipients": list(protect.names) if protect is not None else [],
-            "signed": protect is not None and protect.sign_key is not None,
+            "encrypted": protect.encryption if protect.encryption != "none" else False,
+            "recipients": list(protect.names),
+            "signed": protect.sign_key is not None,
         })
     else:
         _say(show_path(result.path))

@@ -80,7 +80,10 @@ def backup_protector(settings: Settings, args: argparse.Namespace) -> object:
             passphrase = read_passphrase_file(args.passphrase_file)
         elif settings.protection.passphrase_file is None:
             passphrase = ask_passphrase("Passphrase for the backup: ", twice=True)
-    return protector_for(settings, encrypt=mode, passphrase=passphrase, recipients_file=args.recipients_file)
+    from .archive.protect_writer import Protector
+
+    chosen = protector_for(settings, encrypt=mode, passphrase=passphrase, recipients_file=args.recipients_file)
+    return chosen or Protector()  # plain (--encrypt off), not "as the settings say"
 
 
 def _identities(settings: Settings, args: argparse.Namespace) -> list[age.Identity]:

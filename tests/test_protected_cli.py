@@ -337,3 +337,22 @@ def test_container_layout_is_strict(site: Site) -> None:
     after.write_bytes(data + b"\0" * 64)
     refused(site, config, "inspect", str(after), words="")
     assert run(config, "inspect", str(path)).returncode == 0
+
+
+def test_the_core_backup_follows_the_settings(site: Site) -> None:
+    """create_backup without a Protector (the TUI's call) encrypts as [protection] says, never plain by mistake."""
+    from mftui.archive.writer import create_backup
+    from mftui.errors import SettingsError
+    from mftui.keys import KeyProblem
+    from mftui.settings import parse_settings_file
+
+    settings = parse_settings_file(site.config('[protection]\nencrypt = "recipients"\n'
+                                               'recipients_file = "recipients.txt"\n'))
+    with zipfile.ZipFile(create_backup(settings, "core").path) as zf:
+        assert zf.namelist() == ["config.zip.age", "backup.json"]
+    settings = parse_settings_file(site.config('[protection]\nencrypt = "passphrase"\n'))
+    with pytest.raises(KeyProblem, match="encrypted with a passphrase here, and none was given"):
+        create_backup(settings, "core")
+    settings = parse_settings_file(site.config('[protection]\nsign_key = "missing"\n'))
+    with pytest.raises(SettingsError, match="sign_key"):
+        create_backup(settings, "core")

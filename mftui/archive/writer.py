@@ -63,7 +63,16 @@ def create_backup(
     now: datetime | None = None,
     protect: Protector | None = None,
 ) -> BackupResult:
-    """Back up the instance's whole configuration into one new archive (encrypted and/or signed: ``protect``)."""
+    """Back up the instance's whole configuration into one new archive.
+
+    ``protect``: how it is encrypted and signed; None: as ``[protection]``
+    says (KeyProblem when that needs a passphrase and none is set: a caller
+    that asks for one passes its Protector; ``Protector()`` makes it plain).
+    """
+    if protect is None:
+        from ..protection import protector_for
+
+        protect = protector_for(settings)
     with instance_lock(settings, "backup"):
         return write_backup(Instance(settings), settings.backups_dir, name, progress=progress, now=now,
                             protect=protect)
