@@ -69,7 +69,7 @@ def create_backup(
     says (KeyProblem when that needs a passphrase and none is set: a caller
     that asks for one passes its Protector; ``Protector()`` makes it plain).
     """
-    if protect is None:
+    if protect is None and (settings.protection.encrypt != "off" or settings.protection.sign_key is not None):
         from ..protection import protector_for
 
         protect = protector_for(settings)
