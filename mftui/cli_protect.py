@@ -70,47 +70,57 @@ def ask_passphrase(prompt: str = "Passphrase: ", *, twice: bool = False) -> byte
 
 def backup_protector(settings: Settings, args: argparse.Namespace) -> object:
     """The Protector for ``mftui backup``: [protection] and the options; the passphrase asked when needed."""
+    from .archive.protector import Protector
+
+    mode = args.encrypt or settings.protection.encrypt
+    if mode == "off" and settings.protection.sign_key is None:
+        return Protector()  # plain: cryptography is not even imported
     from .keys import read_passphrase_file
     from .protection import protector_for
 
-    mode = args.encrypt or settings.protection.encrypt
     passphrase = None
     if mode == "passphrase":
         if args.passphrase_file is not None:
             passphrase = read_passphrase_file(args.passphrase_file)
         elif settings.protection.passphrase_file is None:
             passphrase = ask_passphrase("Passphrase for the backup: ", twice=True)
-    from .archive.protect_writer import Protector
-
     chosen = protector_for(settings, encrypt=mode, passphrase=passphrase, recipients_file=args.recipients_file)
     return chosen or Protector()  # plain (--encrypt off), not "as the settings say"
 
 
-def _identities(settings: Settings, args: argparse.Namespace) -> list[age.Identity]:
-    from .keys import read_identities
+def _keys(settings: Settings, args: argparse.Namespace) -> tuple[list[age.Identity], bytes | None]:
+    """The keys given: --identity, --passphrase-file, else [protection] identity_file and passphrase_file."""
+    from .keys import read_identities, read_passphrase_file
+    from .protection import setting_file
 
+    p = settings.protection
+    identities: list[age.Identity] = []
     if getattr(args, "identity", None) is not None:
-        return read_identities(args.identity)
-    if settings.protection.identity_file is not None:
-        return read_identities(settings.protection.identity_file)
-    return []
+        identities = read_identities(args.identity)
+    elif p.identity_file is not None:
+        identities = setting_file(read_identities, p.identity_file, "identity_file")
+    passphrase = None
+    if getattr(args, "passphrase_file", None) is not None:
+        passphrase = read_passphrase_file(args.passphrase_file)
+    elif p.passphrase_file is not None:
+        passphrase = setting_file(read_passphrase_file, p.passphrase_file, "passphrase_file")
+    return identities, passphrase
 
 
 @contextmanager
 def opened(settings: Settings, args: argparse.Namespace, path: Path) -> Iterator[Opened]:
-    """The backup ready to read: a protected one's payload opened with the keys given, or asked for."""
-    from .keys import read_passphrase_file
+    """The backup ready to read: a protected one's payload opened with the keys given, or asked for.
+
+    A plain backup needs no key: none is read (and cryptography is not imported).
+    """
     from .protection import describe_backup, open_backup
 
-    identities = _identities(settings, args)
+    protection = describe_backup(settings, path).protection
+    identities: list[age.Identity] = []
     passphrase = None
-    if getattr(args, "passphrase_file", None) is not None:
-        passphrase = read_passphrase_file(args.passphrase_file)
-    elif settings.protection.passphrase_file is not None:
-        passphrase = read_passphrase_file(settings.protection.passphrase_file)
-    if passphrase is None and not identities and _tty():
-        protection = describe_backup(settings, path).protection
-        if protection is not None and protection.encryption == "passphrase":
+    if protection is not None and protection.encrypted:
+        identities, passphrase = _keys(settings, args)
+        if passphrase is None and not identities and protection.encryption == "passphrase" and _tty():
             passphrase = ask_passphrase(f"Passphrase of {path.name}: ")
     with open_backup(settings, path, identities, passphrase=passphrase) as found:
         yield found

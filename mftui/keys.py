@@ -30,15 +30,11 @@ from .archive.age_keys import (
     ssh_fingerprint,
     ssh_wire,
 )
-from .errors import MftuiError
+from .key_errors import KeyProblem as KeyProblem  # re-exported: callers import it from here too
 from .text import show
 
 MAX_KEY_FILE = 1024 * 1024
 MIN_RSA_BITS = 2048
-
-
-class KeyProblem(MftuiError):
-    """A key, passphrase or recipients file that cannot be used."""
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from .text import show
 
 if TYPE_CHECKING:  # cryptography is imported only when a backup is protected (or a key is used)
     from .archive import age, sshsig
-    from .archive.protect_writer import Protector
+    from .archive.protector import Protector
     from .keys import Recipients
 
 T = TypeVar("T")
@@ -252,7 +252,7 @@ def _wrong_key(protection: Protection) -> str:
             "(nothing was changed)")
 
 
-def _setting(read: Callable[[Path], T], path: Path, key: str) -> T:
+def setting_file(read: Callable[[Path], T], path: Path, key: str) -> T:
     """A key file named in the settings: its problem is a settings mistake (exit code 2)."""
     from .keys import KeyProblem
 
@@ -270,16 +270,16 @@ def protector_for(settings: Settings, *, encrypt: str | None = None, passphrase:
     KeyProblem when a passphrase is needed and there is none. None: plain.
     """
     from .archive.age_keys import ScryptIdentity
-    from .archive.protect_writer import Protector
+    from .archive.protector import Protector
     from .keys import KeyProblem, load_sign_key, passphrase_recipient, read_passphrase_file, read_recipients
 
     p = settings.protection
     mode = encrypt or p.encrypt
-    sign_key = _setting(load_sign_key, p.sign_key, "sign_key") if p.sign_key is not None else None
+    sign_key = setting_file(load_sign_key, p.sign_key, "sign_key") if p.sign_key is not None else None
     chosen: Recipients | None = None
     if mode == "passphrase":
         if passphrase is None and p.passphrase_file is not None:
-            passphrase = _setting(read_passphrase_file, p.passphrase_file, "passphrase_file")
+            passphrase = setting_file(read_passphrase_file, p.passphrase_file, "passphrase_file")
         if passphrase is None:
             raise KeyProblem("backups are encrypted with a passphrase here, and none was given: type it when asked "
                              "on a terminal, or give --passphrase-file FILE ([protection] passphrase_file)")
@@ -288,7 +288,7 @@ def protector_for(settings: Settings, *, encrypt: str | None = None, passphrase:
         if recipients_file is not None:
             chosen = read_recipients(recipients_file)
         elif p.recipients_file is not None:
-            chosen = _setting(read_recipients, p.recipients_file, "recipients_file")
+            chosen = setting_file(read_recipients, p.recipients_file, "recipients_file")
         else:
             raise KeyProblem("encrypting for recipients needs their public keys: give --recipients-file FILE or "
                              "set [protection] recipients_file")

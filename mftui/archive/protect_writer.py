@@ -16,11 +16,8 @@ import hashlib
 import struct
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
-
-from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from ..errors import BackupError
 from . import age, sshsig
@@ -35,24 +32,10 @@ from .protected import (
     public_json,
     read_protected,
 )
+from .protector import Protector
 from .zipstream import STORED, ZipStream
 
 COPY = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Protector:
-    """How to protect the backups this unit makes: encryption, recipients' names, the signing key, and the proof."""
-
-    encryption: str = "none"  # "passphrase", "recipients" or "none"
-    recipients: tuple[age.Recipient, ...] = ()
-    names: tuple[str, ...] = ()  # age1… keys and SHA256:… fingerprints, for backup.json
-    sign_key: ed25519.Ed25519PrivateKey | None = None
-    proof: tuple[age.Identity, ...] = ()  # identities that must open the payload (the passphrase)
-
-    @property
-    def active(self) -> bool:
-        return self.encryption != "none" or self.sign_key is not None
 
 
 class _Hashing:

@@ -35,7 +35,7 @@ from .format import METADATA_NAME, BackupInfo, text_problem
 from .names import backup_file_name, safe_name
 from .packer import Packer
 from .paths import NameSet, config_path_problem
-from .protect_writer import Protector, prove, write_container
+from .protector import Protector
 from .zipstream import DEFLATED, ZipStream
 
 OUT_BUFFER = 1024 * 1024
@@ -154,6 +154,8 @@ def write_backup(
 def _protected_copy(plain: Path, dest_dir: Path, info: BackupInfo, protect: Protector, now: datetime) -> Path:
     """The protected archive of the plain one, in a partial file of its own, proven to open; the plain one is kept
     (the caller removes it)."""
+    from .protect_writer import prove, write_container
+
     fd, name = tempfile.mkstemp(prefix=f"{PARTIAL_PREFIX}{os.getpid()}-", suffix=".zip", dir=dest_dir)
     path = Path(name)
     try:

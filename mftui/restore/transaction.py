@@ -47,7 +47,7 @@ from .steps import step
 from .swap import commit_swap, prepared_journal
 
 if TYPE_CHECKING:
-    from ..archive.protect_writer import Protector
+    from ..archive.protector import Protector
 
 # Above this much live configuration, no safety archive is written: the
 # previous tree (kept whole, by rename, at no cost) is the safety copy. Below
@@ -310,7 +310,7 @@ class _Restore:
     def _safety_archive(self, instance: Instance, progress: Progress) -> Path | None:
         """The pre-restore archive; None when the live configuration holds what no restorable backup can."""
         from ..archive.writer import write_backup
-        from ..keys import KeyProblem
+        from ..key_errors import KeyProblem
 
         try:
             protect = self.protect if self.protect is not None else _unit_protector(self.settings)
