@@ -356,3 +356,17 @@ def test_the_core_backup_follows_the_settings(site: Site) -> None:
     settings = parse_settings_file(site.config('[protection]\nsign_key = "missing"\n'))
     with pytest.raises(SettingsError, match="sign_key"):
         create_backup(settings, "core")
+
+
+def test_plain_commands_never_import_cryptography(site: Site) -> None:
+    """A unit without protection pays nothing for it: backup, inspect, verify and restore of plain backups."""
+    config = site.config()
+    path = site.backup(config)
+    for args in (["backup"], ["inspect", str(path)], ["verify", str(path)], ["list"],
+                 ["restore", str(path), "--yes", "--no-trial", "--no-reboot"]):
+        code = ("import sys\nfrom mftui.cli import main\n"
+                f"code = main(['--config', {str(config)!r}, *{args!r}])\n"
+                "assert 'cryptography' not in sys.modules, 'cryptography imported'\nsys.exit(code)\n")
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                              stdin=subprocess.DEVNULL)
+        assert done.returncode == 0, (args, done.stderr)
