@@ -39,21 +39,41 @@ TITLES = {
     "restore-confirm-other-unit": "The restore confirmation: a backup from another unit",
     "restore-triggered": "Restore triggered",
     "put-back-confirm": "Put back previous: the confirmation",
+    "help": "Help (? or F1)",
 }
+# The same scenes on the consoles users have: (scene, size, ascii) -> file name suffix.
+CONSOLES = [
+    ("administration", (60, 20), False, "60x20"),
+    ("restore-pane", (60, 20), False, "60x20"),
+    ("restore-confirm-other-unit", (60, 20), False, "60x20"),
+    ("upload-picker", (60, 20), False, "60x20"),
+    ("upload-picker", SIZE, True, "vt100"),
+    ("restore-confirm", SIZE, True, "vt100"),
+    ("download-zip", SIZE, True, "vt100"),
+]
 
 
-async def shoot(name: str, scene: Scene, low_bandwidth: bool, out_dir: Path) -> Path:
+async def shoot(
+    name: str,
+    scene: Scene,
+    low_bandwidth: bool,
+    out_dir: Path,
+    size: tuple[int, int] = SIZE,
+    ascii_only: bool = False,
+    suffix: str = "",
+) -> Path:
     saved = {key: os.environ.get(key) for key in [*scene.env, "SSH_CONNECTION"]}
     os.environ.pop("SSH_CONNECTION", None)
     os.environ.update(scene.env)
     try:
         with scene_instance() as settings:
             scene.prepare(settings)
-            app = MftuiApp(settings, low_bandwidth=low_bandwidth, now=frozen_now)
-            async with app.run_test(size=SIZE) as pilot:
+            app = MftuiApp(settings, low_bandwidth=low_bandwidth, now=frozen_now, ascii_only=ascii_only)
+            async with app.run_test(size=size) as pilot:
                 await scene.run_before(pilot)
-                path = out_dir / f"{name}.svg"
-                path.write_text(app.export_screenshot(title=f"mftui: {TITLES[name]}"), encoding="utf-8")
+                path = out_dir / f"{name}{'-' + suffix if suffix else ''}.svg"
+                title = f"mftui: {TITLES[name]}" + (f" ({suffix})" if suffix else "")
+                path.write_text(app.export_screenshot(title=title), encoding="utf-8")
                 return path
     finally:
         for key, value in saved.items():
@@ -72,6 +92,11 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     for name in args.names or SCENES:
         path = asyncio.run(shoot(name, SCENES[name], args.low_bandwidth, args.out))
+        print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+    for name, size, ascii_only, suffix in CONSOLES if not args.names else []:
+        # vt100 pictures are as a serial console draws them: low-bandwidth and ASCII.
+        low = args.low_bandwidth or ascii_only
+        path = asyncio.run(shoot(name, SCENES[name], low, args.out, size, ascii_only, suffix))
         print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
     return 0
 

@@ -214,6 +214,12 @@ async def restore_triggered(pilot: Pilot[Any]) -> None:
         await settle(pilot, rounds=5)
 
 
+async def help_screen(pilot: Pilot[Any]) -> None:
+    await settle(pilot)
+    await pilot.press("question_mark")
+    await settle(pilot)
+
+
 async def put_back_confirm(pilot: Pilot[Any]) -> None:
     await settle(pilot)
     await pilot.press("p")
@@ -255,4 +261,5 @@ SCENES: dict[str, Scene] = {
     "restore-confirm-other-unit": Scene(restore_confirm, prepare=other_unit),
     "restore-triggered": Scene(restore_triggered, prepare=lambda s: (backup(s), change_live(s))),
     "put-back-confirm": Scene(put_back_confirm, prepare=restored),
+    "help": Scene(help_screen),
 }

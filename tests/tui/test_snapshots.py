@@ -68,3 +68,8 @@ class TestRestore:
 
     def test_put_back_confirmation(self, snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
         assert _snapshot("put-back-confirm", snap_compare, monkeypatch)
+
+
+class TestHelp:
+    def test_help_screen(self, snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        assert _snapshot("help", snap_compare, monkeypatch)

@@ -84,4 +84,7 @@ async def test_a_dialog_key_bar_lists_the_dialog_keys(make_app: Callable[..., Mf
         await pilot.press("r")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmRestore)
-        assert plain(app.screen.query_one(KeyBar).content) == "Enter/Esc No  y Yes, restore"
+        assert (
+            plain(app.screen.query_one(KeyBar).content)
+            == "Enter/any other key No  Tab Go to Yes  arrows/PgUp/PgDn Read"
+        )

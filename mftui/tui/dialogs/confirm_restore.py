@@ -131,7 +131,7 @@ class ConfirmRestore(LeanModalScreen[bool]):
                 yes.can_focus = not q.type_to_confirm  # for another unit, the typed hub id is the only yes
                 yield yes
             how = "Tab, type the hub id, Enter" if q.type_to_confirm else "Tab to Yes, then Enter"
-            yield Static(f"To confirm: {how}. Any other key answers No.", id="how", markup=False)
+            yield Static(f"Yes: {how}. Any other key: No.", id="how", markup=False)  # one line at 60 columns
         yield KeyBar()
 
     def on_mount(self) -> None:
