@@ -157,7 +157,13 @@ def is_opened_payload(path: Path) -> bool:
 
 
 def check_plain_policy(settings: Settings, path: Path) -> None:
-    """For the core's restore and verify: a plain backup given directly must pass ``[trust]`` too."""
+    """For the core's restore, verify and compare: a protected backup must be opened first (KeyNeeded says so,
+    naming how it is encrypted), and a plain backup given directly must pass ``[trust]`` too."""
+    if is_protected(path):
+        protection = read_protected(path).protection
+        raise KeyNeeded(f"this backup is protected ({protection.describe()}): it is read through its opened "
+                        "payload (give its key: mftui restore FILE --passphrase-file PATH or --identity FILE)",
+                        protection.encryption)
     if (settings.trust.require_signature or settings.trust.require_encryption) and not is_opened_payload(path):
         check_policy(settings, Described(_placeholder_info(), None))
 

@@ -370,3 +370,24 @@ def test_plain_commands_never_import_cryptography(site: Site) -> None:
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                               stdin=subprocess.DEVNULL)
         assert done.returncode == 0, (args, done.stderr)
+
+
+def test_the_core_refuses_a_protected_backup_given_as_plain(site: Site) -> None:
+    """plan_restore, verify_backup and compare on a protected file (a face that did not open it): KeyNeeded."""
+    from mftui.protection import KeyNeeded, open_backup
+    from mftui.restore import plan_restore, verify_backup
+    from mftui.restore.transaction import compare
+    from mftui.settings import parse_settings_file
+
+    config = site.config()
+    path = site.backup(config, "--encrypt", "passphrase", "--passphrase-file", str(site.passfile))
+    settings = parse_settings_file(config)
+    for call in (plan_restore, verify_backup, compare):
+        with pytest.raises(KeyNeeded, match=r"Encrypted \(passphrase\)") as caught:
+            call(settings, path)
+        assert caught.value.encryption == "passphrase"
+    with open_backup(settings, path, passphrase=b"correct horse battery staple") as found:
+        assert verify_backup(settings, found.plain).name == found.described.info.name
+        plan = plan_restore(settings, found.plain)
+    assert not found.plain.exists()  # the opened payload is removed at close
+    assert plan.info.name == found.described.info.name

@@ -110,6 +110,7 @@ def compare(settings: Settings, path: Path, scope: str = REPLACE) -> Changes:
     an archive the strict container and name checks refuse (its file data is
     not inflated: plan_restore does that).
     """
+    check_plain_policy(settings, Path(path))
     with open_archive(Path(path), settings.budgets) as archive:
         info = archive.backup_info
     return scoped_changes(settings, info, scope)
