@@ -88,3 +88,21 @@ async def test_a_dialog_key_bar_lists_the_dialog_keys(make_app: Callable[..., Mf
             plain(app.screen.query_one(KeyBar).content)
             == "Enter/any other key No  Tab Go to Yes  arrows/PgUp/PgDn Read"
         )
+
+
+async def test_an_open_drop_down_says_esc_closes_it_not_the_picker(make_app: Callable[..., MftuiApp]) -> None:
+    """The picker's filter list open: Esc closes the list; the key bar must not also say "Esc Cancel"."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_backup_restore(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        await pilot.press("tab", "tab")  # the list, the path field, the filter
+        await settle(pilot)
+        await pilot.press("enter")  # open it
+        await settle(pilot)
+        bar = plain(app.screen.query_one(KeyBar).content)
+        assert "Esc Dismiss menu" in bar and "Esc Cancel" not in bar, bar
+        await pilot.press("escape", "escape")
+        await settle(pilot)
+        assert "No backup chosen" in plain(app.screen.query_one("#details").content)

@@ -59,7 +59,14 @@ class KeyBar(Static):
         # runs, the screen says what still works instead of the focused widget.
         busy = getattr(self.screen, "busy_hints", lambda: None)()
         focused = () if busy is not None else getattr(self.screen.focused, "key_hints", ())
-        hints = (*(busy or ()), *focused, *getattr(self.screen, "key_hints", ()))
+        # A key a widget's own binding takes (Esc closing a drop-down) is not what the screen says it does.
+        taken = {
+            key_label(active.binding)
+            for active in self.screen.active_bindings.values()
+            if active.node not in (self.screen, self.app) and active.binding.description and active.binding.show
+        }
+        screen_hints = [hint for hint in getattr(self.screen, "key_hints", ()) if hint[0] not in taken]
+        hints = (*(busy or ()), *focused, *screen_hints)
         for key, description in hints:
             keys, _ = groups.setdefault(("", description), ([], True))
             if key not in keys:
