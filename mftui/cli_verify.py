@@ -13,7 +13,7 @@ from .settings import Settings
 from .text import show_path
 from .wording import human_size
 
-EXIT_OK, EXIT_FAILED = 0, 1
+EXIT_OK = 0
 
 
 def inspect(settings: Settings, args: argparse.Namespace) -> int:
@@ -57,7 +57,7 @@ def verify(settings: Settings, args: argparse.Namespace) -> int:
         _say(f"mftui: {exc}" if named else f"mftui: {show_path(args.file)}: {exc}", sys.stderr)
         if args.json:
             _print_json({"ok": False, "reason": str(exc)})
-        return EXIT_FAILED
+        return exc.exit_code  # 1, or 2 for a settings mistake (a key file named in the settings)
     if args.json:
         _print_json({"ok": True, "complete": True, "files": len(info.files), "bytes": info.total_bytes,
                      **described.to_json()})

@@ -391,3 +391,23 @@ def test_the_core_refuses_a_protected_backup_given_as_plain(site: Site) -> None:
         plan = plan_restore(settings, found.plain)
     assert not found.plain.exists()  # the opened payload is removed at close
     assert plan.info.name == found.described.info.name
+
+
+def test_signed_only_backup_needs_no_key(site: Site) -> None:
+    """Signed, not encrypted: config.zip inside, verified and restored without any key; standard unzip reads it."""
+    run(site.config(name="keygen.toml"), "keygen", str(site.tmp / "sign"))
+    config = site.config('[protection]\nsign_key = "sign"\n')
+    path = site.backup(config)
+    with zipfile.ZipFile(path) as zf:
+        assert zf.namelist() == ["config.zip", "backup.json.sig", "backup.json"]
+    shown = json.loads(run(config, "inspect", str(path), "--json").stdout)
+    assert shown["encrypted"] is False and shown["signature"]["state"] == "unknown"  # no allowed_signers here
+    done = run(config, "verify", str(path), "--json")
+    assert done.returncode == 0 and json.loads(done.stdout)["complete"] is True
+
+
+def test_identity_file_from_the_settings_is_a_settings_mistake(site: Site) -> None:
+    config = site.config('[protection]\nencrypt = "recipients"\nrecipients_file = "recipients.txt"\n'
+                         'identity_file = "missing.key"\n')
+    path = site.backup(config)
+    refused(site, config, "verify", str(path), words="[protection] identity_file", code=2)
