@@ -119,3 +119,25 @@ def test_ctrl_c_during_a_backup_asks_then_stops_it(config_file: Path, instance_r
     _no_partial_archive(tmp_path / "backups")
     for made in (tmp_path / "backups").glob("stop_*.zip"):  # it may have finished while the question was read
         assert len(read_info(made).files) == 18  # then it is whole
+
+
+def test_the_line_dropping_during_a_backup_leaves_no_partial_archive(
+    config_file: Path, instance_root: Path, tmp_path: Path
+) -> None:
+    """The SSH link drops: the pty is closed under mftui (the kernel sends SIGHUP and writes fail)."""
+    make_big(instance_root)
+    term = Terminal(["--config", str(config_file)])
+    try:
+        term.wait_for(r"q Quit")
+        term.send("b")
+        term.wait_for(r"Enter Backup  Tab Next")
+        term.send("gone\r")
+        wait_for_partial(term, tmp_path / "backups")
+        os.close(term.master)
+        assert term.proc.wait(20) == 0
+    finally:
+        if term.proc.poll() is None:
+            term.proc.kill()
+    _no_partial_archive(tmp_path / "backups")
+    for made in (tmp_path / "backups").glob("*.zip"):
+        assert len(read_info(made).files) == 18
