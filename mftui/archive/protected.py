@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import json
 import struct
-import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..errors import ArchiveError
 from ..text import show
 from .format import FORMAT, BackupInfo, FileSummary
+
+if TYPE_CHECKING:
+    import zipfile
 
 PROTECTED_VERSION = 2
 ENCRYPTED_PAYLOAD = "config.zip.age"
@@ -102,6 +104,8 @@ def is_protected(path: Path) -> bool:
         return False
     if end[:4] != b"PK\x05\x06" or struct.unpack("<H", end[10:12])[0] > 3:
         return False
+    import zipfile  # only for an archive of at most three entries: inspect of a plain backup never loads it
+
     try:
         with zipfile.ZipFile(path) as zf:
             names = zf.namelist()
@@ -116,6 +120,8 @@ def _refused(reason: str) -> ArchiveError:
 
 def read_protected(path: Path) -> ProtectedBackup:
     """The public part, strictly: the entries, backup.json and where the payload is. No key needed."""
+    import zipfile
+
     try:
         with zipfile.ZipFile(path) as zf, open(path, "rb") as raw:
             infos = zf.infolist()
