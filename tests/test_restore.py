@@ -518,3 +518,30 @@ def test_a_backup_that_names_no_product_is_not_restored_onto_one_that_has(settin
     with pytest.raises(ArchiveError, match="names no product"):
         restore_backup(settings, bare)
     assert snapshot(settings.instance_root) == before
+
+
+@pytest.mark.parametrize("renames", [False, True], ids=["exchange", "renames"])
+def test_unit_data_under_what_the_backup_has_as_a_file_is_left_behind(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, renames: bool
+) -> None:
+    """The backup has services/old as a file; the unit now has a folder there holding unit data (*.tmp).
+
+    The data cannot go under a file: it stays in the previous configuration and is reported, and the
+    restore commits (it used to fail after the swap with "Not a directory", and recovery with it).
+    """
+    monkeypatch.setattr(fsops, "force_renames", renames)
+    root = settings.instance_root
+    (root / "services" / "old").write_text('{"id": "old"}')
+    backup = create_backup(settings, "old-is-a-file").path
+    (root / "services" / "old").unlink()
+    (root / "services" / "old").mkdir()
+    (root / "services" / "old" / "x.tmp").write_text("unit data")
+    (root / "logs" / "deep").mkdir()
+    (root / "logs" / "deep" / "keep.log").write_text("carried over as usual")
+    result = restore_backup(settings, backup)
+    assert "services/old" in result.left_behind
+    assert (root / "services" / "old").read_text() == '{"id": "old"}'
+    assert (result.previous / "services" / "old" / "x.tmp").read_text() == "unit data"
+    assert (root / "logs" / "deep" / "keep.log").read_text() == "carried over as usual"
+    assert read_journal(settings.state_dir).state == COMMITTED  # type: ignore[union-attr]
+    assert recover(settings) is None

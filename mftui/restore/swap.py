@@ -204,6 +204,11 @@ def carry_over(settings: Settings, old: Path, new: Path) -> tuple[int, list[str]
             entries = sorted(os.scandir(base), key=lambda e: e.name)
         except (FileNotFoundError, NotADirectoryError):
             return
+        if rel_dir and _file_in_the_way(new, rel_dir):
+            # The backup has a file where the unit has this folder: what is in it cannot go under
+            # that file. It stays in the old tree (the previous configuration), and is reported.
+            skipped.append(rel_dir)
+            return
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
             is_dir = entry.is_dir(follow_symlinks=False)
@@ -217,11 +222,20 @@ def carry_over(settings: Settings, old: Path, new: Path) -> tuple[int, list[str]
                 moved += 1
                 step("carried")
             elif is_dir:
-                _ensure_folder(old, new, rel)
+                if not _file_in_the_way(new, rel):
+                    _ensure_folder(old, new, rel)
                 walk(rel)
 
     walk("")
     return moved, skipped
+
+
+def _file_in_the_way(new: Path, rel: str) -> bool:
+    """Whether ``rel`` exists in the new tree as something other than a folder."""
+    try:
+        return not stat.S_ISDIR(os.lstat(new / rel).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
 
 
 def _ensure_folder(old: Path, new: Path, rel: str) -> None:
