@@ -35,6 +35,7 @@ commands:
   inspect    show a backup's information (--changes: what a restore would change)
   verify     check a backup's structure and every checksum
   list       list the backups, newest first
+  copy       copy a backup to a folder (a USB stick), read back and checked
   restore    restore a backup (asks first; --yes for scripts; --trial 5m / --no-trial)
   keep       keep the restore that is on trial
   status     normal, on trial (deadline, checks), or reverted (when, why)
@@ -104,6 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="list the backups, newest first")
     p.add_argument("--json", action="store_true", help="print a JSON array")
+
+    p = sub.add_parser("copy", help="copy a backup to a folder (a USB stick), read back and checked")
+    p.add_argument("file", type=Path, help="the backup archive (.zip)")
+    p.add_argument("folder", type=Path, help="the folder to copy into, e.g. /media/usb")
+    p.add_argument("--json", action="store_true", help="print a JSON object")
 
     p = sub.add_parser("restore", help="restore a backup, then reboot")
     p.add_argument("file", type=Path, nargs="?", help="the backup archive (.zip)")
@@ -346,6 +352,21 @@ def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_copy(settings: Settings, args: argparse.Namespace) -> int:
+    """Download Zip without the TUI: the copy is fsync'ed, read back and compared before it gets its name."""
+    from .transfer.copy import copy_verified
+
+    result = copy_verified(args.file, args.folder)
+    if args.json:
+        _print_json({"ok": True, "path": str(result.path), "bytes": result.size, "sha256": result.sha256,
+                     "already_there": result.already_there})
+    else:
+        again = " (an identical copy was already there)" if result.already_there else ""
+        _say(f"{show_path(result.path)}: {human_size(result.size)}, read back and checked (SHA-256 "
+             f"{result.sha256}){again}")
+    return EXIT_OK
+
+
 def _trial_command(settings: Settings, args: argparse.Namespace) -> int:
     """keep, status, watch, install-units: in cli_trial.py (imported only when one of them runs)."""
     from . import cli_trial
@@ -370,6 +391,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "inspect": cmd_inspect,
     "verify": cmd_verify,
     "list": cmd_list,
+    "copy": cmd_copy,
     "restore": cmd_restore,
     "keep": _trial_command,
     "status": _trial_command,

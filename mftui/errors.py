@@ -49,6 +49,10 @@ class StateError(MftuiError):
     """The state folder is not one mftui made (a link, another user's, open to others) or cannot be made."""
 
 
+class CopyError(MftuiError):
+    """A copy of a backup to a folder (a USB stick) failed; the original backup is untouched."""
+
+
 class LockBusy(MftuiError):
     """Another backup or restore holds the instance lock."""
 

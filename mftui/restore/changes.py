@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -11,6 +9,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..archive.format import BackupInfo, FileEntry
+from ..digest import sha256_of
 from ..instance import Identity, Instance
 from ..settings import Settings
 from ..text import show
@@ -209,23 +208,6 @@ def live_files(instance: Instance, root: Path) -> dict[str, LiveFile]:
         if not isinstance(st, OSError):  # an unreadable folder: nothing of it can be compared
             found[rel] = LiveFile(rel, st.st_size, stat.S_IMODE(st.st_mode), stat.S_ISREG(st.st_mode))
     return found
-
-
-def sha256_of(path: Path) -> str | None:
-    """SHA-256 of a regular file (not following links); None when it cannot be read."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError:
-        return None
-    digest = hashlib.sha256()
-    try:
-        while chunk := os.read(fd, CHUNK):
-            digest.update(chunk)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return digest.hexdigest()
 
 
 def _differs(root: Path, live: LiveFile, entry: FileEntry) -> bool:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..archive.format import BackupInfo, FileEntry
+from ..digest import sha256_of
 from ..errors import RestoreError
 from ..instance import Instance, read_identity
 from ..lock import instance_lock
@@ -16,7 +17,7 @@ from ..settings import Settings
 from ..state import checked_state_dir
 from ..text import show_path
 from . import fsops
-from .changes import compute_changes, live_files, sha256_of
+from .changes import compute_changes, live_files
 from .checks import check_plain_tree, preflight
 from .journal import (
     PREVIOUS,

@@ -18,8 +18,8 @@ from textual.worker import Worker, WorkerState
 
 from ...errors import MftuiError
 from ...text import show_path
+from ...transfer.copy import CopyResult, copy_verified, scp_line
 from ...wording import human_size
-from ..download import CopyResult, copy_verified, scp_line
 from ..failures import ReportsFailures
 from ..screens.base import LeanModalScreen
 from ..widgets.hinted import HintedButton, HintedInput

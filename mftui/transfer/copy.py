@@ -1,13 +1,12 @@
-"""Getting a backup off the box: an ``scp`` line, and a verified copy to a folder.
+"""Getting a backup off the box: an ``scp`` line, and a verified copy to a folder (a USB stick).
 
-No Textual here: the Download Zip dialog calls these from a worker thread.
+Used by the TUI's Download Zip (from a worker thread) and by ``mftui copy``.
 """
 
 from __future__ import annotations
 
 import errno
 import getpass
-import hashlib
 import os
 import shlex
 import tempfile
@@ -15,14 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..digest import sha256_of
 from ..durable import fsync_path
-from ..errors import MftuiError
+from ..errors import CopyError
+from ..text import show_path
 
 CHUNK = 1024 * 1024
-
-
-class CopyError(MftuiError):
-    """The copy to a folder failed; the original backup is untouched."""
 
 
 @dataclass(frozen=True)
@@ -57,14 +54,6 @@ def scp_line(archive: Path, environ: Mapping[str, str] | None = None, user: str 
     return f"scp {shlex.quote(f'{who}{host}:{archive}')} ."
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def copy_verified(source: Path, folder: Path, expected_sha256: str | None = None) -> CopyResult:
     """Copy ``source`` into ``folder`` and prove the copy matches, byte for byte.
 
@@ -78,9 +67,10 @@ def copy_verified(source: Path, folder: Path, expected_sha256: str | None = None
     size = source.stat().st_size
     final = folder / source.name
     if final.exists():
-        if final.is_file() and final.stat().st_size == size and sha256_of(final) == original:
+        if final.is_file() and final.stat().st_size == size and _sha256(final) == original:
             return CopyResult(final, size, original, already_there=True)
-        raise CopyError(f"{final} already exists and is a different file; choose another folder or remove it")
+        raise CopyError(f"{show_path(final)} already exists and is a different file; choose another folder or "
+                        "remove it")
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=".partial-", suffix=".zip", dir=folder)
     except OSError as exc:
@@ -94,10 +84,10 @@ def copy_verified(source: Path, folder: Path, expected_sha256: str | None = None
             os.fsync(out.fileno())
             _drop_cache(out.fileno())  # read back from the device, not from memory
         copied_size = tmp.stat().st_size
-        copied_sha = sha256_of(tmp)
+        copied_sha = _sha256(tmp)
         if copied_size != size or copied_sha != original:
             raise CopyError(
-                f"the copy in {folder} does not match the original (size or checksum differ); "
+                f"the copy in {show_path(folder)} does not match the original (size or checksum differ); "
                 "the medium may be faulty: the copy was removed, try another one"
             )
         os.rename(tmp, final)
@@ -110,31 +100,42 @@ def copy_verified(source: Path, folder: Path, expected_sha256: str | None = None
 
 
 def _read_source_sha(source: Path) -> str:
-    try:
-        return sha256_of(source)
-    except OSError as exc:
-        raise CopyError(f"the backup {source} cannot be read ({exc.strerror or exc})") from None
+    digest = sha256_of(source)
+    if digest is None:
+        raise CopyError(f"the backup {show_path(source)} cannot be read; check it is still there and readable")
+    return digest
+
+
+def _sha256(copy: Path) -> str:
+    """The copy's SHA-256, read back; a copy that cannot be read back is no copy."""
+    digest = sha256_of(copy)
+    if digest is None:
+        raise OSError(f"{copy} cannot be read back")
+    return digest
 
 
 def _check_folder(folder: Path) -> None:
     if not str(folder).strip():
         raise CopyError("type the folder to copy to, e.g. /media/usb")
     if not folder.exists():
-        raise CopyError(f"the folder {folder} does not exist; is the USB stick plugged in and mounted?")
+        raise CopyError(f"the folder {show_path(folder)} does not exist; is the USB stick plugged in and mounted?")
     if not folder.is_dir():
-        raise CopyError(f"{folder} is not a folder; type the folder to copy into")
+        raise CopyError(f"{show_path(folder)} is not a folder; type the folder to copy into")
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise CopyError(f"the folder {folder} cannot be written (read-only or permission denied)")
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            raise CopyError(_reason(OSError(errno.EROFS, os.strerror(errno.EROFS)), folder))
+        raise CopyError(f"the folder {show_path(folder)} cannot be written (read-only or permission denied)")
 
 
 def _reason(exc: OSError, folder: Path) -> str:
     if exc.errno == errno.ENOSPC:
-        return f"the folder {folder} is full; free some space or use a bigger medium"
+        return f"the folder {show_path(folder)} is full; free some space or use a bigger medium"
     if exc.errno == errno.EROFS:
-        return f"the folder {folder} is on a read-only medium; check the USB stick's lock switch or mount it read-write"
+        return (f"the folder {show_path(folder)} is on a read-only medium; check the USB stick's lock switch or "
+                "mount it read-write")
     if exc.errno in (errno.EACCES, errno.EPERM):
-        return f"the folder {folder} cannot be written (permission denied)"
-    return f"the copy to {folder} failed ({exc.strerror or exc}); the original backup is untouched"
+        return f"the folder {show_path(folder)} cannot be written (permission denied)"
+    return f"the copy to {show_path(folder)} failed ({exc.strerror or exc}); the original backup is untouched"
 
 
 def _drop_cache(fd: int) -> None:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import errno
 import os
-import tempfile
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from mftui.tui import download
-from mftui.tui.download import CopyError, copy_verified, scp_line
+from mftui.errors import CopyError
+from mftui.transfer import copy
+from mftui.transfer.copy import copy_verified, scp_line
 
 
 @pytest.fixture
@@ -72,48 +73,69 @@ def test_a_file_is_not_a_folder(archive: Path, tmp_path: Path) -> None:
         copy_verified(archive, archive)
 
 
-def test_read_only_folder(archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    usb = tmp_path / "usb"
-    usb.mkdir()
-    monkeypatch.setattr(download.os, "access", lambda *_args: False)  # root ignores mode bits
-    with pytest.raises(CopyError, match="cannot be written"):
-        copy_verified(archive, usb)
+@pytest.fixture
+def stick(tmp_path: Path) -> Iterator[Callable[..., Path]]:
+    """Real small filesystems (tmpfs), mounted as asked: the kernel's own EROFS and ENOSPC."""
+    mounted: list[Path] = []
+
+    def mount(size: str = "1m", read_only: bool = False) -> Path:
+        top = tmp_path / f"stick{len(mounted)}"
+        top.mkdir()
+        options = f"size={size}" + (",ro" if read_only else "")
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(top)],
+                          capture_output=True).returncode != 0:
+            pytest.skip("needs root to mount a tmpfs")
+        mounted.append(top)
+        return top
+
+    yield mount
+    for top in mounted:
+        subprocess.run(["umount", str(top)], check=True)
 
 
-def test_read_only_medium(archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    usb = tmp_path / "usb"
-    usb.mkdir()
-
-    def read_only(*_args: object, **_kwargs: object) -> tuple[int, str]:
-        raise OSError(errno.EROFS, "Read-only file system")
-
-    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+def test_read_only_medium(archive: Path, stick: Callable[..., Path]) -> None:
+    usb = stick(read_only=True)
     with pytest.raises(CopyError, match="read-only medium"):
         copy_verified(archive, usb)
 
 
-def test_a_full_medium_leaves_nothing_behind(archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    usb = tmp_path / "usb"
-    usb.mkdir()
-    real_fsync = os.fsync
-
-    def full(fd: int) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(download.os, "fsync", full)
+def test_a_full_medium_leaves_nothing_behind(archive: Path, stick: Callable[..., Path]) -> None:
+    usb = stick(size="128k")  # the archive is 300,000 bytes
     with pytest.raises(CopyError, match="is full"):
         copy_verified(archive, usb)
-    monkeypatch.setattr(download.os, "fsync", real_fsync)
     assert list(usb.iterdir()) == []
 
 
 def test_a_copy_that_reads_back_wrong_is_removed(
     archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A medium that returns other bytes than were written (no real one here: the read-back is the seam)."""
     usb = tmp_path / "usb"
     usb.mkdir()
-    real = download.sha256_of
-    monkeypatch.setattr(download, "sha256_of", lambda path: "0" * 64 if path.parent == usb else real(path))
+    real = copy._sha256
+    monkeypatch.setattr(copy, "_sha256", lambda path: "0" * 64 if path.parent == usb else real(path))
     with pytest.raises(CopyError, match="does not match the original"):
         copy_verified(archive, usb)
     assert list(usb.iterdir()) == []
+
+
+def test_the_command_line_copies_a_backup_to_a_stick(archive: Path, stick: Callable[..., Path],
+                                                      tmp_path: Path) -> None:
+    import json
+    import sys
+
+    usb = stick(size="2m")
+    cfg = tmp_path / "c.toml"
+    root = tmp_path / "inst"
+    root.mkdir()
+    (root / "instance.json").write_text("{}")
+    cfg.write_text(f'[instance]\nroot = "{root}"\n[backups]\ndir = "{archive.parent}"\n')
+    run = [sys.executable, "-m", "mftui", "--config", str(cfg), "copy", str(archive), str(usb), "--json"]
+    done = subprocess.run(run, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["ok"] and (usb / archive.name).read_bytes() == archive.read_bytes() and not out["already_there"]
+    full = stick(size="128k")
+    refused = subprocess.run([*run[:-2], str(full), "--json"], capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 1 and "is full" in json.loads(refused.stdout)["reason"]
+    assert list(full.iterdir()) == []
