@@ -32,6 +32,9 @@ class Inspection:
     problem: str | None = None
     plan: Any = None
     checking: bool = False
+    protection: tuple[str, ...] = ()  # "Encrypted (passphrase)", "Signed by ..." (protection.Described.lines)
+    opened: Any = None  # the protection.Opened whose payload the plan reads; closed when the restore ends
+    key_needed: str = ""  # "passphrase": the dialog asks for it; "wrong": asks again, saying so
 
     @property
     def restorable(self) -> bool:
@@ -74,6 +77,8 @@ class BackupDetails(Static):
             for name, value in info_rows(inspection.info):  # escaped by the core; Text: never markup
                 # A list of counts breaks between its items, never inside "services 5".
                 row(name, Wrapped.items(value.split(", ")) if name == "Components" else Text(value))
+        for label, line in zip(("Protection", ""), inspection.protection, strict=False):
+            row(label, Wrapped.path(line))  # the core's words, principals escaped by show()
         if inspection.checking:
             row("Verified", "checking every file and checksum ...")
             return grid

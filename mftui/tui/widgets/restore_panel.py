@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from ...archive.reader import read_info
 from ...errors import ArchiveError, RestoreError
 from ...instance import Instance
 from ...text import show, show_path
 from ...wording import change_summary, unit_words, when
 from ..context import mftui_app
 from ..dialogs.confirm_restore import ConfirmRestore, RestoreQuestion
+from ..dialogs.passphrase import AskPassphrase
 from ..dialogs.pick_backup import PickBackup
 from ..failures import ReportsFailures
 from ..progress_bridge import ThreadProgress
@@ -56,6 +56,9 @@ class RestorePanel(ReportsFailures, Vertical):
         return inspection is not None and inspection.restorable and not self.busy
 
     def _set_inspection(self, inspection: Inspection | None) -> None:
+        old = self.details.inspection
+        if old is not None and old.opened is not None and (inspection is None or inspection.opened is not old.opened):
+            old.opened.close()  # its opened payload is removed: the restore ended, or another backup was chosen
         self.details.inspection = inspection
         restore = self.query_one("#restore", Button)
         restore.disabled = not (inspection is not None and inspection.restorable)
@@ -80,27 +83,62 @@ class RestorePanel(ReportsFailures, Vertical):
         if chosen is not None:
             self.inspect(Path(chosen))
 
-    def inspect(self, path: Path) -> None:
-        """Read and fully check an archive, then show what a restore would change."""
+    def inspect(self, path: Path, passphrase: bytes | None = None) -> None:
+        """Read and fully check an archive (opened with the passphrase), then show what a restore would change."""
         self._show_progress(0, "")
-        self._check(path)
+        self._check(path, passphrase)
         self._set_inspection(Inspection(path, checking=True))  # after the worker exists: keys see it busy
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="inspect", group="inspect")
-    def _check(self, path: Path) -> Inspection:
+    def _check(self, path: Path, passphrase: bytes | None = None) -> Inspection:
+        from ...protection import KeyNeeded, WrongKey, describe_backup, open_backup
         from ...restore import plan_restore  # lands separately; the rest of the TUI works without it
 
         app = mftui_app(self)
         try:
-            info = read_info(path)
+            described = describe_backup(app.settings, path)  # public information: no key needed
         except ArchiveError as exc:
             return Inspection(path, problem=str(exc))
-        self.app.call_from_thread(self._set_inspection, Inspection(path, info, checking=True))
+        info, lines = described.info, tuple(described.lines()) if described.protection is not None else ()
+        self.app.call_from_thread(self._set_inspection, Inspection(path, info, checking=True, protection=lines))
+        encrypted = described.protection is not None and described.protection.encrypted
         try:
-            plan = plan_restore(app.settings, path, ThreadProgress(app, self._show_progress))
+            opened = open_backup(app.settings, path, _identities(app.settings) if encrypted else (),
+                                 passphrase=passphrase)
+        except (KeyNeeded, WrongKey) as exc:
+            by_passphrase = described.protection is not None and described.protection.encryption == "passphrase"
+            again = "wrong" if isinstance(exc, WrongKey) else "passphrase"
+            return Inspection(path, info, problem=str(exc), protection=lines, key_needed=again if by_passphrase else "")
+        except ArchiveError as exc:
+            return Inspection(path, info, problem=str(exc), protection=lines)
+        try:
+            plan = plan_restore(app.settings, opened.plain, self._progress())
         except (ArchiveError, RestoreError) as exc:
-            return Inspection(path, info, problem=str(exc))
-        return Inspection(path, plan.info, plan=plan)
+            opened.close()
+            return Inspection(path, info, problem=str(exc), protection=lines)
+        except BaseException:
+            opened.close()
+            raise
+        return Inspection(path, plan.info, plan=plan, protection=lines, opened=opened)
+
+    def _ask_passphrase(self, inspection: Inspection, wrong: bool) -> None:
+        """The backup is encrypted with a passphrase: ask (again, saying so, when the last one was wrong)."""
+        app = mftui_app(self)
+
+        def answered(passphrase: bytes | None) -> None:
+            if passphrase is None:
+                self._set_inspection(Inspection(inspection.path, inspection.info, protection=inspection.protection,
+                                                problem="no passphrase given; nothing was changed"))
+            else:
+                self.inspect(inspection.path, passphrase)
+
+        problem = (inspection.problem or "") if wrong else ""
+        self.app.push_screen(AskPassphrase(show_path(inspection.path.name), problem=problem,
+                                           blink=not app.low_bandwidth), answered)
+
+    def _progress(self) -> ThreadProgress:
+        # ThreadProgress takes App[object]; App is invariant in its result type, and it only calls call_from_thread.
+        return ThreadProgress(cast("App[object]", self.app), self._show_progress)
 
     def _show_progress(self, percent: int, what: str) -> None:
         bar = self.query_one("#restore-progress", ProgressBar)
@@ -142,16 +180,20 @@ class RestorePanel(ReportsFailures, Vertical):
         self.query_one("#upload", Button).disabled = True
         self.query_one("#restore-status", Static).update("restoring ...")
         self._show_progress(0, "")
-        self._restore(inspection.plan)
+        self._restore(inspection)
         self.screen.refresh_bindings()
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="restore", group="restore")
-    def _restore(self, plan: Any) -> Any:
+    def _restore(self, inspection: Inspection) -> Any:
         from ...restore import restore_backup
 
         app = mftui_app(self)
+        protect, shown_as = None, None
+        if inspection.opened is not None:  # a protected backup: its opened payload is what the plan checked
+            protect, shown_as = _safety_protector(app.settings, inspection.opened.passphrase), inspection.path
         # The plan, not the path: exactly the file that was checked and shown is restored, or nothing.
-        return restore_backup(app.settings, plan, ThreadProgress(app, self._show_progress))
+        return restore_backup(app.settings, inspection.plan, self._progress(),
+                              protect=protect, shown_as=shown_as)
 
     # --- results --------------------------------------------------------------
 
@@ -165,7 +207,10 @@ class RestorePanel(ReportsFailures, Vertical):
         status.update("")
         if group == "inspect":
             if event.state is WorkerState.SUCCESS:
-                self._set_inspection(event.worker.result)
+                found = cast(Inspection, event.worker.result)
+                self._set_inspection(found)
+                if found.key_needed:
+                    self._ask_passphrase(found, wrong=found.key_needed == "wrong")
             else:  # the reason goes on to the app's error dialog
                 inspection = self.details.inspection
                 path = inspection.path if inspection else Path("?")
@@ -175,8 +220,32 @@ class RestorePanel(ReportsFailures, Vertical):
             inspection = self.details.inspection
             self._set_inspection(None)
             status.update("Restored.")
-            name = show_path(inspection.path.name) if inspection else show(event.worker.result.info.name)
-            mftui_app(self).restore_done(event.worker.result, name)
+            result: Any = event.worker.result
+            name = show_path(inspection.path.name) if inspection else show(result.info.name)
+            mftui_app(self).restore_done(result, name)
         else:
             status.update("Restore failed: see the message.")
             self._set_inspection(self.details.inspection)
+
+
+def _identities(settings: Any) -> list[Any]:
+    """The age identities ``[protection] identity_file`` names (none: the pane says how to give one)."""
+    path = settings.protection.identity_file
+    if path is None:
+        return []
+    from ...keys import read_identities
+    from ...protection import setting_file
+
+    return list(setting_file(read_identities, path, "identity_file"))
+
+
+def _safety_protector(settings: Any, passphrase: bytes | None) -> Any:
+    """The safety archive is protected like this unit's backups; with a passphrase, the one that opened this backup."""
+    p = settings.protection
+    if p.encrypt == "off" and p.sign_key is None:
+        return None
+    from ...protection import protector_for
+
+    if p.encrypt == "passphrase" and p.passphrase_file is None and passphrase is not None:
+        return protector_for(settings, passphrase=passphrase)
+    return protector_for(settings)

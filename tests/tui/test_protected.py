@@ -1,0 +1,133 @@
+"""Pilot tests of protected backups in the TUI: the pane's protection lines, the passphrase dialog, the restore."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.widgets import Input
+from trees import file_bytes
+
+from mftui.archive.writer import create_backup
+from mftui.keys import keygen, public_line
+from mftui.protection import protector_for
+from mftui.protection_settings import ProtectionSettings, TrustSettings
+from mftui.settings import Settings
+from mftui.tui.app import MftuiApp
+from mftui.tui.dialogs.confirm_restore import ConfirmRestore
+from mftui.tui.dialogs.passphrase import AskPassphrase
+from mftui.tui.dialogs.restore_triggered import RestoreTriggered
+from mftui.tui.screens.backup_restore import BackupRestoreScreen
+
+from .helpers import FROZEN, SIZE, settle, static_text, type_text
+from .test_restore import details_text, open_backup_restore, upload
+
+PASSPHRASE = "correct horse"
+
+
+def signed_settings(settings: Settings, tmp: Path) -> Settings:
+    """This unit signs its backups with a key the allowed_signers file names office@example."""
+    key = tmp / "sign.key"
+    (tmp / "allowed_signers").write_text(f"office@example {public_line(keygen(key))}\n")
+    return dataclasses.replace(settings, protection=ProtectionSettings(sign_key=key),
+                               trust=TrustSettings(allowed_signers=tmp / "allowed_signers"))
+
+
+def encrypted_backup(settings: Settings) -> tuple[Path, dict[str, bytes]]:
+    """A signed backup encrypted with PASSPHRASE; then the live configuration moves on."""
+    protect = protector_for(settings, encrypt="passphrase", passphrase=PASSPHRASE.encode())
+    archive = create_backup(settings, "sealed", now=FROZEN, protect=protect).path
+    backed_up = file_bytes(settings.instance_root)
+    (settings.instance_root / "flows" / "flows.json").write_text('[{"id": "f99"}]\n')
+    return archive, backed_up
+
+
+async def answer(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+    assert isinstance(pilot.app.screen, AskPassphrase)
+    await type_text(pilot, text)
+    await pilot.press("enter")
+    await settle(pilot, rounds=5)
+
+
+async def test_wrong_passphrase_asks_again_then_the_right_one_restores(
+    make_app: Callable[..., MftuiApp], settings: Settings, tmp_path: Path
+) -> None:
+    settings = signed_settings(settings, tmp_path)
+    archive, backed_up = encrypted_backup(settings)
+    live_before = file_bytes(settings.instance_root)
+    app = make_app(app_settings=settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_backup_restore(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        field = app.screen.query_one(Input)
+        field.focus()
+        field.value = str(archive)
+        await pilot.press("enter")
+        await settle(pilot, rounds=5)
+        dialog = app.screen
+        assert isinstance(dialog, AskPassphrase)
+        assert dialog.query_one("#passphrase", Input).password  # masked
+        assert not dialog.query_one("#problem").display
+        await answer(pilot, "not it")
+        assert isinstance(app.screen, AskPassphrase)  # asked again, saying why
+        assert "the passphrase is wrong" in static_text(pilot, "#problem")
+        assert file_bytes(settings.instance_root) == live_before
+        await answer(pilot, PASSPHRASE)
+        assert isinstance(app.screen, BackupRestoreScreen)
+        text = details_text(pilot)
+        assert "Encrypted (passphrase)" in text
+        assert "Signed by office@example (SHA256:" in text
+        assert "yes: structure and every checksum" in text
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmRestore)
+        await pilot.press("tab", "enter")
+        await settle(pilot, rounds=5)
+        assert isinstance(app.screen, RestoreTriggered)
+    assert file_bytes(settings.instance_root) == backed_up
+    left = sorted(p.name for p in settings.backups_dir.iterdir())
+    assert [name for name in left if not name.endswith(".zip")] == []  # the opened payload is gone
+    assert archive.exists()
+
+
+async def test_esc_at_the_passphrase_gives_up_and_changes_nothing(
+    make_app: Callable[..., MftuiApp], settings: Settings
+) -> None:
+    archive, _ = encrypted_backup(settings)
+    live_before = file_bytes(settings.instance_root)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_backup_restore(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        field = app.screen.query_one(Input)
+        field.focus()
+        field.value = str(archive)
+        await pilot.press("enter")
+        await settle(pilot, rounds=5)
+        assert isinstance(app.screen, AskPassphrase)
+        await type_text(pilot, "half")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, BackupRestoreScreen)
+        text = details_text(pilot)
+        assert "Encrypted (passphrase)" in text and "Not signed" in text
+        assert "no passphrase given" in text
+        assert app.screen.query_one("#restore").disabled
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, BackupRestoreScreen)
+    assert file_bytes(settings.instance_root) == live_before
+
+
+async def test_plain_backup_shows_no_protection_lines(
+    make_app: Callable[..., MftuiApp], settings: Settings
+) -> None:
+    archive = create_backup(settings, "plain", now=FROZEN).path
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_backup_restore(pilot)
+        await upload(pilot, archive)
+        assert "Encrypted" not in details_text(pilot)
