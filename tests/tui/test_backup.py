@@ -203,7 +203,7 @@ async def test_download_zip_to_a_read_only_folder_says_so(make_app: Callable[...
             await pilot.press("enter")
             await settle(pilot)
             status = static_text(pilot, "#copy-status")
-            assert "cannot be written (read-only" in status, status
+            assert "is on a read-only medium" in status, status
             assert str(usb) in status
             assert isinstance(app.screen, DownloadZip)
         assert not list(usb.iterdir())
