@@ -48,6 +48,57 @@ _OFF = {
 }
 
 
+class _Pen:
+    """A pen being changed by an SGR: its attributes, foreground and background."""
+
+    __slots__ = ("attrs", "bg", "fg")
+
+    def __init__(self, pen: str) -> None:
+        self.attrs: set[str] = set()
+        self.fg = self.bg = ""
+        for part in pen.split(",") if pen else ():
+            if part.startswith("f"):
+                self.fg = part[1:]
+            elif part.startswith("b"):
+                self.bg = part[1:]
+            else:
+                self.attrs.add(part)
+
+    def apply(self, code: int) -> None:
+        """One SGR code that takes no parameters."""
+        if code == 0:
+            self.attrs.clear()
+            self.fg = self.bg = ""
+        elif code in _SIMPLE:
+            self.attrs.add(_SIMPLE[code])
+        elif code in _OFF:
+            self.attrs.difference_update(_OFF[code])
+        elif 30 <= code <= 37 or 90 <= code <= 97 or code == 39:
+            self.fg = "" if code == 39 else str(code)
+        elif 40 <= code <= 47 or 100 <= code <= 107 or code == 49:
+            self.bg = "" if code == 49 else str(code)
+        else:
+            self.attrs.add(str(code))
+
+    def canonical(self) -> str:
+        parts = sorted(self.attrs, key=lambda a: int(a))
+        if self.fg:
+            parts.append("f" + self.fg)
+        if self.bg:
+            parts.append("b" + self.bg)
+        return ",".join(parts)
+
+
+def _extended_colour(codes: list[int], i: int) -> tuple[str, int]:
+    """The 38/48 colour starting at ``codes[i]`` (256 colours or RGB) and how many codes it took."""
+    code = codes[i]
+    if i + 2 < len(codes) and codes[i + 1] == 5:
+        return f"{code};5;{codes[i + 2]}", 3
+    if i + 4 < len(codes) and codes[i + 1] == 2:
+        return f"{code};2;{codes[i + 2]};{codes[i + 3]};{codes[i + 4]}", 5
+    return "", 1
+
+
 @lru_cache(maxsize=1024)
 def apply_sgr(pen: str, params: str) -> str:
     """The pen after an SGR, as a canonical parameter string ("" is the default pen).
@@ -55,57 +106,21 @@ def apply_sgr(pen: str, params: str) -> str:
     Canonical means equal looks give equal strings: ``39;49`` after a reset
     is the default pen, and attribute order does not matter.
     """
-    attrs: set[str] = set()
-    fg = bg = ""
-    if pen:
-        for part in pen.split(","):
-            if part.startswith("f"):
-                fg = part[1:]
-            elif part.startswith("b"):
-                bg = part[1:]
-            else:
-                attrs.add(part)
+    state = _Pen(pen)
     codes = [int(p) if p else 0 for p in params.split(";")] if params else [0]
     i = 0
     while i < len(codes):
-        code = codes[i]
-        if code == 0:
-            attrs.clear()
-            fg = bg = ""
-        elif code in _SIMPLE:
-            attrs.add(_SIMPLE[code])
-        elif code in _OFF:
-            attrs.difference_update(_OFF[code])
-        elif 30 <= code <= 37 or 90 <= code <= 97:
-            fg = str(code)
-        elif 40 <= code <= 47 or 100 <= code <= 107:
-            bg = str(code)
-        elif code == 39:
-            fg = ""
-        elif code == 49:
-            bg = ""
-        elif code in (38, 48):
-            if i + 1 < len(codes) and codes[i + 1] == 5 and i + 2 < len(codes):
-                value = f"{code};5;{codes[i + 2]}"
-                i += 2
-            elif i + 1 < len(codes) and codes[i + 1] == 2 and i + 4 < len(codes):
-                value = f"{code};2;{codes[i + 2]};{codes[i + 3]};{codes[i + 4]}"
-                i += 4
+        if codes[i] in (38, 48):
+            value, used = _extended_colour(codes, i)
+            if codes[i] == 38:
+                state.fg = value
             else:
-                value = ""
-            if code == 38:
-                fg = value
-            else:
-                bg = value
+                state.bg = value
+            i += used
         else:
-            attrs.add(str(code))
-        i += 1
-    parts = sorted(attrs, key=lambda a: int(a))
-    if fg:
-        parts.append("f" + fg)
-    if bg:
-        parts.append("b" + bg)
-    return ",".join(parts)
+            state.apply(codes[i])
+            i += 1
+    return state.canonical()
 
 
 @lru_cache(maxsize=1024)
@@ -175,7 +190,6 @@ class ScreenDiff:
         emit = out.append
         y, x = 1, 1  # Textual's idea of the cursor
         pen = ""  # Textual's pen
-        cells = self.cells
         drew = False
         placed = False  # the data ends by placing the cursor (Textual does, after each frame)
         for match in _TOKEN.finditer(data):
@@ -186,39 +200,10 @@ class ScreenDiff:
             elif match.group(3) is not None:
                 pen = apply_sgr(pen, match.group(3))
             elif (text := match.group(6)) is not None:
-                if self.clear_next:
-                    # First frame: clear once, then blank cells cost nothing.
-                    emit("\x1b[0m\x1b[H\x1b[2J")
-                    self.cells.clear()
-                    self.cleared, self.clear_next = True, False
-                    self.pen, self.cursor = "", (1, 1)
-                if not text.isascii() and cell_len(text) != len(text):
-                    self._opaque(out, y, x, text, pen)
-                    x += cell_len(text)
-                    continue
-                for ch in text:
-                    old = cells.get((y, x), BLANK if self.cleared else None)
-                    if old is None or old[0] != ch or old[1] != pen:
-                        self._move(out, y, x)
-                        if self.pen != pen:
-                            emit(sgr_for(pen))
-                            self.pen = pen
-                        emit(ch)
-                        cells[(y, x)] = (ch, pen)
-                        self.cursor = (y, x + 1)
-                        drew = True
-                    x += 1
+                x, wrote = self._text(out, y, x, text, pen)
+                drew = drew or wrote
             elif (seq := match.group(4)) is not None:
-                emit(seq)
-                if seq == "\x1b[?25l":
-                    self.cursor_hidden = True
-                elif seq == "\x1b[?25h":
-                    self.cursor_hidden = False
-                if _CLEARS.fullmatch(seq):
-                    self.invalidate(clear=True)  # start-up (alternate screen) or exit
-                elif not _NEUTRAL.fullmatch(seq):
-                    self.cursor = None
-                    self.pen = None
+                self._control(out, seq)
             elif match.group(5) is not None:
                 if match.group(5) == "\r":
                     x = 1
@@ -235,6 +220,47 @@ class ScreenDiff:
             emit(f"\x1b[{y};{x}H")
             self.cursor = (y, x)
         return "".join(out)
+
+    def _text(self, out: list[str], y: int, x: int, text: str, pen: str) -> tuple[int, bool]:
+        """Text Textual draws at (y, x): only the cells that change are sent. The next x, and whether any was."""
+        emit = out.append
+        cells = self.cells
+        if self.clear_next:
+            # First frame: clear once, then blank cells cost nothing.
+            emit("\x1b[0m\x1b[H\x1b[2J")
+            cells.clear()
+            self.cleared, self.clear_next = True, False
+            self.pen, self.cursor = "", (1, 1)
+        if not text.isascii() and cell_len(text) != len(text):
+            self._opaque(out, y, x, text, pen)
+            return x + cell_len(text), False
+        drew = False
+        for ch in text:
+            old = cells.get((y, x), BLANK if self.cleared else None)
+            if old is None or old[0] != ch or old[1] != pen:
+                self._move(out, y, x)
+                if self.pen != pen:
+                    emit(sgr_for(pen))
+                    self.pen = pen
+                emit(ch)
+                cells[(y, x)] = (ch, pen)
+                self.cursor = (y, x + 1)
+                drew = True
+            x += 1
+        return x, drew
+
+    def _control(self, out: list[str], seq: str) -> None:
+        """A control sequence passed through; what it does to the screen and cursor is remembered."""
+        out.append(seq)
+        if seq == "\x1b[?25l":
+            self.cursor_hidden = True
+        elif seq == "\x1b[?25h":
+            self.cursor_hidden = False
+        if _CLEARS.fullmatch(seq):
+            self.invalidate(clear=True)  # start-up (alternate screen) or exit
+        elif not _NEUTRAL.fullmatch(seq):
+            self.cursor = None
+            self.pen = None
 
     def _move(self, out: list[str], y: int, x: int) -> None:
         cursor = self.cursor
