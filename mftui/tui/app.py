@@ -19,6 +19,7 @@ from textual.screen import Screen
 from ..errors import MftuiError
 from ..instance import Instance
 from ..settings import Settings
+from ..text import show
 from ..wording import as_sentence, unit_words
 from .crash import CrashLog
 from .dialogs.confirm_restore import ConfirmRestore, QuitQuestion
@@ -138,6 +139,8 @@ class MftuiApp(TypeaheadApp):
 
     def show_error(self, title: str, error: BaseException) -> None:
         """A dialog with the technician-facing reason; a traceback only ever goes to the crash log."""
+        if not isinstance(error, MftuiError):
+            self.crash.log(error)
         message = str(error) if isinstance(error, MftuiError) else self.crash.describe(error)
         self.push_screen(ErrorDialog(title, as_sentence(message)))
 
@@ -235,6 +238,6 @@ def run_tui(settings: Settings, mouse: bool = True, low_bandwidth: bool | None =
     app = MftuiApp(settings, low_bandwidth=low, ascii_only=ascii_default())
     app.run(mouse=mouse and not low)
     if app.crash.error is not None:
-        print(f"mftui: {app.crash.describe(app.crash.error)}", file=sys.stderr)
+        print(f"mftui: {show(app.crash.describe(app.crash.error), limit=None)}", file=sys.stderr)
         return 1
     return app.return_code or 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import traceback
 from pathlib import Path
+from typing import TextIO
 
 import platformdirs
 from rich.console import Console
@@ -17,17 +18,17 @@ class _LazyFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._fh: object | None = None
+        self._fh: TextIO | None = None
 
     def write(self, text: str) -> int:
         if self._fh is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the run
-        return self._fh.write(text)  # type: ignore[attr-defined]
+        return self._fh.write(text)
 
     def flush(self) -> None:
         if self._fh is not None:
-            self._fh.flush()  # type: ignore[attr-defined]
+            self._fh.flush()
 
     def isatty(self) -> bool:
         return False
@@ -46,19 +47,20 @@ class CrashLog:
         return Console(file=self._file, markup=False, highlight=False, width=100, color_system=None)  # type: ignore[arg-type]
 
     def record(self, error: BaseException) -> None:
+        """An error that ends the app: remembered (run_tui says it once) and logged."""
         if self.error is None:
             self.error = error
-        self._write(error)
+        self.log(error)
 
     def describe(self, error: BaseException) -> str:
-        """``unexpected error (KeyError: 'x'); details in <log>``: short, never a traceback."""
-        self._write(error)
+        """``unexpected error (KeyError: 'x'); details in <log>``: short, never a traceback; writes nothing."""
         reason = f"{type(error).__name__}: {error}".strip().rstrip(":")
         if len(reason) > MAX_REASON:
             reason = reason[: MAX_REASON - 3] + "..."
         return f"unexpected error ({reason}); nothing more was done. Details are in {self.path}"
 
-    def _write(self, error: BaseException) -> None:
+    def log(self, error: BaseException) -> None:
+        """The traceback into the log file, once per error."""
         if id(error) in self._logged:
             return
         self._logged.add(id(error))

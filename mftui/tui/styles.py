@@ -6,7 +6,7 @@ checkout (or an editable install) has it beside the package.
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import mftui
 
@@ -29,6 +29,7 @@ def styles_dir() -> Path:
     raise FileNotFoundError(f"mftui's stylesheets are missing (looked in {package / 'styles'}); reinstall mftui")
 
 
-def stylesheets() -> list[Path]:
+def stylesheets() -> list[str | PurePath]:
+    """The app's stylesheets, in the order Textual reads them (typed as App.CSS_PATH wants)."""
     folder = styles_dir()
     return [folder / name for name in STYLESHEETS]
