@@ -131,3 +131,67 @@ async def test_plain_backup_shows_no_protection_lines(
         await open_backup_restore(pilot)
         await upload(pilot, archive)
         assert "Encrypted" not in details_text(pilot)
+
+
+async def test_backup_with_a_passphrase_asks_twice_and_the_backup_opens_with_it(
+    make_app: Callable[..., MftuiApp], settings: Settings
+) -> None:
+    from mftui.protection import WrongKey, open_backup
+
+    settings = dataclasses.replace(settings, protection=ProtectionSettings(encrypt="passphrase"))
+    app = make_app(app_settings=settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        await type_text(pilot, "sealed")
+        await pilot.press("enter")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, AskPassphrase)
+        assert all(field.password for field in dialog.query(Input))
+        await pilot.press("enter")  # empty: refused, asked again
+        await settle(pilot)
+        assert "empty" in static_text(pilot, "#problem")
+        await type_text(pilot, PASSPHRASE)
+        await pilot.press("enter")
+        await type_text(pilot, PASSPHRASE + "x")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, AskPassphrase)
+        assert "differ" in static_text(pilot, "#problem")
+        assert not list(settings.backups_dir.glob("*.zip"))  # nothing made (no folder yet is none too)
+        await type_text(pilot, PASSPHRASE)
+        await pilot.press("enter")
+        await type_text(pilot, PASSPHRASE)
+        await pilot.press("enter")
+        await settle(pilot, rounds=6)
+        assert isinstance(app.screen, BackupRestoreScreen)
+    [archive] = settings.backups_dir.glob("sealed_*.zip")
+    try:
+        open_backup(settings, archive, passphrase=b"wrong").close()
+        raise AssertionError("a wrong passphrase opened it")
+    except WrongKey:
+        pass
+    with open_backup(settings, archive, passphrase=PASSPHRASE.encode()) as opened:
+        assert opened.described.protection is not None and opened.described.protection.encryption == "passphrase"
+
+
+async def test_esc_at_the_new_passphrase_makes_no_backup(
+    make_app: Callable[..., MftuiApp], settings: Settings
+) -> None:
+    settings = dataclasses.replace(settings, protection=ProtectionSettings(encrypt="passphrase"))
+    app = make_app(app_settings=settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        await type_text(pilot, "sealed")
+        await pilot.press("enter")
+        await settle(pilot)
+        await type_text(pilot, PASSPHRASE)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, BackupRestoreScreen)
+        assert "cancelled" in static_text(pilot, "#backup-status")
+    assert not list(settings.backups_dir.glob("*.zip"))  # nothing made (no folder yet is none too)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, ContentSwitcher, Input, ProgressBar, Static
 from textual.worker import Worker, WorkerState
@@ -12,6 +14,7 @@ from ...archive.names import backup_file_name, name_problem, safe_name
 from ...archive.writer import BackupResult, create_backup
 from ...wording import human_size
 from ..context import mftui_app
+from ..dialogs.passphrase import AskPassphrase
 from ..failures import ReportsFailures
 from ..progress_bridge import ThreadProgress
 from ..wrap import Wrapped
@@ -97,23 +100,46 @@ class BackupPanel(ReportsFailures, Vertical):
             self.app.bell()
             self.focus_name()
             return
+        protection = mftui_app(self).settings.protection
+        if protection.encrypt == "passphrase" and protection.passphrase_file is None:
+            self._ask_passphrase(name)  # typed twice, then the backup starts with it
+            return
+        self._start(name, None)
+
+    def _ask_passphrase(self, name: str) -> None:
+        def answered(passphrase: bytes | None) -> None:
+            if passphrase is None:
+                self.query_one("#backup-status", Static).update("Backup cancelled; nothing was made.")
+                self.focus_name()
+            else:
+                self._start(name, passphrase)
+
+        self.app.push_screen(AskPassphrase("", twice=True, blink=not mftui_app(self).low_bandwidth), answered)
+
+    def _start(self, name: str, passphrase: bytes | None) -> None:
         self.query_one("#name", Input).disabled = True
         self.query_one("#backup", Button).disabled = True
         bar = self.query_one("#backup-progress", ProgressBar)
         bar.update(progress=0)
         bar.display = True
         self.query_one("#backup-status", Static).update("backing up ...")
-        self._backup(name)
+        self._backup(name, passphrase)
         self.screen.refresh_bindings()  # Backup and back are off while it runs
 
     def _show_progress(self, percent: int, what: str) -> None:
         self.query_one("#backup-progress", ProgressBar).update(progress=percent)
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="backup", group="backup")
-    def _backup(self, name: str) -> BackupResult:
+    def _backup(self, name: str, passphrase: bytes | None = None) -> BackupResult:
         app = mftui_app(self)
-        progress = ThreadProgress(app, self._show_progress, stop=app.stopping)
-        return create_backup(app.settings, name, progress=progress, now=app.now())
+        # ThreadProgress takes App[object]; App is invariant in its result type, and it only calls call_from_thread.
+        progress = ThreadProgress(cast("App[object]", app), self._show_progress, stop=app.stopping)
+        protect = None
+        if passphrase is not None:
+            from ...protection import protector_for
+
+            protect = protector_for(app.settings, passphrase=passphrase)
+        return create_backup(app.settings, name, progress=progress, now=app.now(), protect=protect)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "backup" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
@@ -123,7 +149,7 @@ class BackupPanel(ReportsFailures, Vertical):
         self.query_one("#name", Input).disabled = False
         self.query_one("#backup", Button).disabled = False
         if event.state is WorkerState.SUCCESS:
-            self.show_result(event.worker.result)
+            self.show_result(cast(BackupResult, event.worker.result))
         else:
             self.focus_name()  # the failure itself goes on to the app's error dialog
         self.screen.refresh_bindings()
