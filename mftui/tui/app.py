@@ -8,6 +8,7 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from rich.table import Table
@@ -91,6 +92,7 @@ class MftuiApp(TypeaheadApp):
         self._reboot_words: str | None = None
         self.stopping = threading.Event()  # set to stop a running backup (quit, SIGTERM, SIGHUP)
         self.ascii_only = ascii_only
+        self.picker_folder: Path | None = None  # the folder Upload Zip browsed last (a USB stick), while the app runs
         if ascii_only:
             self.add_class("-ascii")  # styles/ascii.tcss: +-| borders, focus in reverse video
         if low_bandwidth:

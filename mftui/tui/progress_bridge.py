@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from textual.app import App
 
@@ -27,7 +28,7 @@ class ThreadProgress:
     event is set (a backup: the writer then removes its partial archive).
     """
 
-    def __init__(self, app: App[object], show: Callable[[int, str], None], stop: threading.Event | None = None) -> None:
+    def __init__(self, app: App[Any], show: Callable[[int, str], None], stop: threading.Event | None = None) -> None:
         self._app = app
         self._show = show
         self._stop = stop

@@ -101,7 +101,8 @@ class DownloadZip(ReportsFailures, LeanModalScreen[None]):
             return
         status = self.query_one("#copy-status", Static)
         if event.state is WorkerState.SUCCESS:
-            result: CopyResult = event.worker.result
+            result = event.worker.result
+            assert isinstance(result, CopyResult)
             self.last_copy = result
             already = " (an identical copy was already there)" if result.already_there else ""
             status.update(Wrapped.path(f"Copied and verified (size and SHA-256 match): {result.path}{already}"))

@@ -33,6 +33,7 @@ from textual_fspicker.parts import CurrentDirectory, DirectoryNavigation
 
 from ...text import show_path
 from ...wording import human_size
+from ..context import mftui_app
 from ..widgets.keybar import KeyBar
 
 INDENT = 4  # " / " before a folder's name, blanks before a file's
@@ -178,7 +179,7 @@ class PickBackup(FileOpen):
     @on(DirectoryNavigation.Changed)
     def _remember_folder(self, event: DirectoryNavigation.Changed) -> None:
         """The next Upload Zip starts in the folder browsed last (a USB stick), for as long as the app runs."""
-        self.app.picker_folder = event.control.location
+        mftui_app(self).picker_folder = event.control.location
 
     @on(DirectoryNavigation.Selected)
     def _choose_highlighted(self, event: DirectoryNavigation.Selected) -> None:
