@@ -294,7 +294,7 @@ def _recover(settings: Settings) -> None:
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     from .archive.writer import create_backup
 
-    protect: Any = backup_protector(settings, args)
+    protect = backup_protector(settings, args)
     with ProgressBar("backup") as bar:
         result = create_backup(settings, args.name, progress=bar, protect=protect)
     info = result.info

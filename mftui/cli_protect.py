@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .cli_output import _print_json, _say
 from .errors import UsageError
@@ -23,6 +23,7 @@ from .text import show_path
 
 if TYPE_CHECKING:  # the cryptography behind these is imported only when a command needs it
     from .archive import age
+    from .archive.protector import Protector
     from .protection import Opened
 
 EXIT_OK = 0
@@ -68,7 +69,7 @@ def ask_passphrase(prompt: str = "Passphrase: ", *, twice: bool = False) -> byte
     return first
 
 
-def backup_protector(settings: Settings, args: argparse.Namespace) -> object:
+def backup_protector(settings: Settings, args: argparse.Namespace) -> Protector:
     """The Protector for ``mftui backup``: [protection] and the options; the passphrase asked when needed."""
     from .archive.protector import Protector
 
@@ -141,7 +142,7 @@ def cmd_keygen(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def safety_protector(settings: Settings, found: Opened) -> Any:
+def safety_protector(settings: Settings, found: Opened) -> Protector | None:
     """How the restore's safety archive is protected: like the unit's backups ([protection]); with a passphrase,
     the one that opened this backup when it was one, else [protection] passphrase_file, else asked."""
     from .protection import protector_for

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
@@ -50,6 +50,9 @@ RESTORE_RUNNING = (
     "A restore is running; it cannot be interrupted. Wait until it has finished (the unit then reboots), "
     "then quit with q or Ctrl+C."
 )
+
+if TYPE_CHECKING:
+    from ..restore import RestoreResult
 
 
 class MftuiApp(TypeaheadApp):
@@ -215,15 +218,15 @@ class MftuiApp(TypeaheadApp):
             self.screen_diff.invalidate()  # the terminal may have reflowed: send every cell again
         self._diff_size = size
 
-    def restore_done(self, result: Any, archive_name: str, *, put_back: bool = False) -> None:
+    def restore_done(self, result: RestoreResult, archive_name: str, *, put_back: bool = False) -> None:
         """The restore (or put back) is committed: say so, request the reboot, then show the instance."""
         kept = result.previous if put_back else result.safety_backup
         dialog = RestoreTriggered(
             archive_name,
             kept,
             put_back=put_back,
-            left_behind=tuple(getattr(result, "left_behind", ())),
-            previous=getattr(result, "previous", None),
+            left_behind=result.left_behind,
+            previous=result.previous,
         )
         self.push_screen(dialog, self._after_restore)
 
