@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from textual.widgets import Input
@@ -11,6 +13,7 @@ from mftui.tui.app import MftuiApp
 from mftui.tui.lowband import low_bandwidth_default
 
 from .helpers import SIZE, settle
+from .pty_run import Terminal
 
 
 @pytest.mark.parametrize(
@@ -59,22 +62,18 @@ async def test_full_mode_keeps_textual_defaults(make_app: Callable[..., MftuiApp
         assert app.screen.query_one("#name", Input).cursor_blink is True
 
 
-async def test_idle_app_has_no_timers_running(make_app: Callable[..., MftuiApp]) -> None:
-    """Nothing repaints by itself when idle (no clock, no blink): zero bytes per second on the line."""
-    app = make_app(low_bandwidth=True)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("b")
-        await settle(pilot)
-        refreshes = []
-        original = app.screen.refresh
-
-        def counting_refresh(*args: object, **kwargs: object) -> object:
-            refreshes.append(1)
-            return original(*args, **kwargs)  # type: ignore[arg-type]
-
-        name = app.screen.query_one("#name", Input)
-        name_refresh = name.refresh
-        name.refresh = lambda *a, **k: (refreshes.append(1), name_refresh(*a, **k))[1]  # type: ignore[method-assign]
-        app.screen.refresh = counting_refresh  # type: ignore[method-assign]
-        await pilot.pause(1.2)  # a blinking cursor would repaint twice in that time
-        assert refreshes == []
+def test_an_idle_app_sends_nothing(config_file: Path) -> None:
+    """No clock, no blink, no timer: an idle app writes zero bytes to a slow line (a real pty, TERM=linux)."""
+    with Terminal(["--config", str(config_file)]) as term:
+        term.wait_for(r"q Quit")
+        term.settle(quiet=0.5)
+        for where in ("Administration", "Backup/Restore, the name field focused"):
+            before = term.received
+            end = time.monotonic() + 2.0  # a blinking cursor repaints twice a second
+            while time.monotonic() < end:
+                term.pump(0.1)
+            assert term.received == before, f"{where}: {term.received - before} bytes while idle"
+            if where == "Administration":
+                term.send("b")
+                term.wait_for(r"Enter Backup")
+                term.settle(quiet=0.5)
