@@ -85,6 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="TUI: fewest bytes for a slow serial line (default: on for TERM=linux/vt100; env MFTUI_LOW_BANDWIDTH=1/0)",
     )
+    parser.add_argument(
+        "--ascii",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="TUI: +-| borders and focus in reverse video, for a VT100 or a non-UTF-8 console "
+             "(default: from TERM and the locale; env MFTUI_ASCII=1/0)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("backup", help="back up the whole configuration")
@@ -180,7 +187,7 @@ def _main(argv: Sequence[str] | None) -> int:
             _need_a_terminal()
             from .tui.app import run_tui
 
-            return run_tui(settings, mouse=not args.no_mouse, low_bandwidth=args.low_bandwidth)
+            return run_tui(settings, mouse=not args.no_mouse, low_bandwidth=args.low_bandwidth, ascii_only=args.ascii)
         return COMMANDS[args.command](settings, args)
     except MftuiError as exc:
         return _failed(args, str(exc), exc.exit_code, restored=False)

@@ -237,10 +237,14 @@ class MftuiApp(TypeaheadApp):
             self.screen.action_refresh()
 
 
-def run_tui(settings: Settings, mouse: bool = True, low_bandwidth: bool | None = None) -> int:
-    """Run the TUI until the technician quits; 1 (and one short line) after an unexpected error."""
+def run_tui(settings: Settings, mouse: bool = True, low_bandwidth: bool | None = None,
+            ascii_only: bool | None = None) -> int:
+    """Run the TUI until the technician quits; 1 (and one short line) after an unexpected error.
+
+    ``low_bandwidth`` and ``ascii_only``: None decides from the terminal and the environment.
+    """
     low = low_bandwidth_default() if low_bandwidth is None else low_bandwidth
-    app = MftuiApp(settings, low_bandwidth=low, ascii_only=ascii_default())
+    app = MftuiApp(settings, low_bandwidth=low, ascii_only=ascii_default() if ascii_only is None else ascii_only)
     app.run(mouse=mouse and not low)
     if app.crash.error is not None:
         print(f"mftui: {show(app.crash.describe(app.crash.error), limit=None)}", file=sys.stderr)

@@ -77,3 +77,20 @@ def test_an_idle_app_sends_nothing(config_file: Path) -> None:
                 term.send("b")
                 term.wait_for(r"Enter Backup")
                 term.settle(quiet=0.5)
+
+
+@pytest.mark.parametrize(("flag", "ascii_only"), [("--ascii", True), ("--no-ascii", False)])
+def test_the_command_line_forces_ascii_or_not(config_file: Path, flag: str, ascii_only: bool) -> None:
+    """A UTF-8 linux console draws boxes unless --ascii; --no-ascii keeps them (the env and TERM aside)."""
+    with Terminal(["--config", str(config_file), flag, "--no-low-bandwidth"], env={"MFTUI_ASCII": ""}) as term:
+        term.wait_for(r"q Quit")
+        term.send("b")
+        term.wait_for(r"Enter Backup")
+        term.send("\t")  # the Backup button
+        term.wait_for(r"Tab Next")
+        term.send("\t")  # Upload Zip (Restore is not possible yet)
+        term.wait_for(r"u Upload Zip")
+        term.send("\r")
+        term.wait_for(r"Enter chooses")  # the picker: a dialog with borders
+        high = sum(1 for byte in term.raw if byte >= 0x80)
+    assert (high == 0) is ascii_only, high
