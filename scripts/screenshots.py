@@ -36,10 +36,14 @@ TITLES = {
     "restore-pane": "Backup/Restore: a backup chosen and checked",
     "restore-damaged": "Backup/Restore: a damaged backup",
     "restore-confirm": "The restore confirmation",
-    "restore-confirm-other-unit": "The restore confirmation: a backup from another unit",
+    "restore-confirm-other-unit": "The restore confirmation: a backup from another unit (clone, on trial)",
     "restore-triggered": "Restore triggered",
     "put-back-confirm": "Put back previous: the confirmation",
     "help": "Help (? or F1)",
+    "passphrase": "Upload Zip: an encrypted backup asks for its passphrase",
+    "passphrase-wrong": "Upload Zip: the passphrase is wrong",
+    "protected-pane": "Backup/Restore: a signed, encrypted backup opened and checked",
+    "trial-banner": "Administration: a restore on trial (k keep, p put back now)",
 }
 # The same scenes on the consoles users have: (scene, size, ascii) -> file name suffix.
 CONSOLES = [
@@ -67,7 +71,7 @@ async def shoot(
     os.environ.update(scene.env)
     try:
         with scene_instance() as settings:
-            scene.prepare(settings)
+            settings = scene.setup(settings)
             app = MftuiApp(settings, low_bandwidth=low_bandwidth, now=frozen_now, ascii_only=ascii_only)
             async with app.run_test(size=size) as pilot:
                 await scene.run_before(pilot)

@@ -6,6 +6,7 @@ on screen are the same on every run; a lock keeps two test runs from sharing it.
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import json
 import os
@@ -188,22 +189,36 @@ async def restore_confirm(pilot: Pilot[Any]) -> None:
     await settle(pilot)
 
 
+class _FrozenWallClock:
+    """The ``time`` module with time.time() at the frozen instant (the trial's deadline is shown)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+    def time(self) -> float:
+        return STAMP
+
+
 @contextmanager
 def frozen_writer_clock() -> Iterator[None]:
-    """The safety archive a restore writes is named by the clock: frozen while one scene restores."""
+    """The safety archive a restore writes is named by the clock, and a trial's deadline is shown:
+    both frozen while one scene restores."""
     import mftui.archive.writer as writer
+    import mftui.restore.trial as trial
 
     class Frozen(datetime):
         @classmethod
         def now(cls, tz: Any = None) -> Frozen:  # type: ignore[override]
             return cls.fromtimestamp(STAMP, tz)
 
-    real = writer.datetime
+    real, real_time = writer.datetime, trial.time
     writer.datetime = Frozen  # type: ignore[misc]
+    trial.time = _FrozenWallClock()  # type: ignore[assignment]
     try:
         yield
     finally:
         writer.datetime = real  # type: ignore[misc]
+        trial.time = real_time
 
 
 async def restore_triggered(pilot: Pilot[Any]) -> None:
@@ -212,6 +227,59 @@ async def restore_triggered(pilot: Pilot[Any]) -> None:
     with frozen_writer_clock():
         await pilot.press("tab", "enter")
         await settle(pilot, rounds=5)
+
+
+PASSPHRASE = "correct horse"
+
+
+def sealed(settings: Settings) -> Settings:
+    """A backup encrypted with PASSPHRASE and signed by office@example, whom this unit trusts."""
+    from mftui.keys import keygen, public_line
+    from mftui.protection import protector_for
+    from mftui.protection_settings import ProtectionSettings, TrustSettings
+
+    key, signers = SNAP_ROOT / "sign.key", SNAP_ROOT / "allowed_signers"
+    SNAP_ROOT.mkdir(parents=True, exist_ok=True)
+    signers.write_text(f"office@example {public_line(keygen(key))}\n")
+    settings = dataclasses.replace(settings, protection=ProtectionSettings(sign_key=key),
+                                   trust=TrustSettings(allowed_signers=signers))
+    protect = protector_for(settings, encrypt="passphrase", passphrase=PASSPHRASE.encode())
+    create_backup(settings, "sealed", now=FROZEN, protect=protect)
+    change_live(settings)
+    _freeze_times(settings)
+    return settings
+
+
+def _sealed_path() -> Path:
+    return next((SNAP_ROOT / "backups").glob("sealed_*.zip"))
+
+
+async def passphrase_asked(pilot: Pilot[Any]) -> None:
+    await _upload(pilot, _sealed_path())
+    await settle(pilot, rounds=5)
+
+
+async def passphrase_wrong(pilot: Pilot[Any]) -> None:
+    await passphrase_asked(pilot)
+    await type_text(pilot, "not it")
+    await pilot.press("enter")
+    await settle(pilot, rounds=5)
+
+
+async def sealed_pane(pilot: Pilot[Any]) -> None:
+    await passphrase_asked(pilot)
+    await type_text(pilot, PASSPHRASE)
+    await pilot.press("enter")
+    await settle(pilot, rounds=5)
+
+
+def on_trial(settings: Settings) -> None:
+    """A backup restored on trial (10 minutes) by the core, as the unit is after the restore's reboot."""
+    from mftui.restore import restore_backup
+
+    path = backup(settings)
+    change_live(settings)
+    restore_backup(settings, path, trial=600)
 
 
 async def help_screen(pilot: Pilot[Any]) -> None:
@@ -233,6 +301,11 @@ class Scene:
     run: Callable[[Pilot[Any]], Awaitable[None]]
     prepare: Callable[[Settings], object] = lambda _settings: None
     env: dict[str, str] = field(default_factory=dict)
+
+    def setup(self, settings: Settings) -> Settings:
+        """Prepare the instance; a prepare that returns Settings (keys, trust) gives the app's settings."""
+        made = self.prepare(settings)
+        return made if isinstance(made, Settings) else settings
 
     async def run_before(self, pilot: Pilot[Any]) -> None:
         await self.run(pilot)
@@ -262,4 +335,9 @@ SCENES: dict[str, Scene] = {
     "restore-triggered": Scene(restore_triggered, prepare=lambda s: (backup(s), change_live(s))),
     "put-back-confirm": Scene(put_back_confirm, prepare=restored),
     "help": Scene(help_screen),
+    # Pictures only (scripts/screenshots.py): a signing key is made afresh, and the trial's clock runs.
+    "passphrase": Scene(passphrase_asked, prepare=sealed),
+    "passphrase-wrong": Scene(passphrase_wrong, prepare=sealed),
+    "protected-pane": Scene(sealed_pane, prepare=sealed),
+    "trial-banner": Scene(administration, prepare=on_trial),
 }

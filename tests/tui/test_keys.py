@@ -5,6 +5,7 @@ Each test checks the instance on disk: a restore did not happen (or did, when me
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from trees import file_bytes
 
 from mftui.archive.writer import create_backup
 from mftui.settings import Settings
+from mftui.trial_settings import TrialSettings
 from mftui.tui.app import MftuiApp
 from mftui.tui.dialogs.confirm_restore import ConfirmRestore
 from mftui.tui.dialogs.pick_backup import PickBackup
@@ -137,8 +139,9 @@ async def test_letters_on_the_backup_button_go_to_the_name(
 
 
 async def test_put_back_needs_tab_and_enter_too(make_app: Callable[..., MftuiApp], settings: Settings) -> None:
+    settings = dataclasses.replace(settings, trial=TrialSettings(enabled=False))  # p on a trial: test_trial_tui
     archive, backed_up = backup_then_change_live(settings)
-    app = make_app()
+    app = make_app(app_settings=settings)
     async with app.run_test(size=SIZE) as pilot:
         await open_backup_restore(pilot)
         await upload(pilot, archive)

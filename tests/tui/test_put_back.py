@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 
+import pytest
 from trees import file_bytes
 
 from mftui.settings import Settings
+from mftui.trial_settings import TrialSettings
 from mftui.tui.app import MftuiApp
 from mftui.tui.dialogs.confirm_restore import ConfirmRestore
 from mftui.tui.dialogs.restore_triggered import RestoreTriggered
@@ -16,6 +19,12 @@ from mftui.tui.widgets.keybar import KeyBar
 
 from .helpers import SIZE, plain, settle, static_text
 from .test_restore import backup_then_change_live, open_backup_restore, upload
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Restores here are not trials: Put back previous after a kept restore (test_trial_tui.py: p on trial)."""
+    return dataclasses.replace(settings, trial=TrialSettings(enabled=False))
 
 
 def reboot_requests(settings: Settings) -> list[dict[str, object]]:

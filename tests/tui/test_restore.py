@@ -199,6 +199,10 @@ async def test_a_backup_from_another_unit_needs_its_hub_id_typed(
         await open_backup_restore(pilot)
         await upload(pilot, archive)
         assert "Warning" in details_text(pilot)
+        assert "Mode         clone" in details_text(pilot)  # another unit's backup: its identity stays out
+        await pilot.press("m")  # replace: the backup's unit comes back whole
+        await settle(pilot)
+        assert "Mode         replace" in details_text(pilot)
         await pilot.press("r")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmRestore)

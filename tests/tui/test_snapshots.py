@@ -25,7 +25,7 @@ def _snapshot(
     if "SSH_CONNECTION" not in scene.env:
         monkeypatch.delenv("SSH_CONNECTION", raising=False)
     with scene_instance() as settings:
-        scene.prepare(settings)
+        settings = scene.setup(settings)
         app = MftuiApp(settings, low_bandwidth=low_bandwidth, now=frozen_now)
         return snap_compare(app, terminal_size=SIZE, run_before=scene.run_before)
 

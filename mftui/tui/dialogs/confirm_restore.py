@@ -39,15 +39,22 @@ class RestoreQuestion:
     reboot: str  # what the reboot service will do
     warnings: tuple[str, ...] = ()
     type_to_confirm: str = ""  # the hub id to type when the backup is from another unit
+    mode: str = ""  # "replace: everything from the backup ..." / "clone: keeps this unit's identity ..."
+    trial: str = ""  # "reverts in 10 min unless you keep it", or "" (not a trial)
 
     def lines(self) -> list[str]:
-        return [
+        lines = [
             f"Restore {self.archive}",
             f"  from {self.source}",
             f"  onto {self.target}?",
-            f"Changes: {self.changes}.",
-            f"A safety copy of the live configuration is kept; then the instance reboots ({self.reboot}).",
         ]
+        if self.mode:
+            lines.append(f"Mode: {self.mode}.")
+        lines.append(f"Changes: {self.changes}.")
+        if self.trial:
+            lines.append(f"Trial: {self.trial}.")
+        lines.append(f"A safety copy of the live configuration is kept; then the instance reboots ({self.reboot}).")
+        return lines
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,28 @@ class PutBackQuestion:
 
 
 @dataclass(frozen=True)
+class TrialPutBackQuestion:
+    """Putting back, now, the configuration a restore on trial replaced (p on the trial banner)."""
+
+    title: ClassVar[str] = "Put back the configuration from before the trial?"
+    yes_label: ClassVar[str] = "Yes, put it back"
+    type_to_confirm: ClassVar[str] = ""
+    warnings: ClassVar[tuple[str, ...]] = ()
+
+    backup: str  # the backup on trial, shown
+    started: str  # when it was restored
+    target: str
+    reboot: str
+
+    def lines(self) -> list[str]:
+        return [
+            f"The restore of backup '{self.backup}' ({self.started}) is on trial.",
+            f"Put back the configuration it replaced onto {self.target}, now?",
+            f"Then the instance reboots ({self.reboot}). The trial ends: nothing is put back later.",
+        ]
+
+
+@dataclass(frozen=True)
 class QuitQuestion:
     """Quitting while a backup is being written."""
 
@@ -97,7 +126,7 @@ class ConfirmRestore(LeanModalScreen[bool]):
     READING_KEYS = {"up": -1, "down": 1, "pageup": -10, "pagedown": 10}  # scroll the question on a small screen
     key_hints = (("arrows/PgUp/PgDn", "Read"), ("any other key", "No"))
 
-    def __init__(self, question: RestoreQuestion | PutBackQuestion | QuitQuestion) -> None:
+    def __init__(self, question: RestoreQuestion | PutBackQuestion | TrialPutBackQuestion | QuitQuestion) -> None:
         super().__init__()
         self.question = question
         self.answered = False

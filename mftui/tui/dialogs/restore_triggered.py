@@ -13,6 +13,7 @@ from textual.worker import Worker, WorkerState
 
 from ...reboot import RebootOutcome, reboot_service
 from ...text import show_path
+from ...wording import when
 from ..context import mftui_app
 from ..failures import ReportsFailures
 from ..screens.base import LeanModalScreen
@@ -42,6 +43,19 @@ class RestoreTriggered(ReportsFailures, LeanModalScreen[RebootOutcome | None]):
         self.left_behind = left_behind  # the unit's own files (logs, data) that could not be carried over
         self.previous = previous  # where they stay: the previous configuration
         self.outcome: RebootOutcome | None = None
+        # Set by the restore pane before the dialog is composed (the app makes it from the result).
+        self.scope = ""  # "replace" or "clone"
+        self.trial_deadline = ""  # ISO 8601 UTC when the restore is on trial
+
+    def _trial(self) -> str:
+        """The mode, and the trial: when it is put back, how to keep it, who watches the clock."""
+        lines = [f"Mode: {self.scope}."] if self.scope else []
+        if self.trial_deadline:
+            demo = mftui_app(self).settings.reboot_backend == "demo"
+            watcher = " On the demo nothing watches the clock: run mftui watch." if demo else ""
+            lines.append(f"On trial: it is put back at {when(self.trial_deadline)} unless you keep it "
+                         f"(k on Administration, or mftui keep).{watcher}")
+        return "\n".join(lines)
 
     def _said(self) -> str:
         if self.put_back:
@@ -60,6 +74,8 @@ class RestoreTriggered(ReportsFailures, LeanModalScreen[RebootOutcome | None]):
         with Vertical(classes="dialog") as box:
             box.border_title = "Previous configuration put back" if self.put_back else "Restore triggered"
             yield Static(Wrapped.path(self._said()), id="restored", markup=False)
+            if not self.put_back and (self.scope or self.trial_deadline):
+                yield Static(Wrapped.path(self._trial()), id="trial", markup=False)
             if self.left_behind:
                 where = f", {self.previous}" if self.previous else ""
                 lines = [f"! Not carried over: these files of the unit stay in the previous configuration{where}:"]

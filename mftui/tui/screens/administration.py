@@ -9,11 +9,11 @@ restore pane's key bar and button row have no room left for a third action.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from rich.table import Table
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import OptionList, ProgressBar, Static
@@ -23,12 +23,14 @@ from textual.worker import Worker, WorkerState
 from ...errors import MftuiError
 from ...instance import Identity, Instance
 from ...text import show, show_path
-from ...wording import human_size, unit_words, when
+from ...wording import as_sentence, human_size, unit_words, when
 from ..context import mftui_app
-from ..dialogs.confirm_restore import ConfirmRestore, PutBackQuestion
+from ..dialogs.confirm_restore import ConfirmRestore, PutBackQuestion, TrialPutBackQuestion
+from ..dialogs.message import ErrorDialog, MessageDialog
 from ..failures import ReportsFailures
 from ..progress_bridge import ThreadProgress
 from ..widgets.keybar import KeyBar
+from ..widgets.trial_banner import TrialBanner
 from ..wrap import Wrapped
 from .base import LeanScreen
 
@@ -64,6 +66,7 @@ class AdministrationScreen(ReportsFailures, LeanScreen[None]):
 
     BINDINGS = [
         Binding("b", "backup_restore", "Backup/Restore"),
+        Binding("k", "keep", "Keep trial"),
         Binding("p", "put_back", "Put back previous"),
         Binding("r", "refresh", "Refresh"),
     ]
@@ -73,6 +76,7 @@ class AdministrationScreen(ReportsFailures, LeanScreen[None]):
     def compose(self) -> ComposeResult:
         app = mftui_app(self)
         yield Static(app.title_line("Administration"), id="title", classes="title", markup=False)
+        yield TrialBanner(id="trial-banner", dash="-" if app.ascii_only else "\u2014")
         yield Static("Instance", classes="heading")
         yield Static(self._instance_text(Instance(app.settings).identity(), None), id="instance")
         yield Static("Menu", classes="heading")
@@ -133,21 +137,34 @@ class AdministrationScreen(ReportsFailures, LeanScreen[None]):
         """The key bar while the previous configuration is being put back (see KeyBar)."""
         return (("putting back", "it cannot be interrupted"),) if self.putting_back else None
 
+    @property
+    def banner(self) -> TrialBanner:
+        return self.query_one(TrialBanner)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Put back previous is offered only while there is one; nothing else starts while it runs."""
-        if action == "put_back" and self.previous is None:
+        """Put back previous is offered only while there is one (or a trial); nothing else starts while it runs."""
+        if not self.is_mounted:
+            return True
+        on_trial = self.banner.on_trial and self.banner.seconds_left() > 0
+        if action == "keep":
+            return None if on_trial and self.busy_with_trial else on_trial
+        if action == "put_back" and self.previous is None and not on_trial:
             return False
-        if action in ("put_back", "backup_restore", "refresh") and self.putting_back:
+        if action in ("put_back", "backup_restore", "refresh") and (self.putting_back or self.busy_with_trial):
             return None
         return True
+
+    @property
+    def busy_with_trial(self) -> bool:
+        return any(w.group == "trial" and not w.is_finished for w in self.workers)
 
     def action_refresh(self) -> None:
         """Read the instance again (after a restore, the restored one)."""
         self._read_instance()
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="instance", group="instance")
-    def _read_instance(self) -> tuple[Identity, ConfigurationSize, Any]:
-        from ...restore import previous_configuration
+    def _read_instance(self) -> tuple[Identity, ConfigurationSize, Any, Any]:
+        from ...restore import previous_configuration, trial_status
 
         settings = mftui_app(self).settings
         instance = Instance(settings)
@@ -160,16 +177,25 @@ class AdministrationScreen(ReportsFailures, LeanScreen[None]):
             previous = previous_configuration(settings)
         except (MftuiError, OSError):
             previous = None  # nothing offered: the CLI's `mftui list` says what is wrong with it
-        return instance.identity(), ConfigurationSize(files, size, backups), previous
+        try:
+            trial = trial_status(settings)
+        except (MftuiError, OSError):
+            trial = None  # no banner: `mftui status` says what is wrong with the record
+        return instance.identity(), ConfigurationSize(files, size, backups), previous, trial
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "restore":
             self._put_back_finished(event)
+        if event.worker.group == "trial":
+            self._trial_finished(event)
         if event.worker.group != "instance":
             return
         if event.state is WorkerState.SUCCESS:
-            ident, size, previous = event.worker.result
+            ident, size, previous, trial = cast(tuple[Any, Any, Any, Any], event.worker.result)
             self._set_previous(previous)
+            if trial is not None and (trial.on_trial or trial.state != getattr(self.banner.status, "state", None)):
+                self.banner.show_status(trial)  # a trial that ended is said once, not again on each refresh
+            self.refresh_bindings()
             self.query_one("#instance", Static).update(self._instance_text(ident, size))
             # After a restore from another unit, the unit itself is another one: say so at the top.
             self.query_one("#title", Static).update(mftui_app(self).title_line("Administration"))
@@ -211,6 +237,9 @@ class AdministrationScreen(ReportsFailures, LeanScreen[None]):
 
     def action_put_back(self) -> None:
         """Ask (No first), then put the configuration the last restore replaced back."""
+        if self.banner.on_trial and self.banner.seconds_left() > 0:
+            self._ask_put_back_trial()
+            return
         previous = self.previous
         if previous is None or self.putting_back:
             self.app.bell()
@@ -251,7 +280,74 @@ class AdministrationScreen(ReportsFailures, LeanScreen[None]):
         from ...restore import restore_previous
 
         app = mftui_app(self)
-        return restore_previous(app.settings, ThreadProgress(app, self._show_progress))
+        # ThreadProgress takes App[object]; App is invariant in its result type, and it only calls call_from_thread.
+        return restore_previous(app.settings, ThreadProgress(cast("App[object]", app), self._show_progress))
+
+    # --- the trial: keep it, or put it back now ---------------------------------------
+
+    def action_keep(self) -> None:
+        """k: keep the restore on trial (its health checks run once and must pass)."""
+        if not self.check_action("keep", ()):
+            self.app.bell()
+            return
+        self.banner.say("Keeping the trial: running the health checks ...")
+        self._keep()
+        self.refresh_bindings()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, name="keep", group="trial")
+    def _keep(self) -> tuple[Any, str]:
+        from ...restore import keep_trial
+        from ...restore.trial_record import TrialError
+
+        try:
+            return keep_trial(mftui_app(self).settings), ""
+        except TrialError as exc:
+            return None, str(exc)
+
+    def _ask_put_back_trial(self) -> None:
+        app = mftui_app(self)
+        live = Instance(app.settings).identity()
+        question = TrialPutBackQuestion(
+            backup=show(self.banner.status.backup_name),
+            started=when(self.banner.status.started_at),
+            target=f"this unit, {unit_words(live.hub_id, live.hostname)}",
+            reboot=app.reboot_short(),
+        )
+        self.app.push_screen(ConfirmRestore(question), self._put_back_trial_confirmed)
+
+    def _put_back_trial_confirmed(self, yes: bool | None) -> None:
+        status = self.query_one("#put-back-status", Static)
+        if not yes:
+            status.update("Put back cancelled; the trial goes on.")
+            return
+        self.banner.say("Putting back the configuration from before the trial ...")
+        self._revert()
+        self.refresh_bindings()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, name="put-back", group="trial")
+    def _revert(self) -> tuple[Any, str]:
+        from ...restore import request_reboot_after_revert, revert_now
+
+        settings = mftui_app(self).settings
+        status = revert_now(settings, "put back by hand (TUI)")
+        return status, request_reboot_after_revert(settings)
+
+    def _trial_finished(self, event: Worker.StateChanged) -> None:
+        if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
+        self.refresh_bindings()
+        if event.state is WorkerState.ERROR:  # the reason is in the error dialog
+            self.banner.say("The trial could not be put back: see the message.")
+            return
+        status, said = cast(tuple[Any, str], event.worker.result)
+        if status is None:  # not kept: one sentence, and the banner as it was
+            self.banner.show_status(self.banner.status)
+            self.app.push_screen(ErrorDialog("Not kept", as_sentence(said)))
+            return
+        self.banner.show_status(status)
+        if event.worker.name == "put-back":
+            self.app.push_screen(MessageDialog("Trial put back", as_sentence(f"{status.describe()}. {said}")))
+        self.action_refresh()
 
     def _put_back_finished(self, event: Worker.StateChanged) -> None:
         if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
@@ -263,4 +359,5 @@ class AdministrationScreen(ReportsFailures, LeanScreen[None]):
             status.update("Put back failed: see the message.")
             return
         status.update("Previous configuration put back.")
-        mftui_app(self).restore_done(event.worker.result, "The previous configuration", put_back=True)
+        result: Any = event.worker.result
+        mftui_app(self).restore_done(result, "The previous configuration", put_back=True)

@@ -4,7 +4,7 @@ Letters type into the name while the backup form is shown and the focus is
 anywhere in it (the Backup button too): a technician typing a name with the
 focus one Tab away must not start a backup or leave the screen. Where no
 text field is near (the backup made, the restore pane), letters are keys:
-``d``, ``n``, ``u``, ``r``.
+``d``, ``n``, ``u``, ``r``, ``m`` (the restore's mode: replace or clone).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ class BackupRestoreScreen(LeanScreen[None]):
         Binding("d", "download", "Download Zip"),
         Binding("u", "upload", "Upload Zip"),
         Binding("r", "restore", "Restore"),
+        Binding("m", "switch_mode", "Mode"),
         Binding("escape", "back", "Admin"),
         Binding("pageup", "scroll_details(-1)", "Scroll", show=False),
         Binding("pagedown", "scroll_details(1)", "Scroll", show=False),
@@ -75,12 +76,14 @@ class BackupRestoreScreen(LeanScreen[None]):
         if not self.is_mounted:
             return True
         backup, restore = self.backup_panel, self.restore_panel
-        if action in ("upload", "restore", "new_backup") and self.text_target(self.focused) is not None:
+        if action in ("upload", "restore", "new_backup", "switch_mode") and self.text_target(self.focused) is not None:
             return False  # letters go to the name here
         if action == "download":
             return self._to_download() is not None
         if action == "restore":
             return True if restore.restorable else None
+        if action == "switch_mode":
+            return restore.restorable  # hidden until a backup can be restored
         if action in ("upload", "back"):
             return None if (restore.busy or backup.running) else True
         return True
@@ -117,6 +120,10 @@ class BackupRestoreScreen(LeanScreen[None]):
 
     def action_restore(self) -> None:
         self.restore_panel.restore()
+
+    def action_switch_mode(self) -> None:
+        """m: replace (everything from the backup) or clone (keep this unit's identity)."""
+        self.restore_panel.switch_mode()
 
     def action_scroll_details(self, pages: int) -> None:
         """PageUp/PageDown: the backup's information, warnings included, is read whole on any screen size."""

@@ -87,6 +87,11 @@ class BackupDetails(Static):
             row("", Text("This backup cannot be restored.", self._style("problem")))
             return grid
         row("Verified", Text("yes: structure and every checksum are sound", self._style("ok")))
+        scope = getattr(inspection.plan, "scope", "")
+        if scope:
+            other = "replace" if scope == "clone" else "clone"
+            keeps = "keeps this unit's identity" if scope == "clone" else "identity from the backup too"
+            row("Mode", Text(f"{scope} ({keeps}); m: {other}"))
         changes = getattr(inspection.plan, "changes", None)
         if changes is not None:
             row("Changes", Text(change_summary(changes)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any, cast
 
@@ -19,6 +20,7 @@ from ..context import mftui_app
 from ..dialogs.confirm_restore import ConfirmRestore, RestoreQuestion
 from ..dialogs.passphrase import AskPassphrase
 from ..dialogs.pick_backup import PickBackup
+from ..dialogs.restore_triggered import RestoreTriggered
 from ..failures import ReportsFailures
 from ..progress_bridge import ThreadProgress
 from ..wrap import shown
@@ -107,12 +109,15 @@ class RestorePanel(ReportsFailures, Vertical):
                                  passphrase=passphrase)
         except (KeyNeeded, WrongKey) as exc:
             by_passphrase = described.protection is not None and described.protection.encryption == "passphrase"
-            again = "wrong" if isinstance(exc, WrongKey) else "passphrase"
-            return Inspection(path, info, problem=str(exc), protection=lines, key_needed=again if by_passphrase else "")
+            if not by_passphrase:  # recipients: the core's sentence says which key, and where to name it
+                return Inspection(path, info, problem=str(exc), protection=lines)
+            wrong = isinstance(exc, WrongKey)
+            said = str(exc) if wrong else "encrypted with a passphrase: type it in the dialog; nothing was changed"
+            return Inspection(path, info, problem=said, protection=lines, key_needed="wrong" if wrong else "passphrase")
         except ArchiveError as exc:
             return Inspection(path, info, problem=str(exc), protection=lines)
         try:
-            plan = plan_restore(app.settings, opened.plain, self._progress())
+            plan = plan_restore(app.settings, opened.plain, self._progress(), scope=None)  # this backup's default
         except (ArchiveError, RestoreError) as exc:
             opened.close()
             return Inspection(path, info, problem=str(exc), protection=lines)
@@ -127,8 +132,9 @@ class RestorePanel(ReportsFailures, Vertical):
 
         def answered(passphrase: bytes | None) -> None:
             if passphrase is None:
+                gave_up = "no passphrase given; nothing was changed (u: choose it again)"
                 self._set_inspection(Inspection(inspection.path, inspection.info, protection=inspection.protection,
-                                                problem="no passphrase given; nothing was changed"))
+                                                problem=gave_up))
             else:
                 self.inspect(inspection.path, passphrase)
 
@@ -156,18 +162,58 @@ class RestorePanel(ReportsFailures, Vertical):
             return
         self.app.push_screen(ConfirmRestore(self._question(inspection)), self._confirmed)
 
+    # --- the mode: replace or clone ------------------------------------------------
+
+    def switch_mode(self) -> None:
+        """m: the other mode (replace / clone); the pane shows what that one changes."""
+        inspection = self.details.inspection
+        if not self.restorable or inspection is None:
+            self.app.bell()
+            return
+        self._rescope(inspection)
+        self.screen.refresh_bindings()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, name="mode", group="inspect")
+    def _rescope(self, inspection: Inspection) -> Inspection:
+        from ...restore import CLONE, REPLACE
+
+        plan = inspection.plan
+        other = REPLACE if plan.scope == CLONE else CLONE
+        return dataclasses.replace(inspection, plan=plan.in_scope(mftui_app(self).settings, other))
+
+    def trial_seconds(self, plan: Any) -> tuple[float | None, tuple[str, ...]]:
+        """The restore's trial (seconds, or None) and the network files that force one (over SSH)."""
+        from ...restore import lockout_risk
+
+        trial = mftui_app(self).settings.trial
+        seconds = trial.timeout if trial.enabled else None
+        network = lockout_risk(plan.changes.network_changes)
+        return (seconds if seconds is not None or not network else trial.timeout), network
+
     def _question(self, inspection: Inspection) -> RestoreQuestion:
+        from ...restore.scope import describe_scope
+
         app = mftui_app(self)
         plan = inspection.plan
         info, changes = plan.info, plan.changes
         live = Instance(app.settings).identity()
+        seconds, network = self.trial_seconds(plan)
+        warnings = tuple(shown(warning) for warning in changes.warnings)
+        if network:
+            warnings = (
+                f"This restore changes the network configuration ({', '.join(show(p) for p in network[:3])}) and "
+                "you are connected over SSH: the unit may not be reachable at this address after the reboot. "
+                "So it is a trial: the unit puts the current configuration back by itself unless you keep it.",
+            ) + warnings
         return RestoreQuestion(
+            mode=describe_scope(plan.scope),
+            trial=f"reverts in {minutes(seconds)} unless you keep it" if seconds else "",
             archive=show_path(inspection.path.name),
             source=f"{unit_words(info.instance_id, info.hostname)}, made {when(info.created_at)}",
             target=f"this unit, {unit_words(live.hub_id, live.hostname)}",
             changes=change_summary(changes),
             reboot=app.reboot_short(),
-            warnings=tuple(shown(warning) for warning in changes.warnings),
+            warnings=warnings,
             type_to_confirm=show(changes.archive_instance_id or info.instance_id or "?") if changes.other_unit else "",
         )
 
@@ -191,9 +237,10 @@ class RestorePanel(ReportsFailures, Vertical):
         protect, shown_as = None, None
         if inspection.opened is not None:  # a protected backup: its opened payload is what the plan checked
             protect, shown_as = _safety_protector(app.settings, inspection.opened.passphrase), inspection.path
+        seconds, _network = self.trial_seconds(inspection.plan)
         # The plan, not the path: exactly the file that was checked and shown is restored, or nothing.
-        return restore_backup(app.settings, inspection.plan, self._progress(),
-                              protect=protect, shown_as=shown_as)
+        return restore_backup(app.settings, inspection.plan, self._progress(), scope=inspection.plan.scope,
+                              trial=seconds, protect=protect, shown_as=shown_as)
 
     # --- results --------------------------------------------------------------
 
@@ -205,6 +252,10 @@ class RestorePanel(ReportsFailures, Vertical):
         self.query_one("#upload", Button).disabled = False
         status = self.query_one("#restore-status", Static)
         status.update("")
+        if event.worker.name == "mode":
+            if event.state is WorkerState.SUCCESS:
+                self._set_inspection(cast(Inspection, event.worker.result))
+            return
         if group == "inspect":
             if event.state is WorkerState.SUCCESS:
                 found = cast(Inspection, event.worker.result)
@@ -223,6 +274,9 @@ class RestorePanel(ReportsFailures, Vertical):
             result: Any = event.worker.result
             name = show_path(inspection.path.name) if inspection else show(result.info.name)
             mftui_app(self).restore_done(result, name)
+            dialog = self.app.screen_stack[-1]  # the app made it; it also says the mode and the trial
+            if isinstance(dialog, RestoreTriggered):
+                dialog.scope, dialog.trial_deadline = result.scope, result.trial_deadline
         else:
             status.update("Restore failed: see the message.")
             self._set_inspection(self.details.inspection)
@@ -249,3 +303,10 @@ def _safety_protector(settings: Any, passphrase: bytes | None) -> Any:
     if p.encrypt == "passphrase" and p.passphrase_file is None and passphrase is not None:
         return protector_for(settings, passphrase=passphrase)
     return protector_for(settings)
+
+
+def minutes(seconds: float) -> str:
+    """``10 min`` for whole minutes, else ``1:30`` (the trial's length in the confirmation)."""
+    from ...restore.trial_record import human_duration
+
+    return f"{int(seconds) // 60} min" if seconds >= 60 and int(seconds) % 60 == 0 else human_duration(seconds)
