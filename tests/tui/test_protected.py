@@ -195,3 +195,34 @@ async def test_esc_at_the_new_passphrase_makes_no_backup(
         assert isinstance(app.screen, BackupRestoreScreen)
         assert "cancelled" in static_text(pilot, "#backup-status")
     assert not list(settings.backups_dir.glob("*.zip"))  # nothing made (no folder yet is none too)
+
+
+async def test_the_safety_copy_is_encrypted_with_a_passphrase_typed_twice(
+    make_app: Callable[..., MftuiApp], settings: Settings
+) -> None:
+    from mftui.protection import describe_backup, open_backup
+
+    archive = create_backup(settings, "plain", now=FROZEN).path  # made before the unit encrypted its backups
+    backed_up = file_bytes(settings.instance_root)
+    (settings.instance_root / "flows" / "flows.json").write_text('[{"id": "f99"}]\n')
+    settings = dataclasses.replace(settings, protection=ProtectionSettings(encrypt="passphrase"))
+    app = make_app(app_settings=settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_backup_restore(pilot)
+        await upload(pilot, archive)
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("tab", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, AskPassphrase)  # for the safety copy
+        for _ in range(2):
+            await type_text(pilot, PASSPHRASE)
+            await pilot.press("enter")
+        await settle(pilot, rounds=6)
+        assert isinstance(app.screen, RestoreTriggered)
+    assert file_bytes(settings.instance_root) == backed_up
+    [safety] = settings.backups_dir.glob("pre-restore_*.zip")
+    protection = describe_backup(settings, safety).protection
+    assert protection is not None and protection.encryption == "passphrase"
+    with open_backup(settings, safety, passphrase=PASSPHRASE.encode()) as opened:
+        assert opened.plain.exists()

@@ -222,25 +222,39 @@ class RestorePanel(ReportsFailures, Vertical):
         if not yes or inspection is None:
             self.query_one("#restore-status", Static).update("Restore cancelled; nothing was changed.")
             return
+        opened = inspection.opened
+        p = mftui_app(self).settings.protection
+        if p.encrypt == "passphrase" and p.passphrase_file is None and getattr(opened, "passphrase", None) is None:
+            # The safety copy is encrypted like this unit's backups: with a passphrase typed twice.
+            self.app.push_screen(AskPassphrase("", twice=True, blink=not mftui_app(self).low_bandwidth),
+                                 lambda passphrase: self._start(inspection, passphrase))
+            return
+        self._start(inspection, getattr(opened, "passphrase", None))
+
+    def _start(self, inspection: Inspection, passphrase: bytes | None) -> None:
+        if passphrase is None and mftui_app(self).settings.protection.encrypt == "passphrase" and \
+                mftui_app(self).settings.protection.passphrase_file is None:
+            self.query_one("#restore-status", Static).update("Restore cancelled; nothing was changed.")
+            return
         self.query_one("#restore", Button).disabled = True
         self.query_one("#upload", Button).disabled = True
         self.query_one("#restore-status", Static).update("restoring ...")
         self._show_progress(0, "")
-        self._restore(inspection)
+        self._restore(inspection, passphrase)
         self.screen.refresh_bindings()
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="restore", group="restore")
-    def _restore(self, inspection: Inspection) -> Any:
+    def _restore(self, inspection: Inspection, passphrase: bytes | None) -> Any:
         from ...restore import restore_backup
 
         app = mftui_app(self)
-        protect, shown_as = None, None
-        if inspection.opened is not None:  # a protected backup: its opened payload is what the plan checked
-            protect, shown_as = _safety_protector(app.settings, inspection.opened.passphrase), inspection.path
+        opened = inspection.opened
+        # A protected backup: the plan checked its opened payload; the journal and the trial name the backup.
+        shown_as = inspection.path if opened is not None and opened.plain != inspection.path else None
         seconds, _network = self.trial_seconds(inspection.plan)
         # The plan, not the path: exactly the file that was checked and shown is restored, or nothing.
         return restore_backup(app.settings, inspection.plan, self._progress(), scope=inspection.plan.scope,
-                              trial=seconds, protect=protect, shown_as=shown_as)
+                              trial=seconds, protect=_safety_protector(app.settings, passphrase), shown_as=shown_as)
 
     # --- results --------------------------------------------------------------
 
