@@ -49,7 +49,7 @@ async def test_every_step_fits(make_app: Callable[..., MftuiApp], settings: Sett
             await pilot.press("pagedown")
             await settle(pilot)
             pane += shown(pilot)
-        assert "Verified" in pane and "Changes" in pane and "conflict." in pane, pane
+        assert "Verified" in pane and "Changes" in pane and "configuration." in pane, pane  # the clone warning
         await pilot.press("r")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmRestore)
@@ -59,4 +59,4 @@ async def test_every_step_fits(make_app: Callable[..., MftuiApp], settings: Sett
             await pilot.press("down")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmRestore)  # reading is not answering
-        assert "conflict." in shown(pilot) or "restarts." in shown(pilot)
+        assert "configuration." in shown(pilot) or "restarts." in shown(pilot)
