@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input
 from trees import file_bytes
 
@@ -226,3 +229,37 @@ async def test_the_safety_copy_is_encrypted_with_a_passphrase_typed_twice(
     assert protection is not None and protection.encryption == "passphrase"
     with open_backup(settings, safety, passphrase=PASSPHRASE.encode()) as opened:
         assert opened.plain.exists()
+
+
+@pytest.mark.skipif(not shutil.which("ssh-keygen"), reason="needs ssh-keygen")
+async def test_recipients_the_pane_says_which_key_then_identity_file_opens_it(
+    make_app: Callable[..., MftuiApp], settings: Settings, tmp_path: Path
+) -> None:
+    key = tmp_path / "office"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    protect = protector_for(settings, encrypt="recipients", recipients_file=key.with_suffix(".pub"))
+    archive = create_backup(settings, "for-office", now=FROZEN, protect=protect).path
+    backed_up = file_bytes(settings.instance_root)
+    (settings.instance_root / "flows" / "flows.json").write_text('[{"id": "f99"}]\n')
+    live_before = file_bytes(settings.instance_root)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_backup_restore(pilot)
+        await upload(pilot, archive)  # no dialog: a passphrase would not open it
+        text = details_text(pilot)
+        assert "Encrypted for:" in text and "[protection] identity_file" in text, text
+        assert app.screen.query_one("#restore").disabled
+    assert file_bytes(settings.instance_root) == live_before
+
+    with_key = dataclasses.replace(settings, protection=ProtectionSettings(identity_file=key))
+    app = make_app(app_settings=with_key)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_backup_restore(pilot)
+        await upload(pilot, archive)
+        assert "yes: structure and every checksum" in details_text(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("tab", "enter")
+        await settle(pilot, rounds=5)
+        assert isinstance(app.screen, RestoreTriggered)
+    assert file_bytes(settings.instance_root) == backed_up
