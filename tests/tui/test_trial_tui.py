@@ -208,3 +208,21 @@ async def test_no_trial_no_banner_no_timer(make_app: Callable[..., MftuiApp], se
         found = app.screen.query_one(TrialBanner)
         assert not found.display and found._timer is None
         assert "Keep trial" not in key_bar(pilot)
+
+
+async def test_a_trial_put_back_while_away_is_said_without_a_timer(
+    make_app: Callable[..., MftuiApp], settings: Settings
+) -> None:
+    from mftui.restore import revert_now
+
+    before = restored_on_trial(settings)
+    revert_now(settings, "its health check failed")  # as mftui watch does
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        found = app.screen.query_one(TrialBanner)
+        assert found.display and found._timer is None
+        said = banner(pilot)
+        assert said.startswith("Reverted: the trial of backup 'before' was put back at") and "health check" in said
+        assert "Keep trial" not in key_bar(pilot)
+    assert file_bytes(settings.instance_root) == before
