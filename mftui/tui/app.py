@@ -227,6 +227,8 @@ class MftuiApp(TypeaheadApp):
             put_back=put_back,
             left_behind=result.left_behind,
             previous=result.previous,
+            scope="" if put_back else result.scope,
+            trial_deadline="" if put_back else result.trial_deadline,
         )
         self.push_screen(dialog, self._after_restore)
 

@@ -32,7 +32,19 @@ ACTIONS = "\n".join(
             "No. A backup from another unit asks for its hub id instead. A safety copy of the live configuration "
             "is kept, then the unit reboots."
         ),
+        (
+            "Mode (m, in the restore pane): replace takes everything from the backup; clone keeps this unit's "
+            "identity (network, hostname, licence, keys). A backup from another unit is a clone unless you switch."
+        ),
+        (
+            "Trial: a restore is put back by itself unless kept in time (and its health checks pass). While one "
+            "runs, Administration shows it on top: k keeps it, p puts it back now (after the same question)."
+        ),
         ("Put back previous (p, on Administration): undoes the last restore the same way, after the same question."),
+        (
+            "Encrypted backups: Upload Zip asks for the passphrase (Esc gives up); a backup for the office's key "
+            "needs [protection] identity_file. Backup asks twice when the unit encrypts with a passphrase."
+        ),
         (
             "Everywhere: Tab and Shift+Tab move, Enter acts, Esc goes back or cancels, arrows and PageUp/PageDown"
             " scroll, Ctrl+L repaints the screen, ? or F1 opens this help, q or Ctrl+C quits (never during a "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -30,11 +30,13 @@ class RestoreTriggered(ReportsFailures, LeanModalScreen[RebootOutcome | None]):
     def __init__(
         self,
         archive: str,
-        safety_copy: Any,
+        safety_copy: Path,
         *,
         put_back: bool = False,
         left_behind: tuple[str, ...] = (),
-        previous: Any = None,
+        previous: Path | None = None,
+        scope: str = "",
+        trial_deadline: str = "",
     ) -> None:
         super().__init__()
         self.archive = archive
@@ -43,9 +45,8 @@ class RestoreTriggered(ReportsFailures, LeanModalScreen[RebootOutcome | None]):
         self.left_behind = left_behind  # the unit's own files (logs, data) that could not be carried over
         self.previous = previous  # where they stay: the previous configuration
         self.outcome: RebootOutcome | None = None
-        # Set by the restore pane before the dialog is composed (the app makes it from the result).
-        self.scope = ""  # "replace" or "clone"
-        self.trial_deadline = ""  # ISO 8601 UTC when the restore is on trial
+        self.scope = scope  # "replace" or "clone"
+        self.trial_deadline = trial_deadline  # ISO 8601 UTC when the restore is on trial
 
     def _trial(self) -> str:
         """The mode, and the trial: when it is put back, how to keep it, who watches the clock."""

@@ -20,7 +20,6 @@ from ..context import mftui_app
 from ..dialogs.confirm_restore import ConfirmRestore, RestoreQuestion
 from ..dialogs.passphrase import AskPassphrase
 from ..dialogs.pick_backup import PickBackup
-from ..dialogs.restore_triggered import RestoreTriggered
 from ..failures import ReportsFailures
 from ..progress_bridge import ThreadProgress
 from ..wrap import shown
@@ -287,10 +286,7 @@ class RestorePanel(ReportsFailures, Vertical):
             status.update("Restored.")
             result: Any = event.worker.result
             name = show_path(inspection.path.name) if inspection else show(result.info.name)
-            mftui_app(self).restore_done(result, name)
-            dialog = self.app.screen_stack[-1]  # the app made it; it also says the mode and the trial
-            if isinstance(dialog, RestoreTriggered):
-                dialog.scope, dialog.trial_deadline = result.scope, result.trial_deadline
+            mftui_app(self).restore_done(result, name)  # the dialog says the mode and the trial too
         else:
             status.update("Restore failed: see the message.")
             self._set_inspection(self.details.inspection)
