@@ -52,6 +52,16 @@ async def type_text(pilot: Pilot[Any], text: str) -> None:
     await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])
 
 
+async def paste_text(pilot: Pilot[Any], text: str) -> None:
+    """A path pasted into the focused field (bracketed paste, as a terminal sends it): one event, not 70 keys."""
+    from textual import events
+
+    event = events.Paste(text)
+    event.set_sender(pilot.app)
+    pilot.app.post_message(event)
+    await settle(pilot)
+
+
 async def burst(pilot: Pilot[Any], *keys: str, wait: bool = True) -> None:
     """Keys in one read, as a paste or a laggy link delivers them: all queued before the first is handled."""
     from textual import events

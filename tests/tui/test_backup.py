@@ -19,7 +19,7 @@ from mftui.tui.dialogs.message import ErrorDialog
 from mftui.tui.screens.administration import AdministrationScreen
 from mftui.tui.screens.backup_restore import BackupRestoreScreen
 
-from .helpers import SIZE, burst, screen_lines, settle, static_text, type_text
+from .helpers import SIZE, burst, paste_text, screen_lines, settle, static_text, type_text
 
 EXPECTED = "site-visit_2026-11-05T101500Z.zip"
 
@@ -138,7 +138,7 @@ async def test_download_zip_copies_to_a_folder_and_verifies(
         archive = await make_backup_and_open_download(pilot)
         assert str(archive) in static_text(pilot, "#archive-path")
         assert app.focused is not None and app.focused.id == "folder"
-        await type_text(pilot, str(usb))
+        await paste_text(pilot, str(usb))
         await pilot.press("enter")
         await settle(pilot)
         copy = usb / archive.name
@@ -166,7 +166,7 @@ async def test_download_zip_to_a_missing_folder_says_so(make_app: Callable[..., 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await make_backup_and_open_download(pilot)
-        await type_text(pilot, str(tmp_path / "nousb"))
+        await paste_text(pilot, str(tmp_path / "nousb"))
         await pilot.press("enter")
         await settle(pilot)
         status = static_text(pilot, "#copy-status")
@@ -197,7 +197,7 @@ async def test_download_zip_to_a_read_only_folder_says_so(make_app: Callable[...
         app = make_app()
         async with app.run_test(size=SIZE) as pilot:
             archive = await make_backup_and_open_download(pilot)
-            await type_text(pilot, str(usb))
+            await paste_text(pilot, str(usb))
             await pilot.press("tab")  # the Copy button
             assert app.focused is not None and app.focused.id == "copy"
             await pilot.press("enter")

@@ -23,7 +23,7 @@ from mftui.tui.screens.administration import AdministrationScreen
 from mftui.tui.screens.backup_restore import BackupRestoreScreen
 from mftui.tui.widgets.backup_details import BackupDetails
 
-from .helpers import FROZEN, SIZE, plain, settle, static_text, type_text
+from .helpers import FROZEN, SIZE, paste_text, plain, settle, static_text, type_text
 
 
 def backup_then_change_live(settings: Settings) -> tuple[Path, dict[str, bytes]]:
@@ -286,7 +286,7 @@ async def test_a_typed_path_still_works_in_the_picker(
         await pilot.press("u")
         await settle(pilot)
         await pilot.press("tab")  # from the list to the input
-        await type_text(pilot, str(archive))
+        await paste_text(pilot, str(archive))
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, BackupRestoreScreen)
@@ -295,7 +295,7 @@ async def test_a_typed_path_still_works_in_the_picker(
         await pilot.press("u")
         await settle(pilot)
         await pilot.press("tab")
-        await type_text(pilot, str(tmp_path / "missing.zip"))
+        await paste_text(pilot, str(tmp_path / "missing.zip"))
         await pilot.press("enter")  # checked: a file that is not there is not returned
         await settle(pilot)
         assert isinstance(app.screen, PickBackup)
