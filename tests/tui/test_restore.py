@@ -411,3 +411,30 @@ async def test_any_chosen_backup_can_be_downloaded(
         status = static_text(pilot, "#copy-status")
         assert f"Copied and verified (size and SHA-256 match): {tmp_path / 'usb' / archive.name}" in status, status
     assert (tmp_path / "usb" / archive.name).read_bytes() == archive.read_bytes()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)])
+async def test_the_pickers_filter_list_opens_inside_the_dialog(
+    make_app: Callable[..., MftuiApp], settings: Settings, size: tuple[int, int]
+) -> None:
+    """The filter's drop-down opens above it, inside the dialog: it never draws over the dialog's border."""
+    from textual.widgets import Select
+    from textual.widgets._select import SelectOverlay
+
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await open_backup_restore(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, PickBackup)
+        select = app.screen.query_one(Select)
+        select.focus()
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        overlay = select.query_one(SelectOverlay)
+        assert overlay.display
+        dialog = app.screen.query_one(".dialog") if app.screen.query(".dialog") else app.screen.children[0]
+        inside = dialog.region.shrink((1, 1, 1, 1))  # within the border
+        assert inside.contains_region(overlay.region), (overlay.region, dialog.region)
+        await pilot.press("escape")
