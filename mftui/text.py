@@ -7,6 +7,8 @@ and format characters (ESC, BEL, bidi overrides, zero-width marks) and lone
 surrogates become visible ``\\xNN`` / ``\\uNNNN`` escapes, so nothing from an
 archive can move the cursor, set the window title or clear the question. The
 TUI additionally shows the result as plain text, never as markup.
+:func:`text_problem` says why a string may not even be stored (backup.json
+refuses control characters and lone surrogates in its texts).
 """
 
 from __future__ import annotations
@@ -41,3 +43,21 @@ def show(text: str, limit: int | None = 100) -> str:
 def show_path(path: object) -> str:
     """A path (``Path`` or ``str``) shown whole, escaped: a path must be read, and copied, in full."""
     return show(str(path), limit=None)
+
+
+def text_problem(value: str) -> str | None:
+    """Why a string (of backup.json: a name, a hostname, a version) is not plain text to show, or None.
+
+    No control or format character (ESC, CR, NUL, bidi overrides, zero-width
+    marks) and no lone surrogate (which no terminal, JSON printer or file can
+    encode as UTF-8). The answer follows the key in a sentence.
+    """
+    if value.isprintable():
+        return None  # the everyday case; what isprintable refuses is sorted out below
+    for ch in value:
+        category = unicodedata.category(ch)
+        if category == "Cs":
+            return f"holds a lone surrogate (U+{ord(ch):04X}), which is not text"
+        if category in ("Cc", "Cf"):
+            return f"holds the control character U+{ord(ch):04X}"
+    return None

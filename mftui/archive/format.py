@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -17,7 +16,7 @@ from operator import itemgetter
 from typing import Any, NamedTuple, overload
 
 from ..errors import ArchiveError
-from ..text import show
+from ..text import show, text_problem
 from .paths import CONFIG_PREFIX
 
 FORMAT = "mftui-backup"
@@ -303,24 +302,6 @@ def _created_at(data: dict[str, Any]) -> str:
         raise _bad(f"created_at {show(created, limit=40)} cannot be put in UTC (before year 1 or after 9999)"
                    ) from None
     return created
-
-
-def text_problem(value: str) -> str | None:
-    """Why a string of backup.json (a name, a hostname, a version) is not plain text to show, or None.
-
-    No control or format character (ESC, CR, NUL, bidi overrides, zero-width
-    marks) and no lone surrogate (which no terminal, JSON printer or file can
-    encode as UTF-8). The answer follows the key in a sentence.
-    """
-    if value.isprintable():
-        return None  # the everyday case; what isprintable refuses is sorted out below
-    for ch in value:
-        category = unicodedata.category(ch)
-        if category == "Cs":
-            return f"holds a lone surrogate (U+{ord(ch):04X}), which is not text"
-        if category in ("Cc", "Cf"):
-            return f"holds the control character U+{ord(ch):04X}"
-    return None
 
 
 def _text(obj: dict[str, Any], key: str, section: str = "") -> str:

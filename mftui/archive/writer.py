@@ -29,9 +29,9 @@ from ..instance import MAX_IDENTITY_BYTES, ConfigFile, Identity, Instance
 from ..lock import instance_lock
 from ..progress import Progress, no_progress
 from ..settings import Budgets, Settings
-from ..text import show
+from ..text import show, text_problem
 from .compress import LEVEL
-from .format import METADATA_NAME, BackupInfo, text_problem
+from .format import METADATA_NAME, BackupInfo
 from .names import backup_file_name, safe_name
 from .packer import Packer
 from .paths import NameSet, config_path_problem
