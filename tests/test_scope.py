@@ -5,32 +5,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from test_restore_cli import mftui
 from trees import file_bytes, snapshot
 
 from mftui.archive.writer import create_backup
 from mftui.instance import Instance
 from mftui.restore import plan_restore, restore_backup
 from mftui.settings import Settings
-
-
-def mftui(config: Path, *args: str, answer: str | None = None) -> subprocess.CompletedProcess[str]:
-    import os
-
-    cmd = [sys.executable, "-m", "mftui", "--config", str(config), *args]
-    if answer is None:
-        return subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
-    master, slave = os.openpty()
-    try:
-        os.write(master, answer.encode())
-        return subprocess.run(cmd, stdin=slave, capture_output=True, text=True, timeout=60)
-    finally:
-        os.close(slave)
-        os.close(master)
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import loopdisk
 import pytest
-from test_power_cut import _run
 from test_restore import change_instance
 from trees import snapshot
 
@@ -76,10 +76,10 @@ class Disk:
     new: dict[str, Any]
 
     def mount(self, image: Path) -> None:
-        _run("mount", "-o", "loop,commit=600,noauto_da_alloc", str(image), str(self.mnt))
+        loopdisk.mount(image, self.mnt)
 
     def umount(self) -> None:
-        _run("umount", str(self.mnt))
+        loopdisk.umount(self.mnt)
 
     def settings(self) -> Settings:
         return Settings(instance_root=self.root, backups_dir=self.backups)
@@ -112,22 +112,13 @@ class Disk:
 
 @pytest.fixture(scope="module")
 def disk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Disk]:
-    if os.geteuid() != 0 or shutil.which("mkfs.ext4") is None:
-        pytest.skip("needs root and mkfs.ext4 for a loop-mounted filesystem")
     tmp = tmp_path_factory.mktemp("trialpower")
     image, mnt = tmp / "disk.img", tmp / "mnt"
-    mnt.mkdir()
-    with open(image, "wb") as fh:
-        fh.truncate(64 * 1024 * 1024)
-    _run("mkfs.ext4", "-q", "-F", str(image))
+    loopdisk.new_ext4(image, mnt)
     root = mnt / "site" / "mobiusflow"
     config = tmp / "c.toml"
     config.write_text(f'[instance]\nroot = "{root}"\n[backups]\ndir = "{tmp / "backups"}"\n')
     d = Disk(image, tmp / "pristine.img", tmp / "on-trial.img", mnt, root, tmp / "backups", config, Path(), {}, {})
-    try:
-        d.mount(image)
-    except subprocess.CalledProcessError:
-        pytest.skip("cannot mount a loop device here")
     try:
         root.mkdir(parents=True)
         write_demo_tree(root)
