@@ -42,7 +42,7 @@ commands:
   watch      watch a trial: put it back when its time runs out or a check fails
   install-units  write the systemd units (recovery at boot, mftui watch)
   keygen     make an Ed25519 signing key for [protection] sign_key
-
+{more}
 exit codes:
   0  ok
   1  the operation failed (damaged archive, disk full, another backup running...)
@@ -69,11 +69,23 @@ class _Parser(argparse.ArgumentParser):
         raise _ArgumentError(self.format_usage(), self.prog, message)
 
 
+# Commands whose parser and code live in a module of their own. Each module has HELP (lines for the
+# epilog), add_parsers(sub) and COMMANDS, and imports nothing heavy at the top: --help loads them all.
+COMMAND_MODULES = ("cli_history", "cli_diff", "cli_transfer")
+
+
+def _command_modules() -> list[Any]:
+    import importlib
+
+    return [importlib.import_module(f"{__package__}.{name}") for name in COMMAND_MODULES]
+
+
 def build_parser() -> argparse.ArgumentParser:
+    modules = _command_modules()
     parser = _Parser(
         prog="mftui",
         description="Back up and restore a MobiusFlow-style instance's configuration.",
-        epilog=EPILOG,
+        epilog=EPILOG.replace("{more}", "".join(f"  {line}\n" for m in modules for line in m.HELP)),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--config", metavar="PATH", help="settings file (TOML)")
@@ -153,6 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the product's service, which recovery runs before (default %(default)s)")
     p.add_argument("--json", action="store_true", help="print a JSON object")
     add_keygen_parser(sub)
+    for module in modules:
+        module.add_parsers(sub)
     return parser
 
 
@@ -188,7 +202,7 @@ def _main(argv: Sequence[str] | None) -> int:
             from .tui.app import run_tui
 
             return run_tui(settings, mouse=not args.no_mouse, low_bandwidth=args.low_bandwidth, ascii_only=args.ascii)
-        return COMMANDS[args.command](settings, args)
+        return _command(args.command)(settings, args)
     except MftuiError as exc:
         return _failed(args, str(exc), exc.exit_code, restored=False)
     except KeyboardInterrupt:
@@ -379,6 +393,14 @@ def _trial_command(settings: Settings, args: argparse.Namespace) -> int:
     from . import cli_trial
 
     return cli_trial.COMMANDS[args.command](settings, args)
+
+
+def _command(name: str) -> Callable[[Settings, argparse.Namespace], int]:
+    if name in COMMANDS:
+        return COMMANDS[name]
+    run: Callable[[Settings, argparse.Namespace], int] = next(
+        m.COMMANDS[name] for m in _command_modules() if name in m.COMMANDS)
+    return run
 
 
 def cmd_inspect(settings: Settings, args: argparse.Namespace) -> int:
