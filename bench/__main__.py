@@ -107,6 +107,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--json", type=Path, default=None, help="also write every run to this JSON file")
     p.add_argument("--protected", action="store_true",
                    help="instead: passphrase-encrypted backups against plain ones (backup, verify, restore)")
+    p.add_argument("--catalog", action="store_true",
+                   help="instead: mftui list and the Backups screen with a 1,000-backup folder (bench/catalog.py)")
+    p.add_argument("--diff", action="store_true",
+                   help="instead: mftui diff of two large-tree backups against verify of one (bench/diff.py)")
     args = p.parse_args(argv)
     if args.runs is None:
         args.runs = 1 if args.quick else 3
@@ -173,6 +177,11 @@ def bench(args: argparse.Namespace) -> int:
     print(header(mftui) + f"\nbytecode: compiled once into {cache} (as an installed mftui has it)", flush=True)
     if args.protected:
         return bench_protected(args, trees, mftui)
+    if args.catalog or args.diff:  # each in its own module: run(args, trees, mftui) -> exit status
+        import importlib
+
+        return int(importlib.import_module(f".{'catalog' if args.catalog else 'diff'}", __package__).run(
+            args, trees, mftui))
     rows: list[Row] = []
     runs: RunLog = {}
     archives: dict[str, Path] = {}
