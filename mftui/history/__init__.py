@@ -1,0 +1,1 @@
+"""The backups a unit keeps: catalog, retention, audit log, what changed (issue 13)."""
