@@ -1,1 +1,4 @@
-"""The backups a unit keeps: catalog, retention, audit log, what changed (issue 13)."""
+"""The backups a unit keeps: the audit log (who did what), pins, retention and pruning.
+
+Core code: no Textual, no printing. The CLI (cli_history.py) and the TUI call it.
+"""

@@ -1,0 +1,119 @@
+"""The audit log: one fsync'ed JSON line per action, 0600, rotated at 1 MiB keeping 5, never fatal."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from mftui.history import audit
+from mftui.settings import Settings
+from mftui.state import checked_state_dir
+
+
+def log_lines(settings: Settings, name: str = "audit.log") -> list[dict[str, object]]:
+    return [json.loads(line) for line in (settings.state_dir / name).read_text().splitlines()]
+
+
+def test_a_line_says_what_who_and_where(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SUDO_USER", "tech1")
+    monkeypatch.setenv("SSH_CONNECTION", "10.1.2.3 51000 10.0.0.5 22")
+    archive = settings.backups_dir / "site_20261129T120000Z.zip"
+    assert audit.record(settings, "restore", "ok", archive=archive, sha256="ab" * 32,
+                        changes={"added": 1, "changed": 2, "removed": 0}) is None
+    [line] = log_lines(settings)
+    assert line["action"] == "restore" and line["outcome"] == "ok"
+    assert line["archive"] == "site_20261129T120000Z.zip" and line["sha256"] == "ab" * 32
+    assert line["changes"] == {"added": 1, "changed": 2, "removed": 0}
+    assert line["user"] == "tech1" and line["where"] == "ssh from 10.1.2.3"
+    assert str(line["time"]).endswith("Z")
+    assert stat.S_IMODE((settings.state_dir / "audit.log").stat().st_mode) == 0o600
+
+
+def test_without_ssh_or_sudo_it_names_the_login_and_no_terminal(settings: Settings,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SUDO_USER", raising=False)
+    monkeypatch.delenv("SSH_CONNECTION", raising=False)
+    code = ("import sys; from pathlib import Path; from mftui.settings import Settings;"
+            "from mftui.history import audit;"
+            f"s = Settings(instance_root=Path({str(settings.instance_root)!r}), backups_dir=Path('/nonexistent'));"
+            "sys.exit(audit.record(s, 'backup', 'ok') is not None)")
+    subprocess.run([sys.executable, "-c", code], check=True, stdin=subprocess.DEVNULL,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    [line] = log_lines(settings)
+    assert line["where"] == "no terminal"
+    assert line["user"]  # the effective user's name: there is no login terminal
+
+
+def test_it_rotates_at_one_mebibyte_keeping_five(settings: Settings) -> None:
+    state = checked_state_dir(settings, create=True)
+    assert state is not None
+    for n in range(1, 6):
+        (state / f"audit.log.{n}").write_text(f'{{"rotated": {n}}}\n')
+        (state / f"audit.log.{n}").chmod(0o600)
+    (state / "audit.log").write_bytes(b"x" * (audit.ROTATE_AT - 10) + b"\n")
+    (state / "audit.log").chmod(0o600)
+    assert audit.record(settings, "prune", "ok") is None
+    assert [line["action"] for line in log_lines(settings)] == ["prune"]
+    assert (state / "audit.log.1").stat().st_size == audit.ROTATE_AT - 9  # the full one, whole
+    assert (state / "audit.log.2").read_text() == '{"rotated": 1}\n'
+    assert (state / "audit.log.5").read_text() == '{"rotated": 4}\n'  # the oldest (5) dropped
+    assert not (state / "audit.log.6").exists()
+
+
+def test_a_link_is_never_followed_and_the_caller_gets_one_sentence(settings: Settings, tmp_path: Path) -> None:
+    state = checked_state_dir(settings, create=True)
+    assert state is not None
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    (state / "audit.log").symlink_to(victim)
+    problem = audit.record(settings, "restore", "ok")
+    assert problem is not None and "audit log was not written" in problem and "symbolic link" in problem
+    assert victim.read_text() == "precious\n"
+
+
+def test_an_unusable_state_folder_does_not_raise(settings: Settings) -> None:
+    settings.state_dir.write_text("not a folder")
+    problem = audit.record(settings, "restore", "ok")
+    assert problem is not None and problem.startswith("the audit log was not written")
+
+
+def test_damaged_lines_are_skipped_and_reported_with_file_and_line(settings: Settings) -> None:
+    assert audit.record(settings, "backup", "ok") is None
+    with open(settings.state_dir / "audit.log", "a") as fh:
+        fh.write('{"time": "2026-01-01T00:00:00Z", "act\n')  # cut by a kill -9
+        fh.write("[1, 2]\n")
+    assert audit.record(settings, "delete", "ok") is None
+    entries, problems = audit.read_log(settings)
+    assert [e.action for e in entries] == ["backup", "delete"]
+    assert problems == ["audit.log line 2 is damaged and was skipped", "audit.log line 3 is damaged and was skipped"]
+
+
+def test_entries_come_oldest_first_across_rotated_files_and_since_filters(settings: Settings) -> None:
+    old = audit.make_entry("backup", "ok", now=datetime(2026, 1, 1, tzinfo=UTC))
+    newer = audit.make_entry("prune", "ok", now=datetime(2026, 6, 1, tzinfo=UTC))
+    audit.append_entry(settings, old)
+    os.rename(settings.state_dir / "audit.log", settings.state_dir / "audit.log.2")
+    audit.append_entry(settings, newer)
+    assert audit.record(settings, "pin", "ok") is None
+    entries, problems = audit.read_log(settings)
+    assert [e.action for e in entries] == ["backup", "prune", "pin"] and problems == []
+    entries, _ = audit.read_log(settings, since=datetime(2026, 3, 1))
+    assert [e.action for e in entries] == ["prune", "pin"]
+    assert entries[0].to_json()["time"] == "2026-06-01T00:00:00.000Z"
+
+
+def test_writers_in_parallel_never_interleave(settings: Settings) -> None:
+    code = ("from pathlib import Path; from mftui.settings import Settings; from mftui.history import audit;"
+            f"s = Settings(instance_root=Path({str(settings.instance_root)!r}), backups_dir=Path('/nonexistent'));"
+            "[audit.record(s, 'backup', 'ok', detail='d' * 3000) for _ in range(40)]")
+    procs = [subprocess.Popen([sys.executable, "-c", code]) for _ in range(4)]
+    assert [p.wait() for p in procs] == [0, 0, 0, 0]
+    entries, problems = audit.read_log(settings)
+    assert len(entries) == 160 and problems == []
