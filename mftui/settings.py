@@ -17,6 +17,7 @@ import platformdirs
 
 from .errors import SettingsError
 from .protection_settings import ProtectionSettings, TrustSettings, parse_protection, parse_trust
+from .retention_settings import RetentionSettings, ScheduleSettings, parse_retention, parse_schedule
 from .trial_settings import TrialSettings, parse_trial
 
 APP_NAME = "mftui"
@@ -75,6 +76,8 @@ class Settings:
     trial: TrialSettings = TrialSettings()  # [trial]: trial restores and their health checks
     protection: ProtectionSettings = ProtectionSettings()  # [protection]: encrypting and signing backups
     trust: TrustSettings = TrustSettings()  # [trust]: what a restore accepts
+    retention: RetentionSettings = RetentionSettings()  # [retention]: which backups prune keeps
+    schedule: ScheduleSettings = ScheduleSettings()  # [schedule]: when mftui-backup.timer runs
 
     @property
     def state_dir(self) -> Path:
@@ -164,6 +167,8 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "trial": {},  # its keys are checked by trial_settings.parse_trial (booleans, durations, commands)
     "protection": {},  # and these by protection_settings
     "trust": {},
+    "retention": {},  # checked by retention_settings (whole numbers of 1 or more)
+    "schedule": {},
 }
 _TYPE_WORDS = {str: "a string", list: "a list", dict: "a table", int: "a whole number"}
 EXAMPLE_ROOT = 'e.g. root = "/data/mobiusflow"'
@@ -217,6 +222,8 @@ def parse_settings_file(path: Path, *, require_root: bool = True) -> Settings:
         trial=parse_trial(f.fail, data.get("trial", {})),
         protection=parse_protection(f.fail, f.abs_path, data.get("protection", {})),
         trust=parse_trust(f.fail, f.abs_path, data.get("trust", {})),
+        retention=parse_retention(f.fail, data.get("retention", {})),
+        schedule=parse_schedule(f.fail, data.get("schedule", {})),
     )
 
 
@@ -239,7 +246,7 @@ def _check_types(f: _File, data: dict[str, Any]) -> None:
         if not isinstance(value, dict):
             raise f.fail(section, "must be a table, e.g. [" + section + "]")
         for key, item in value.items():
-            if section in ("trial", "protection", "trust"):
+            if section in ("trial", "protection", "trust", "retention", "schedule"):
                 continue
             expected = _SCHEMA[section].get(key)
             if expected is None:
