@@ -117,3 +117,34 @@ def test_writers_in_parallel_never_interleave(settings: Settings) -> None:
     assert [p.wait() for p in procs] == [0, 0, 0, 0]
     entries, problems = audit.read_log(settings)
     assert len(entries) == 160 and problems == []
+
+
+def run_mftui(config: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mftui", "--config", str(config), *args], capture_output=True,
+                          text=True, timeout=60, stdin=subprocess.DEVNULL, env=env)
+
+
+def test_the_log_command_shows_entries_and_reports_damaged_lines(settings: Settings, config_file: Path) -> None:
+    audit.append_entry(settings, audit.make_entry("backup", "ok", archive=Path("a_1.zip"),
+                                                  now=datetime(2026, 1, 1, tzinfo=UTC)))
+    with open(settings.state_dir / "audit.log", "a") as fh:
+        fh.write("garbage\n")
+    audit.append_entry(settings, audit.make_entry("restore", "ok", archive=Path("b\x1b[31m.zip"),
+                                                  changes={"added": 1, "changed": 2, "removed": 3},
+                                                  now=datetime(2026, 6, 1, tzinfo=UTC)))
+    out = run_mftui(config_file, "log")
+    assert out.returncode == 0
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("2026-01-01 00:00:00.000Z  backup  ok  a_1.zip  by ")
+    assert "restore  ok  b\\x1b[31m.zip  added 1, changed 2, removed 3  by " in lines[1]
+    assert "\x1b" not in out.stdout
+    assert "mftui: audit.log line 2 is damaged and was skipped" in out.stderr
+    data = json.loads(run_mftui(config_file, "log", "--json", "--since", "2026-03-01").stdout)
+    assert data["ok"] is True and [e["action"] for e in data["entries"]] == ["restore"]
+    assert data["problems"] == ["audit.log line 2 is damaged and was skipped"]
+
+
+def test_a_bad_since_is_a_usage_error_with_json(config_file: Path) -> None:
+    out = run_mftui(config_file, "log", "--json", "--since", "last tuesday")
+    assert out.returncode == 2
+    assert "is not a date" in json.loads(out.stdout)["reason"]

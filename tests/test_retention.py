@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -181,3 +183,49 @@ def test_bad_retention_settings_name_the_key(config_file: Path, text: str, words
 def test_retention_settings_are_read(config_file: Path) -> None:
     config_file.write_text(config_file.read_text() + "[retention]\nkeep_last = 10\nkeep_days = 30\n")
     assert parse_settings_file(config_file).retention == RetentionSettings(keep_last=10, keep_days=30)
+
+
+def run_mftui(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mftui", "--config", str(config), *args],
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+
+
+def test_the_prune_command_says_what_it_would_remove_then_removes_it(settings: Settings, config_file: Path) -> None:
+    made = [make(settings, f"b{n}", n) for n in range(3)]
+    config_file.write_text(config_file.read_text() + "[retention]\nkeep_last = 2\n")
+    dry = run_mftui(config_file, "prune", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert f"would remove 1 backup(s):\n  {made[2].name}  (not one of the 2 newest)" in dry.stdout
+    assert f"  {made[0].name}  (the newest backup)" in dry.stdout
+    assert all(p.exists() for p in made)
+    done = run_mftui(config_file, "prune", "--json")
+    data = json.loads(done.stdout)
+    assert done.returncode == 0 and data["ok"] is True and data["dry_run"] is False
+    assert [r["name"] for r in data["removed"]] == [made[2].name] and len(data["kept"]) == 2
+    assert data["rules"] == {"keep_last": 2, "keep_days": None}
+    assert not made[2].exists()
+
+
+def test_the_prune_command_without_rules_keeps_everything_and_says_so(settings: Settings, config_file: Path) -> None:
+    make(settings, "a", 1)
+    make(settings, "b", 2)
+    out = run_mftui(config_file, "prune")
+    assert out.returncode == 0
+    assert "no [retention] rule is set" in out.stdout and "removed nothing" in out.stdout
+
+
+def test_a_bad_keep_last_is_a_settings_error_exit_2_with_json(config_file: Path) -> None:
+    config_file.write_text(config_file.read_text() + "[retention]\nkeep_last = 0\n")
+    out = run_mftui(config_file, "prune", "--json")
+    assert out.returncode == 2
+    assert json.loads(out.stdout)["ok"] is False and "retention.keep_last" in json.loads(out.stdout)["reason"]
+
+
+def test_prune_while_a_restore_holds_the_lock_is_exit_1(settings: Settings, config_file: Path) -> None:
+    make(settings, "a", 1)
+    make(settings, "b", 2)
+    config_file.write_text(config_file.read_text() + "[retention]\nkeep_last = 1\n")
+    with instance_lock(settings, "restore"):
+        out = run_mftui(config_file, "prune", "--json")
+    assert out.returncode == 1 and "another restore" in json.loads(out.stdout)["reason"]
+    assert len(list(settings.backups_dir.iterdir())) == 2

@@ -175,10 +175,10 @@ def prune_locked(settings: Settings, now: datetime | None = None) -> PruneResult
     plan = plan_prune(settings, now)
     removed: list[PruneItem] = []
     problems: list[str] = []
-    for item in plan.remove:
+    for item in reversed(plan.remove):  # oldest first: a prune cut short has removed the least useful
         try:
             _remove(settings.backups_dir / item.name)
-            removed.append(item)
+            removed.insert(0, item)  # listed newest first, like the plan
         except OSError as exc:
             problems.append(f"{show(item.name)} could not be removed ({os_error_sentence(exc)})")
     outcome = "failed" if problems else ("ok" if removed else "none")
