@@ -148,3 +148,17 @@ def test_a_bad_since_is_a_usage_error_with_json(config_file: Path) -> None:
     out = run_mftui(config_file, "log", "--json", "--since", "last tuesday")
     assert out.returncode == 2
     assert "is not a date" in json.loads(out.stdout)["reason"]
+
+
+def test_log_json_validates_against_its_schema(settings: Settings, config_file: Path) -> None:
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parents[1] / "docs" / "schemas" / "log.json").read_text())
+    assert audit.record(settings, "restore", "ok", archive=Path("a.zip"), sha256="00" * 32,
+                        changes={"added": 1}) is None
+    data = json.loads(run_mftui(config_file, "log", "--json").stdout)
+    jsonschema.validate(data, schema, cls=jsonschema.Draft202012Validator)
+    assert len(data["entries"]) == 1
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"ok": True, "entries": [{"time": "x"}], "problems": []}, schema,
+                            cls=jsonschema.Draft202012Validator)

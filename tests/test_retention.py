@@ -229,3 +229,17 @@ def test_prune_while_a_restore_holds_the_lock_is_exit_1(settings: Settings, conf
         out = run_mftui(config_file, "prune", "--json")
     assert out.returncode == 1 and "another restore" in json.loads(out.stdout)["reason"]
     assert len(list(settings.backups_dir.iterdir())) == 2
+
+
+def test_prune_json_validates_against_its_schema(settings: Settings, config_file: Path) -> None:
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parents[1] / "docs" / "schemas" / "prune.json").read_text())
+    make(settings, "a", 2)
+    make(settings, "b", 1)
+    config_file.write_text(config_file.read_text() + "[retention]\nkeep_last = 1\n")
+    for args in (("--dry-run",), ()):
+        data = json.loads(run_mftui(config_file, "prune", "--json", *args).stdout)
+        jsonschema.validate(data, schema, cls=jsonschema.Draft202012Validator)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**data, "removed": [{"name": "x"}]}, schema, cls=jsonschema.Draft202012Validator)
