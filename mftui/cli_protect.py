@@ -114,7 +114,16 @@ def opened(settings: Settings, args: argparse.Namespace, path: Path) -> Iterator
 
     A plain backup needs no key: none is read (and cryptography is not imported).
     """
-    from .protection import describe_backup, open_backup
+    from .protection import open_backup
+
+    identities, passphrase = keys_for(settings, args, path)
+    with open_backup(settings, path, identities, passphrase=passphrase) as found:
+        yield found
+
+
+def keys_for(settings: Settings, args: argparse.Namespace, path: Path) -> tuple[list[age.Identity], bytes | None]:
+    """The keys for ``path``: none for a plain backup; else the options, the settings, or a passphrase asked."""
+    from .protection import describe_backup
 
     protection = describe_backup(settings, path).protection
     identities: list[age.Identity] = []
@@ -123,8 +132,7 @@ def opened(settings: Settings, args: argparse.Namespace, path: Path) -> Iterator
         identities, passphrase = _keys(settings, args)
         if passphrase is None and not identities and protection.encryption == "passphrase" and _tty():
             passphrase = ask_passphrase(f"Passphrase of {path.name}: ")
-    with open_backup(settings, path, identities, passphrase=passphrase) as found:
-        yield found
+    return identities, passphrase
 
 
 def cmd_keygen(settings: Settings, args: argparse.Namespace) -> int:

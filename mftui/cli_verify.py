@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from .cli_output import ProgressBar, _print_json, _say, format_info, info_json
-from .cli_protect import opened
+from .cli_protect import keys_for, opened
 from .errors import MftuiError
 from .protection import KeyNeeded, describe_backup
 from .settings import Settings
@@ -42,14 +42,21 @@ def inspect(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def verify(settings: Settings, args: argparse.Namespace) -> int:
+    from .archive.protected import is_protected
     from .cli_verify import verify_without_key
-    from .protection import KeyNeeded
+    from .protection import KeyNeeded, verify_protected
     from .restore import verify_backup
 
     try:
-        with opened(settings, args, args.file) as found, ProgressBar("verify") as bar:
-            info = verify_backup(settings, found.plain, progress=bar)
-            described = found.described
+        if is_protected(args.file):  # read where it lies: no decrypted copy written first
+            identities, passphrase = keys_for(settings, args, args.file)
+            with ProgressBar("verify") as bar:
+                info, described = verify_protected(settings, args.file, identities, passphrase=passphrase,
+                                                   progress=bar)
+        else:
+            with opened(settings, args, args.file) as found, ProgressBar("verify") as bar:
+                info = verify_backup(settings, found.plain, progress=bar)
+                described = found.described
     except KeyNeeded as exc:
         return verify_without_key(settings, args, exc)
     except MftuiError as exc:

@@ -7,6 +7,8 @@
   backup its payload opened with the keys given into a plain format-v1
   archive, checked to agree with the public information; yields the path
   the restore, verify and compare code reads like any backup.
+- :func:`verify_protected`: the same checks for ``verify``, reading the
+  plain backup inside where it lies (no file written).
 - :func:`protector_for`: how this unit's backups (and safety archives) are
   protected, from ``[protection]`` and what the command line gave.
 """
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .archive.format import BackupInfo
 from .archive.protected import ProtectedBackup, Protection, is_protected, read_protected
 from .errors import ArchiveError, SettingsError
+from .progress import Progress, no_progress
 from .settings import Settings
 from .text import show
 
@@ -240,6 +243,42 @@ def open_backup(settings: Settings, path: Path, identities: Sequence[age.Identit
         opened.close()
         raise
     return opened
+
+
+def verify_protected(settings: Settings, path: Path, identities: Sequence[age.Identity] = (), *,
+                     passphrase: bytes | None = None, progress: Progress = no_progress) -> tuple[BackupInfo, Described]:
+    """``verify`` of a protected backup with its key: every check a restore makes, nothing written.
+
+    The plain backup inside is read where it lies (archive/payload_source.py), not decrypted to a file
+    first, while the payload's SHA-256 is checked on another core. Errors as :func:`open_backup`.
+    """
+    described = describe_backup(settings, Path(path))
+    check_policy(settings, described)
+    protection = described.protection
+    if protection is None:
+        raise ValueError("verify_protected is for protected backups")
+    from .archive import age
+    from .archive.age_keys import ScryptIdentity
+    from .archive.payload import check_agreement
+    from .archive.payload_source import PayloadSource
+    from .archive.validate import open_payload_archive
+    from .restore.checks import check_restorable
+
+    keys = list(identities) + ([ScryptIdentity(passphrase)] if passphrase else [])
+    if protection.encrypted and not keys:
+        raise KeyNeeded(_key_needed(protection), protection.encryption)
+    backup = read_protected(Path(path))
+    try:
+        source = PayloadSource(backup, keys)
+    except age.NoMatchingKey:
+        raise WrongKey(_wrong_key(protection)) from None
+    with source, source.checked():
+        with open_payload_archive(backup.path, source.fd, source.size, source.pread, settings.budgets) as archive:
+            check_agreement(backup.info, archive.backup_info)
+            check_restorable(settings, archive)
+            archive.verify_all(progress)
+        source.finish()
+    return archive.backup_info, described
 
 
 def _key_needed(protection: Protection) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -411,3 +412,57 @@ def test_identity_file_from_the_settings_is_a_settings_mistake(site: Site) -> No
                          'identity_file = "missing.key"\n')
     path = site.backup(config)
     refused(site, config, "verify", str(path), words="[protection] identity_file", code=2)
+
+
+def test_verify_with_key_refuses_every_damage_restore_refuses(site: Site) -> None:
+    """verify reads the plain backup inside where it lies: each damage still gets its own sentence."""
+    config = site.config()
+    (site.root / "flows" / "firmware-notes.bin").write_bytes(os.urandom(200_000))  # several age chunks
+    path = site.backup(config, "--encrypt", "passphrase", "--passphrase-file", str(site.passfile))
+    other = site.backup(config, "--name", "other", "--encrypt", "passphrase", "--passphrase-file",
+                        str(site.passfile))
+    payload = zipfile.ZipFile(path).read("config.zip.age")
+    flipped = bytearray(payload)
+    flipped[-100] ^= 0x01
+    header = payload.index(b"\n---") + 1
+    header = payload.index(b"\n", header) + 1 + 16  # header, MAC line, nonce: the chunks start here
+    whole = header + 65536 + 16  # one whole chunk, sealed as "not the last"
+    verify = ["verify", "--passphrase-file", str(site.passfile)]
+    cases = {
+        "cut.zip": (dict(payload=payload[:-1000], pin=True), "cut short"),
+        "boundary.zip": (dict(payload=payload[:whole], pin=True), "fails its authentication"),
+        "bit.zip": (dict(payload=bytes(flipped), pin=True), "fails its authentication"),
+        "bit-unpinned.zip": (dict(payload=bytes(flipped)), "does not match the SHA-256"),
+        "swapped.zip": (dict(payload=zipfile.ZipFile(other).read("config.zip.age"), pin=True), "disagrees"),
+        "swapped-unpinned.zip": (dict(payload=zipfile.ZipFile(other).read("config.zip.age")),
+                                 "does not describe the payload it holds"),
+    }
+    assert len(payload) > whole + 1000, "the demo backup must span more than one age chunk"
+    for name, (change, words) in cases.items():
+        refused(site, config, *verify, str(rebuild(path, site.tmp / name, **change)), words=words)  # type: ignore[arg-type]
+    wrong = site.tmp / "wrong.txt"
+    wrong.write_text("not the passphrase\n")
+    refused(site, config, "verify", "--passphrase-file", str(wrong), str(path), words="passphrase is wrong")
+    assert run(config, *verify, str(rebuild(path, site.tmp / "control.zip"))).returncode == 0
+
+
+def test_verify_with_key_writes_nothing(site: Site, tmp_path: Path) -> None:
+    """A protected backup on a read-only medium (a write-protected stick) is verified with its key."""
+    config = site.config()
+    path = site.backup(config, "--recipients-file", str(site.tmp / "recipients.txt"), "--encrypt", "recipients")
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(stick)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("needs root to mount a tmpfs")
+    try:
+        shutil.copy(path, stick / path.name)
+        subprocess.run(["mount", "-o", "remount,ro", str(stick)], check=True)
+        on_stick = site.tmp / "stick.toml"  # the backups folder is the read-only stick
+        on_stick.write_text(config.read_text().replace(str(site.backups), str(stick)))
+        done = run(on_stick, "verify", "--identity", str(site.tmp / "age.key"), "--json",
+                   str(stick / path.name))
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["complete"] is True
+    finally:
+        subprocess.run(["umount", str(stick)], check=True)

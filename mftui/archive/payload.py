@@ -25,7 +25,7 @@ from .protected import ProtectedBackup
 from .writer import OUT_BUFFER, PARTIAL_PREFIX
 
 READ = 1024 * 1024
-_NOT_PINNED = ("the backup's payload does not match the SHA-256 its backup.json pins (it was altered, damaged, or "
+NOT_PINNED = ("the backup's payload does not match the SHA-256 its backup.json pins (it was altered, damaged, or "
                "swapped in from another backup); use another copy")
 
 
@@ -118,7 +118,7 @@ def open_payload(backup: ProtectedBackup, identities: Sequence[age.Identity], de
                 if src.hexdigest() == backup.protection.payload_sha256:
                     raise
             if src.left or src.hexdigest() != backup.protection.payload_sha256:
-                raise ArchiveError(_NOT_PINNED)
+                raise ArchiveError(NOT_PINNED)
     except BaseException as exc:
         path.unlink(missing_ok=True)
         if isinstance(exc, OSError):
@@ -135,7 +135,7 @@ def check_payload_hash(backup: ProtectedBackup) -> None:
             while src.read(READ):
                 pass
             if src.left or src.hexdigest() != backup.protection.payload_sha256:
-                raise ArchiveError(_NOT_PINNED)
+                raise ArchiveError(NOT_PINNED)
     except OSError as exc:
         raise ArchiveError(f"the backup cannot be read ({exc.strerror or exc})") from None
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..errors import ArchiveError
@@ -31,9 +31,10 @@ class Archive:
     the bytes actually inflated and checks size, CRC and SHA-256.
     """
 
-    def __init__(self, path: Path, fd: int, budgets: Budgets) -> None:
+    def __init__(self, path: Path, fd: int, budgets: Budgets, read: Callable[[int, int], bytes] | None = None) -> None:
         self.path = path
         self._fd = fd
+        self._read = read  # (size, offset) -> bytes: the plain backup inside a payload (payload_source.py)
         self.budgets = budgets
         self.members: list[Member] = []  # the config/ entries, in archive order
         self.info: BackupInfo | None = None
@@ -170,6 +171,8 @@ class Archive:
     # --- reading ------------------------------------------------------------
 
     def _pread(self, size: int, offset: int) -> bytes:
+        if self._read is not None:
+            return self._read(size, offset)
         data = b""
         while len(data) < size:
             try:

@@ -44,7 +44,7 @@ import errno
 import os
 import stat
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..errors import ArchiveError
@@ -83,6 +83,21 @@ def open_archive(path: Path, budgets: Budgets | None = None) -> Archive:
     Raises ArchiveError with one sentence naming the entry and the reason.
     """
     archive, size = _open(Path(path), budgets or Budgets())
+    try:
+        _Parser(archive, size).parse()
+    except BaseException:
+        archive.close()
+        raise
+    return archive
+
+
+def open_payload_archive(path: Path, fd: int, size: int, read: Callable[[int, int], bytes],
+                         budgets: Budgets | None = None) -> Archive:
+    """:func:`open_archive` for the plain backup inside a protected one, read with ``read(size, offset)``.
+
+    ``fd`` (the container, fstat'ed for the archive's identity) is the caller's: a duplicate is kept.
+    """
+    archive = Archive(path, os.dup(fd), budgets or Budgets(), read)
     try:
         _Parser(archive, size).parse()
     except BaseException:
