@@ -1,0 +1,62 @@
+# Copyright: mftui maintainers
+# MIT License (see the repository's LICENSE)
+"""Run the mftui command line with --json on the unit, and fail with its one-sentence reason.
+
+The modules never reimplement mftui: every answer comes from ``mftui ... --json``, whose
+output is documented in docs/JSON.md (one JSON value on stdout in every outcome).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+
+# The options every module has: which mftui to run, and which settings file it reads.
+COMMON_ARGS = dict(
+    command=dict(type="str", default="mftui"),
+    config=dict(type="path"),
+)
+
+
+def mftui_argv(module, *args):
+    """``[mftui, --config PATH, *args, --json]``; ``command`` may hold arguments (``sudo mftui``)."""
+    argv = shlex.split(module.params["command"])
+    if not argv:
+        module.fail_json(msg="command is empty: give the mftui command line to run (mftui_command)")
+    if os.sep not in argv[0]:
+        found = module.get_bin_path(argv[0])
+        if found is None:
+            module.fail_json(msg="%s is not installed on this unit (not on PATH): install mftui or set "
+                                 "mftui_command to its path" % argv[0])
+        argv[0] = found
+    if module.params.get("config"):
+        argv += ["--config", module.params["config"]]
+    return argv + list(args) + ["--json"]
+
+
+def reason_of(data):
+    """mftui's sentence for a failure: ``reason``, or the reboot request's message after a committed restore."""
+    if isinstance(data, dict):
+        if data.get("reason"):
+            return data["reason"]
+        reboot = data.get("reboot")
+        if isinstance(reboot, dict) and reboot.get("ok") is False:
+            return "the restore is committed, but the reboot request failed: %s" % reboot.get("message", "")
+    return "mftui failed and gave no reason"
+
+
+def run_mftui(module, *args, **kwargs):
+    """Run ``mftui *args --json``; return its JSON value. A failure (``"ok": false``) fails the task with
+    mftui's reason, unless ``fail=False``: then the value is returned as it is."""
+    fail = kwargs.pop("fail", True)
+    argv = mftui_argv(module, *args)
+    rc, out, err = module.run_command(argv)
+    try:
+        data = json.loads(out)
+    except ValueError:
+        module.fail_json(msg="%s gave no JSON (exit code %d): %s" % (argv[0], rc, (err or out).strip()[-500:]),
+                         rc=rc, cmd=argv, stdout=out, stderr=err)
+    if fail and (rc != 0 or (isinstance(data, dict) and data.get("ok") is False)):
+        module.fail_json(msg=reason_of(data), rc=rc, cmd=argv, mftui=data, stderr=err)
+    return data
