@@ -37,6 +37,7 @@ from .base import LeanScreen
 LABEL_WIDTH = 15
 MENU = {  # id: (label, what it does); "put-back" only while a previous configuration is kept
     "backup-restore": ("Backup/Restore", "back up, or restore a backup (b)"),
+    "backups": ("Backups", "every backup kept on this unit (l)"),
     "put-back": ("Put back previous", "undo the last restore (p)"),
     "refresh": ("Refresh", "read the instance again (r)"),
     "quit": ("Quit", "leave mftui (q)"),
@@ -66,6 +67,7 @@ class AdministrationScreen(ReportsFailures, LeanScreen[None]):
 
     BINDINGS = [
         Binding("b", "backup_restore", "Backup/Restore"),
+        Binding("l", "backups", "Backups"),
         Binding("k", "keep", "Keep trial"),
         Binding("p", "put_back", "Put back previous"),
         Binding("r", "refresh", "Refresh"),
@@ -150,7 +152,8 @@ class AdministrationScreen(ReportsFailures, LeanScreen[None]):
             return None if on_trial and self.busy_with_trial else on_trial
         if action == "put_back" and self.previous is None and not on_trial:
             return False
-        if action in ("put_back", "backup_restore", "refresh") and (self.putting_back or self.busy_with_trial):
+        busy = self.putting_back or self.busy_with_trial
+        if action in ("put_back", "backup_restore", "backups", "refresh") and busy:
             return None
         return True
 
@@ -224,10 +227,17 @@ class AdministrationScreen(ReportsFailures, LeanScreen[None]):
             self.app.install_screen(BackupRestoreScreen(), "backup-restore")
         self.app.push_screen("backup-restore")
 
+    def action_backups(self) -> None:
+        """l: every backup kept on this unit (download, choose for restore, delete, pin, what changed)."""
+        from .backups import BackupsScreen
+
+        self.app.push_screen(BackupsScreen())
+
     @on(OptionList.OptionSelected, "#menu")
     def _menu(self, event: OptionList.OptionSelected) -> None:
         choice = event.option.id
-        action = {"backup-restore": "backup_restore", "put-back": "put_back", "refresh": "refresh"}.get(choice or "")
+        action = {"backup-restore": "backup_restore", "backups": "backups", "put-back": "put_back",
+                  "refresh": "refresh"}.get(choice or "")
         if choice == "quit":
             self.app.exit()
         elif action is not None and self.check_action(action, ()):

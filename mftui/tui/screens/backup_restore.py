@@ -45,8 +45,24 @@ class BackupRestoreScreen(LeanScreen[None]):
         yield RestorePanel(id="restore-panel")
         yield KeyBar()
 
+    chosen: Path | None = None  # a backup chosen on the Backups screen, checked once this screen is mounted
+
     def on_mount(self) -> None:
         self.backup_panel.focus_name()
+        if self.chosen is not None:
+            self._check_chosen(self.chosen)
+
+    def choose(self, path: Path) -> None:
+        """Check ``path`` in the restore pane, as Upload Zip would (r on the Backups screen)."""
+        if self.is_mounted:
+            self._check_chosen(path)
+        else:
+            self.chosen = path  # the first visit: on_mount checks it
+
+    def _check_chosen(self, path: Path) -> None:
+        self.chosen = None
+        self.restore_panel.inspect(path)
+        self.query_one("#upload").focus()  # the keys of the restore pane (r, m, d), not letters for the name
 
     @property
     def backup_panel(self) -> BackupPanel:
