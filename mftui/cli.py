@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("backup", help="back up the whole configuration")
     p.add_argument("--name", default="", help="a name for the backup (the date and time are appended)")
     p.add_argument("--json", action="store_true", help="print a JSON object")
+    p.add_argument("--scheduled", action="store_true", help="a scheduled backup (kind scheduled; for the timer)")
+    p.add_argument("--if-changed", action="store_true",
+                   help="make none when the configuration is byte for byte the newest backup's (exit 0)")
     add_backup_options(p)
 
     p = sub.add_parser("inspect", help="show a backup's information")
@@ -316,12 +319,25 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     from .archive.writer import create_backup
 
     protect = backup_protector(settings, args)
+    kind = "scheduled" if args.scheduled else "manual"
     with ProgressBar("backup") as bar:
-        result = create_backup(settings, args.name, progress=bar, protect=protect)
+        result = create_backup(settings, args.name, progress=bar, protect=protect, kind=kind,
+                               if_changed=args.if_changed)
     info = result.info
+    for note in result.notes:  # the audit log not written, a prune that failed: the backup itself is made
+        _say(f"mftui: {show(note, limit=None)}", sys.stderr)
+    pruned = [i.name for i in result.pruned.removed] if result.pruned is not None else []
+    for name in pruned:
+        _say(f"mftui: removed the old backup {show(name, limit=None)} ([retention])", sys.stderr)
     if args.json:
+        if not result.made:
+            _print_json({"ok": True, "made": False, "reason": result.reason, "path": str(result.path),
+                         "kind": kind})
+            return EXIT_OK
         _print_json({
             "ok": True,
+            "made": True,
+            "kind": info.kind,
             "path": str(result.path),
             "name": info.name,
             "created_at": info.created_at,
@@ -332,7 +348,10 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
             "encrypted": protect.encryption if protect.encryption != "none" else False,
             "recipients": list(protect.names),
             "signed": protect.sign_key is not None,
+            "pruned": pruned,
         })
+    elif not result.made:
+        _say(f"no backup made: {show(result.reason, limit=None)}")
     else:
         _say(show_path(result.path))
     return EXIT_OK

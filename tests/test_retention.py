@@ -243,3 +243,11 @@ def test_prune_json_validates_against_its_schema(settings: Settings, config_file
         jsonschema.validate(data, schema, cls=jsonschema.Draft202012Validator)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**data, "removed": [{"name": "x"}]}, schema, cls=jsonschema.Draft202012Validator)
+
+
+def test_the_backup_just_made_is_never_pruned_even_in_the_same_second(settings: Settings) -> None:
+    first = create_backup(settings, "a", now=NOW).path
+    result = create_backup(with_rules(settings, keep_last=1), "z", now=NOW)  # "a" sorts first in a tie
+    assert result.path.exists() and first.exists()
+    assert result.pruned is not None and result.pruned.removed == ()
+    assert ("z" in result.path.name) and any(i.reason == "the backup just made" for i in result.pruned.kept)

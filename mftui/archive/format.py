@@ -25,7 +25,8 @@ METADATA_NAME = "backup.json"
 # The unit's identity file, whose product, hub id and hostname backup.json repeats (instance.read_identity).
 IDENTITY_NAME = CONFIG_PREFIX + "instance.json"
 SAFETY_KIND = "safety"  # a backup taken by a restore of the configuration it replaced
-KINDS = ("manual", SAFETY_KIND)
+SCHEDULED_KIND = "scheduled"  # made by the timer (mftui backup --scheduled)
+KINDS = ("manual", SCHEDULED_KIND, SAFETY_KIND)
 
 _SHA256 = re.compile(r"[0-9a-f]{64}\Z")
 _MODE = re.compile(r"0[0-7]{3}\Z")
@@ -182,7 +183,7 @@ class BackupInfo:
     instance_id: str
     hostname: str
     files: Sequence[FileEntry]  # a tuple, or a FileList as parsed from backup.json
-    kind: str = "manual"  # "manual" or "safety"
+    kind: str = "manual"  # "manual", "scheduled" or "safety"
     format_version: int = FORMAT_VERSION
     components: dict[str, int] = field(default_factory=dict)
 
@@ -252,7 +253,7 @@ class BackupInfo:
             raise _bad("components is not a table of counts")
         kind = data.get("kind", "manual")
         if kind not in KINDS:
-            raise _bad(f"kind {show(str(kind), limit=40)!r} is neither manual nor safety")
+            raise _bad(f"kind {show(str(kind), limit=40)!r} is neither manual nor safety nor scheduled")
         return cls(
             name=_text(data, "name"),
             created_at=created,

@@ -21,10 +21,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from .. import __version__
 from ..durable import fsync_path
-from ..errors import BackupError, UnrestorableError
+from ..errors import BackupError, MftuiError, UnrestorableError
 from ..instance import MAX_IDENTITY_BYTES, ConfigFile, Identity, Instance
 from ..lock import instance_lock
 from ..progress import Progress, no_progress
@@ -48,11 +49,22 @@ STALE_PARTIAL_SECONDS = 24 * 3600  # a partial archive this old is stale whateve
 
 @dataclass(frozen=True)
 class BackupResult:
-    """A backup that exists on disk, complete."""
+    """A backup that exists on disk, complete.
+
+    ``made`` False (only with ``if_changed``): no archive was made, because
+    the configuration is the newest backup's, which ``path`` and ``info`` are;
+    ``reason`` says so. ``pruned``: what [retention] removed after it
+    (history.retention.PruneResult, None when no rule is set); ``notes``:
+    sentences for the person (the audit log not written, a prune that failed).
+    """
 
     path: Path
     info: BackupInfo
     archive_bytes: int
+    made: bool = True
+    reason: str = ""
+    pruned: Any = None
+    notes: tuple[str, ...] = ()
 
 
 def create_backup(
@@ -62,20 +74,38 @@ def create_backup(
     progress: Progress = no_progress,
     now: datetime | None = None,
     protect: Protector | None = None,
+    kind: str = "manual",
+    if_changed: bool = False,
 ) -> BackupResult:
-    """Back up the instance's whole configuration into one new archive.
+    """Back up the instance's whole configuration into one new archive, log it, and apply [retention].
 
     ``protect``: how it is encrypted and signed; None: as ``[protection]``
     says (KeyProblem when that needs a passphrase and none is set: a caller
     that asks for one passes its Protector; ``Protector()`` makes it plain).
+    ``kind``: "manual" or "scheduled". ``if_changed``: make none when the
+    configuration is byte for byte the newest backup's (the result's ``made`` is False).
     """
+    from ..history.audit import record
+    from ..history.scheduled import after_backup, unchanged_backup
+
     if protect is None and (settings.protection.encrypt != "off" or settings.protection.sign_key is not None):
         from ..protection import protector_for
 
         protect = protector_for(settings)
     with instance_lock(settings, "backup"):
-        return write_backup(Instance(settings), settings.backups_dir, name, progress=progress, now=now,
-                            protect=protect)
+        note = ""
+        if if_changed:
+            same, note = unchanged_backup(settings)
+            if same is not None:
+                record(settings, "backup", "unchanged", archive=same.path, detail=same.reason)
+                return same
+        try:
+            result = write_backup(Instance(settings), settings.backups_dir, name, kind=kind, progress=progress,
+                                  now=now, protect=protect)
+        except MftuiError as exc:
+            record(settings, "backup", "failed", detail=str(exc))
+            raise
+        return after_backup(settings, result, note)
 
 
 def write_backup(

@@ -100,8 +100,11 @@ def delete_backup(settings: Settings, name: str) -> None:
     record(settings, "delete", "ok", archive=path)
 
 
-def plan_prune(settings: Settings, now: datetime | None = None) -> PrunePlan:
-    """Which backups a prune would remove and keep, and why (StateError when the pins cannot be read)."""
+def plan_prune(settings: Settings, now: datetime | None = None, *, just_made: Path | None = None) -> PrunePlan:
+    """Which backups a prune would remove and keep, and why (StateError when the pins cannot be read).
+
+    ``just_made``: the backup this run just made, always kept (another made in the same second may sort first).
+    """
     now = now or datetime.now(UTC)
     rules = settings.retention
     pins = pinned(settings)
@@ -115,7 +118,8 @@ def plan_prune(settings: Settings, now: datetime | None = None) -> PrunePlan:
     for position, b in enumerate(listing):
         item_kind = b.info.kind if b.info is not None else None
         created = b.info.created_at if b.info is not None else None
-        why = _why_kept(settings, b, position, pins, newest_of_kind, now)
+        why = "the backup just made" if just_made is not None and b.path.name == just_made.name else \
+            _why_kept(settings, b, position, pins, newest_of_kind, now)
         if why is None:
             remove.append(PruneItem(b.path.name, item_kind, created, _why_removed(settings)))
         else:
@@ -169,10 +173,10 @@ def prune(settings: Settings, dry_run: bool = False, now: datetime | None = None
         return prune_locked(settings, now)
 
 
-def prune_locked(settings: Settings, now: datetime | None = None) -> PruneResult:
+def prune_locked(settings: Settings, now: datetime | None = None, *, just_made: Path | None = None) -> PruneResult:
     """The prune itself; the caller holds the instance lock (a backup that just finished, or :func:`prune`)."""
     _remove_leftovers(settings.backups_dir)
-    plan = plan_prune(settings, now)
+    plan = plan_prune(settings, now, just_made=just_made)
     removed: list[PruneItem] = []
     problems: list[str] = []
     for item in reversed(plan.remove):  # oldest first: a prune cut short has removed the least useful
@@ -190,7 +194,7 @@ def prune_locked(settings: Settings, now: datetime | None = None) -> PruneResult
     return PruneResult(tuple(removed), plan.keep, False, tuple(problems), plan.keep_last, plan.keep_days)
 
 
-def prune_after_backup(settings: Settings) -> PruneResult | None:
+def prune_after_backup(settings: Settings, just_made: Path) -> PruneResult | None:
     """Apply ``[retention]`` after a backup (the caller holds the lock); None when no rule is set.
 
     Never raises: the backup is made whatever happens here; a failure is the result's problem.
@@ -198,7 +202,7 @@ def prune_after_backup(settings: Settings) -> PruneResult | None:
     if not settings.retention.enabled:
         return None
     try:
-        return prune_locked(settings)
+        return prune_locked(settings, just_made=just_made)
     except MftuiError as exc:
         return PruneResult((), (), False, (f"old backups were not pruned: {exc}",))
     except OSError as exc:

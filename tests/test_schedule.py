@@ -1,0 +1,109 @@
+"""Scheduled backups: `mftui backup --scheduled [--if-changed]`, retention after every backup, the audit line,
+and the timer units of `mftui install-units` (checked by systemd-analyze when it is there)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from mftui.archive.reader import read_info
+from mftui.archive.writer import create_backup
+from mftui.history import audit
+from mftui.settings import Settings
+
+SCHEMA = Path(__file__).resolve().parents[1] / "docs" / "schemas" / "backup.json"
+
+
+def run(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mftui", "--config", str(config), *args], capture_output=True,
+                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+
+
+def backup_json(config: Path, *args: str) -> dict[str, object]:
+    proc = run(config, "backup", "--json", *args)
+    assert proc.returncode == 0, proc.stderr
+    data: dict[str, object] = json.loads(proc.stdout)
+    jsonschema.validate(data, json.loads(SCHEMA.read_text()), cls=jsonschema.Draft202012Validator)
+    return data
+
+
+def zips(settings: Settings) -> list[Path]:
+    return sorted(settings.backups_dir.glob("*.zip"))
+
+
+def test_a_scheduled_backup_is_of_kind_scheduled(settings: Settings, config_file: Path) -> None:
+    data = backup_json(config_file, "--scheduled")
+    assert data["made"] is True and data["kind"] == "scheduled"
+    assert read_info(Path(str(data["path"]))).kind == "scheduled"
+    manual = backup_json(config_file)
+    assert manual["made"] is True and manual["kind"] == "manual"
+
+
+def test_if_changed_makes_none_when_the_configuration_is_the_newest_backups(settings: Settings,
+                                                                            config_file: Path) -> None:
+    first = backup_json(config_file, "--scheduled", "--if-changed")
+    assert first["made"] is True
+    again = backup_json(config_file, "--scheduled", "--if-changed")
+    assert again["made"] is False and again["path"] == first["path"]
+    assert "byte for byte" in str(again["reason"])
+    assert len(zips(settings)) == 1
+    text = run(config_file, "backup", "--scheduled", "--if-changed")
+    assert text.returncode == 0 and text.stdout.startswith("no backup made: the configuration is byte for byte")
+    entries, _ = audit.read_log(settings)
+    assert [e.outcome for e in entries if e.action == "backup"] == ["ok", "unchanged", "unchanged"]
+
+
+def test_if_changed_sees_a_change_of_the_same_size(settings: Settings, config_file: Path) -> None:
+    backup_json(config_file, "--scheduled", "--if-changed")
+    flows = settings.instance_root / "flows" / "flows.json"
+    content = flows.read_bytes()
+    flows.write_bytes(content[:-2] + (b"X" if content[-2:-1] != b"X" else b"Y") + content[-1:])
+    assert len(flows.read_bytes()) == len(content)
+    assert backup_json(config_file, "--scheduled", "--if-changed")["made"] is True
+    assert len(zips(settings)) == 2
+
+
+def test_if_changed_cannot_compare_with_an_encrypted_backup_and_makes_one(settings: Settings, config_file: Path,
+                                                                          tmp_path: Path) -> None:
+    secret = tmp_path / "passphrase"
+    secret.write_text("correct horse battery staple\n")
+    secret.chmod(0o600)
+    backup_json(config_file, "--encrypt", "passphrase", "--passphrase-file", str(secret))
+    proc = run(config_file, "backup", "--scheduled", "--if-changed", "--json")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["made"] is True
+    assert "is encrypted or signed, so mftui cannot compare" in proc.stderr
+
+
+def test_every_backup_is_logged_with_its_sha256(settings: Settings, config_file: Path) -> None:
+    import hashlib
+
+    data = backup_json(config_file, "--name", "site")
+    path = Path(str(data["path"]))
+    [entry] = audit.read_log(settings)[0]
+    assert (entry.action, entry.outcome, entry.archive) == ("backup", "ok", path.name)
+    assert entry.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_retention_is_applied_after_every_backup_and_said(settings: Settings, config_file: Path) -> None:
+    made = [create_backup(settings, f"b{n}", now=datetime(2026, 1, 1 + n, tzinfo=UTC)).path for n in range(2)]
+    config_file.write_text(config_file.read_text() + "[retention]\nkeep_last = 2\n")
+    proc = run(config_file, "backup", "--name", "a", "--json")  # "a" sorts before b1 if made in the same second
+    data = json.loads(proc.stdout)
+    assert data["pruned"] == [made[0].name]
+    assert f"removed the old backup {made[0].name} ([retention])" in proc.stderr
+    assert {p.name for p in zips(settings)} == {made[1].name, Path(str(data["path"])).name}
+
+
+@pytest.mark.parametrize("flag", [[], ["--scheduled"]])
+def test_a_failed_backup_is_logged_as_failed(settings: Settings, config_file: Path, flag: list[str]) -> None:
+    config_file.write_text(config_file.read_text().replace("[instance]\n", '[instance]\ninclude = ["nothing/*"]\n'))
+    proc = run(config_file, "backup", *flag)
+    assert proc.returncode == 1
+    [entry] = audit.read_log(settings)[0]
+    assert (entry.action, entry.outcome) == ("backup", "failed") and "no configuration file" in str(entry.detail)
