@@ -27,12 +27,13 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from ..errors import ArchiveError
 from . import age
-from .payload import NOT_PINNED
 from .protected import ProtectedBackup
 
 HASH_READ = 1024 * 1024
 SEALED = age.CHUNK + age.TAG
 KEEP = 8  # decrypted chunks kept: the end records, and the entry being read
+NOT_PINNED = ("the backup's payload does not match the SHA-256 its backup.json pins (it was altered, damaged, or "
+              "swapped in from another backup); use another copy")
 
 
 class _Window:
@@ -48,7 +49,7 @@ class _Window:
         return data
 
 
-class _PayloadHash:
+class PayloadHash:
     """The payload's SHA-256, computed over the container file on a thread of its own."""
 
     def __init__(self, fd: int, start: int, size: int) -> None:
@@ -93,7 +94,7 @@ class PayloadSource:
         self.fd = self._file.fileno()
         self.pinned = backup.protection.payload_sha256
         payload = backup.protection.payload_size
-        self._hash = _PayloadHash(self.fd, backup.payload_offset, payload)
+        self._hash = PayloadHash(self.fd, backup.payload_offset, payload)
         self._chunks: dict[int, bytes] = {}
         self._aead: ChaCha20Poly1305 | None = None  # None: only signed, the payload is the plain backup
         try:
