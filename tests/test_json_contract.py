@@ -97,6 +97,11 @@ def backup_encrypted(u: Unit) -> subprocess.CompletedProcess[str]:
     return u.run("backup", "--encrypt", "passphrase", "--passphrase-file", str(passphrase(u)), "--json")
 
 
+def backup_unchanged(u: Unit) -> subprocess.CompletedProcess[str]:
+    u.backup()
+    return u.run("backup", "--scheduled", "--if-changed", "--json")
+
+
 def backup_refused(u: Unit) -> subprocess.CompletedProcess[str]:
     (u.root / "flows" / "link.json").symlink_to(u.root / "flows" / "flows.json")  # links are refused
     return u.run("backup", "--json")
@@ -247,6 +252,7 @@ Case = tuple[str, Callable[[Unit], subprocess.CompletedProcess[str]], int, bool]
 CASES: list[Case] = [
     ("backup", backup_plain, 0, True),
     ("backup", backup_encrypted, 0, True),
+    ("backup", backup_unchanged, 0, True),
     ("backup", backup_refused, 1, False),
     ("inspect", inspect_plain, 0, True),
     ("inspect", inspect_changes, 0, True),
@@ -310,6 +316,8 @@ def test_each_case_shows_what_it_should(unit: Unit) -> None:
     assert {row.get("kind") for row in data} >= {"manual", "safety", "previous"}
     assert any(row["ok"] is False and "junk.zip" in row["path"] for row in data)
     assert any(isinstance(row.get("encrypted"), dict) for row in data)
+    data = one_json_value(backup_unchanged(unit))
+    assert data["made"] is False and Path(data["path"]).name.startswith("contract_")
     data = one_json_value(watch_reverts(unit))
     assert data["state"] == "reverted" and data["said"]
     data = one_json_value(restore_reboot_fails(unit))
