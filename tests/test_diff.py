@@ -150,7 +150,7 @@ def test_large_text_file_is_cut(config_file: Path, instance_root: Path) -> None:
     assert entry["cut"] is True and entry["size_a"] == entry["size_b"] > 50_000_000
     assert "+changed at the top" in entry["diff"] and "... cut:" in entry["diff"][-1]
     text = mftui(config_file, "diff", str(a)).stdout
-    assert len(text) < 3 * MAX_SHOWN and "cut: only the first 128.0 KiB of each side compared" in text
+    assert len(text) < 3 * MAX_SHOWN and "cut: only the start compared, 2,000 lines or 128.0 KiB of each side" in text
 
 
 def test_encrypted_backup_needs_its_key(config_file: Path, instance_root: Path, tmp_path: Path) -> None:

@@ -108,14 +108,15 @@ class FileDiff:
         if c.mode_a is not None and c.mode_b is not None and c.mode_a != c.mode_b:
             words.append(f"mode {c.mode_a:04o} -> {c.mode_b:04o}")
         if self.cut:
-            words.append(f"cut: only the first {human_size(MAX_SHOWN)} of each side compared")
+            words.append(f"cut: only the start compared, {MAX_LINES:,} lines or {human_size(MAX_SHOWN)} of each side")
         return f"{c.change} ({'; '.join(words)})"
 
     def shown(self) -> list[str]:
         """The diff lines as a person may see them: tabs expanded, control characters escaped, never markup."""
         out = [show(line.expandtabs(4), limit=None) for line in self.lines]
         if self.cut:
-            out.append(f"... cut: the file is longer; only its first {human_size(MAX_SHOWN)} are compared")
+            out.append(f"... cut: the file is longer; only its start ({MAX_LINES:,} lines or {human_size(MAX_SHOWN)}) "
+                       "is compared")
         return out
 
     def to_json(self) -> dict[str, Any]:

@@ -133,3 +133,34 @@ async def test_two_backups_at_60x20(make_app: Callable[..., MftuiApp], settings:
         assert summary.startswith("From first_") and "1 added, 2 changed, 1 removed" in summary
         assert "- services/00a.json" in shown
         assert lines[-1].strip().startswith("Enter Show diff")
+
+
+async def test_restore_pane_enter_on_a_change(make_app: Callable[..., MftuiApp], settings: Settings) -> None:
+    from mftui.tui.screens.backup_restore import BackupRestoreScreen
+    from mftui.tui.widgets.changed_files import ChangedFiles
+
+    from .test_restore import open_backup_restore, upload
+
+    archive = backup_and_change(settings)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_backup_restore(pilot)
+        await upload(pilot, archive)
+        await until(pilot, lambda: app.screen.query_one(ChangedFiles).display)
+        listing = app.screen.query_one(ChangedFiles)
+        shown = [plain(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)]
+        assert [line.strip() for line in shown] == [
+            "+ services/00a.json  (adds)", "~ flows/flows.json  (changes)", "~ hub/psk.json  (changes)",
+            "- services/0ff.json  (removes)"]
+        listing.focus()
+        await settle(pilot)
+        assert "Enter Show diff" in screen_lines(pilot)[-1]
+        await pilot.press("down", "down")  # the first Down highlights the first file
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DiffScreen) and app.screen.showing == "flows/flows.json"
+                    and app.screen.query_one(DiffText).has_class("-shown"))
+        text = plain(app.screen.query_one("#diff-text", Static).content)
+        assert text.startswith("flows/flows.json: changed") and "+++ live/flows/flows.json" in text
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, BackupRestoreScreen) and app.focused is listing

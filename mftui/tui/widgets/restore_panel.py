@@ -1,4 +1,7 @@
-"""The restore side of Backup/Restore: Upload Zip, the metadata pane, Restore."""
+"""The restore side of Backup/Restore: Upload Zip, the metadata pane, the files a restore changes, Restore.
+
+Enter on one of those files opens What changed (DiffScreen) on its diff: the backup against the live file.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,8 @@ from typing import Any, cast
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, ProgressBar, Static
+from textual.geometry import Region
+from textual.widgets import Button, OptionList, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from ...errors import ArchiveError, RestoreError
@@ -23,7 +27,8 @@ from ..dialogs.pick_backup import PickBackup
 from ..failures import ReportsFailures
 from ..progress_bridge import ThreadProgress
 from ..wrap import shown
-from .backup_details import BackupDetails, Inspection
+from .backup_details import LABEL_WIDTH, BackupDetails, Inspection
+from .changed_files import ChangedFiles
 
 
 class RestorePanel(ReportsFailures, Vertical):
@@ -33,6 +38,9 @@ class RestorePanel(ReportsFailures, Vertical):
         yield Static("Restore", classes="heading")
         with VerticalScroll(id="details-scroll"):
             yield BackupDetails(id="details")
+            yield Static(f"{'Files':<{LABEL_WIDTH}}+ the restore adds, ~ changes, - removes; Enter: diff",
+                         id="changed-heading", markup=False)
+            yield ChangedFiles(id="changed-files", compact=True, markup=False)
         with Horizontal(classes="row"):
             yield Button("Upload Zip (u)", id="upload", compact=True)
             yield Button("Restore (r)", id="restore", compact=True, disabled=True)
@@ -41,6 +49,7 @@ class RestorePanel(ReportsFailures, Vertical):
 
     def on_mount(self) -> None:
         self.query_one("#restore-progress", ProgressBar).display = False
+        self.query_one("#changed-heading").display = self.query_one(ChangedFiles).display = False
         self.query_one("#details-scroll").can_focus = False  # focus goes to the buttons; arrows scroll it below
 
     @property
@@ -61,6 +70,11 @@ class RestorePanel(ReportsFailures, Vertical):
         if old is not None and old.opened is not None and (inspection is None or inspection.opened is not old.opened):
             old.opened.close()  # its opened payload is removed: the restore ended, or another backup was chosen
         self.details.inspection = inspection
+        changes = getattr(inspection.plan, "changes", None) if inspection is not None and inspection.restorable \
+            else None
+        listing = self.query_one(ChangedFiles)
+        listing.show_changes(changes)
+        self.query_one("#changed-heading").display = listing.display
         restore = self.query_one("#restore", Button)
         restore.disabled = not (inspection is not None and inspection.restorable)
         # Said in words: a monochrome console shows a disabled button only by a missing bold.
@@ -68,6 +82,27 @@ class RestorePanel(ReportsFailures, Vertical):
         if not restore.disabled:
             restore.focus()  # the next step; Enter on it only opens the confirmation
         self.screen.refresh_bindings()
+
+    # --- the changed files: Enter shows one's diff ------------------------------
+
+    @on(OptionList.OptionSelected, "#changed-files")
+    def _show_diff(self, event: OptionList.OptionSelected) -> None:
+        from ..screens.diff_view import DiffScreen
+
+        inspection = self.details.inspection
+        if event.option.id is None or inspection is None or self.busy:
+            return
+        passphrase = getattr(inspection.opened, "passphrase", None)
+        self.app.push_screen(DiffScreen(mftui_app(self).settings, inspection.path, None, path=event.option.id,
+                                        passphrase=passphrase))
+
+    @on(OptionList.OptionHighlighted, "#changed-files")
+    def _follow(self, event: OptionList.OptionHighlighted) -> None:
+        """The pane scrolls with the highlighted file (the list is as tall as it is long, inside the pane)."""
+        listing = self.query_one(ChangedFiles)
+        region = listing.virtual_region
+        self.query_one("#details-scroll").scroll_to_region(
+            Region(0, region.y + (listing.highlighted or 0), 1, 1), animate=False, immediate=True)
 
     # --- Upload Zip -----------------------------------------------------------
 
