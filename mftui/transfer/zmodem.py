@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -59,11 +61,35 @@ def console_line() -> Iterator[tuple[int, int]]:
         os.close(fd)
 
 
+class HungUp(Exception):
+    """The line hung up (SIGHUP) during a transfer."""
+
+
+@contextmanager
+def _hangup_stops() -> Iterator[None]:
+    """A hang-up (a dropped serial line, a closed SSH session) ends the transfer like an error: cleaned up."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def hung_up(signum: int, frame: object) -> None:
+        raise HungUp
+
+    previous = signal.signal(signal.SIGHUP, hung_up)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
 def _run(argv: list[str], line: tuple[int, int], cwd: Path | None = None) -> tuple[int, str]:
     """Run sz or rz on the line with the terminal's settings kept; (exit status, its last message)."""
-    with kept_terminal(line[0]):
-        proc = subprocess.run(argv, stdin=line[0], stdout=line[1], stderr=subprocess.PIPE, cwd=cwd,
-                              check=False)
+    try:
+        with _hangup_stops(), kept_terminal(line[0]):
+            proc = subprocess.run(argv, stdin=line[0], stdout=line[1], stderr=subprocess.PIPE, cwd=cwd,
+                                  check=False)
+    except HungUp:
+        return -1, "the line hung up"
     said = [s.strip() for s in proc.stderr.decode(errors="replace").replace("\r", "\n").splitlines() if s.strip()]
     return proc.returncode, show(said[-1], limit=160) if said else ""
 
