@@ -27,7 +27,7 @@ from mftui.tui.screens.backups import BackupsScreen
 from mftui.tui.screens.diff_view import DiffScreen
 from mftui.tui.screens.history import HistoryScreen
 
-from .helpers import FROZEN, SIZE, burst, screen_lines, settle, static_text
+from .helpers import FROZEN, SIZE, burst, frozen_now, screen_lines, settle, static_text
 from .test_restore import details_text
 
 
@@ -274,3 +274,34 @@ async def test_an_empty_folder_says_so(make_app: Callable[..., MftuiApp], settin
         await pilot.press("x", "d", "r", "p", "v")
         await settle(pilot)
         assert isinstance(app.screen, BackupsScreen)
+
+
+# --- pictures (snapshot tests; the scenes also make the README screenshots) ------------------------------
+
+
+def _picture(name: str, snap_compare: Callable[..., bool], monkeypatch: pytest.MonkeyPatch,
+             low_bandwidth: bool = True, size: tuple[int, int] = SIZE) -> bool:
+    from .scenes import scene_instance
+    from .scenes_history import SCENES
+
+    scene = SCENES[name]
+    for key, value in scene.env.items():
+        monkeypatch.setenv(key, value)
+    if "SSH_CONNECTION" not in scene.env:
+        monkeypatch.delenv("SSH_CONNECTION", raising=False)
+    with scene_instance() as settings:
+        settings = scene.setup(settings)
+        app = MftuiApp(settings, low_bandwidth=low_bandwidth, now=frozen_now)
+        return snap_compare(app, terminal_size=size, run_before=scene.run_before)
+
+
+class TestPictures:
+    @pytest.mark.parametrize("name", ["backups", "backups-delete", "history"])
+    def test_80x24(self, name: str, snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        assert _picture(name, snap_compare, monkeypatch)
+
+    def test_backups_full_mode(self, snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        assert _picture("backups", snap_compare, monkeypatch, low_bandwidth=False)
+
+    def test_backups_60x20(self, snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        assert _picture("backups", snap_compare, monkeypatch, size=(60, 20))

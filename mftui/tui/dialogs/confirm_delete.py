@@ -27,7 +27,7 @@ class DeleteQuestion:
     last: str = ""  # "It is the only backup of its kind." and the like, or ""
 
     def lines(self) -> list[str]:
-        lines = [f"Delete {self.archive}", f"  ({self.made})?", "It is removed from the backups folder for good."]
+        lines = [f"Delete {self.archive}?", f"Made {self.made}.", "It is removed from the backups folder for good."]
         return lines + ([self.last] if self.last else [])
 
 

@@ -42,6 +42,12 @@ ACTIONS = "\n".join(
         ),
         ("Put back previous (p, on Administration): undoes the last restore the same way, after the same question."),
         (
+            "Backups (l, on Administration): every backup, newest first, * when pinned. Enter or d: Download Zip; "
+            "r: choose it for restore; x or Del: delete it (the same question: No first); p: pin or unpin (a pinned "
+            "backup is never pruned); c: what changed against the live configuration; v: verify every checksum; "
+            "h: History, who did what on this unit."
+        ),
+        (
             "Encrypted backups: Upload Zip asks for the passphrase (Esc gives up); a backup for the office's key "
             "needs [protection] identity_file. Backup asks twice when the unit encrypts with a passphrase."
         ),

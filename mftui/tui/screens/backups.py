@@ -16,6 +16,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.events import Resize
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -29,7 +30,6 @@ from ..dialogs.download_zip import DownloadZip
 from ..failures import ReportsFailures
 from ..styles import styles_dir
 from ..widgets.keybar import KeyBar
-from ..wrap import Wrapped
 from .backups_rows import BackupRow, Columns, details_lines, read_rows
 from .base import LeanScreen
 
@@ -127,7 +127,7 @@ class BackupsScreen(ReportsFailures, LeanScreen[None]):
         menu = self.query_one("#backups", OptionList)
         columns = self._columns()
         self.query_one("#columns", Static).update(Text(columns.heading(), no_wrap=True, overflow="ellipsis"))
-        menu.set_options([Option(Text(columns.line(row), no_wrap=True, overflow="ellipsis"), id=f"row-{i}")
+        menu.set_options([Option(Content(columns.line(row)), id=f"row-{i}")
                           for i, row in enumerate(rows)])
         keys = [row.key for row in rows]
         menu.highlighted = keys.index(keep) if keep in keys else (0 if rows else None)
@@ -154,8 +154,9 @@ class BackupsScreen(ReportsFailures, LeanScreen[None]):
 
     def _show_details(self) -> None:
         row = self.current
-        text = "\n".join(details_lines(row)) if row is not None else ""
-        self.query_one("#backup-details", Static).update(Wrapped.path(text))
+        lines = details_lines(row) if row is not None else []
+        text = Text("\n".join(lines), no_wrap=True, overflow="ellipsis")  # escaped already (text.show)
+        self.query_one("#backup-details", Static).update(text)
 
     def _status(self, said: str) -> None:
         self.query_one("#backups-status", Static).update(Text(said, no_wrap=True, overflow="ellipsis"))

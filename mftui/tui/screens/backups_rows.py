@@ -112,24 +112,24 @@ def _short_time(iso: str, year: bool) -> str:
 
 
 def details_lines(row: BackupRow) -> list[str]:
-    """The highlighted backup in full, a few lines under the list."""
+    """The highlighted backup in three short lines under the list (each cut at the screen's edge)."""
+    unit = f"hub {row.hub_id or '?'} ({row.hostname or '?'})"
     if row.path is None:
-        return [f"Previous configuration: {row.name}", f"{row.files} files of hub {row.hub_id or '?'} "
-                f"({row.hostname or '?'}); put it back with p on Administration."]
-    lines = [f"File: {show(str(row.path), limit=None)}"]
+        return ["Previous configuration: what the last restore replaced, kept whole.", f"{row.files} files of {unit}.",
+                "Put it back with p on Administration."]
     if row.problem:
-        return lines + [f"Cannot be read: {row.problem}"]
+        return [f"File: {show(row.path.name)}", f"Cannot be read: {row.problem}", ""]
     encrypted = ", encrypted" if row.encrypted else ""
-    lines.append(f"{row.files} files of hub {row.hub_id or '?'} ({row.hostname or '?'}), made "
-                 f"{when(row.created_at)}{encrypted}{', pinned: never pruned' if row.pinned else ''}")
+    pinned = "Pinned: never pruned. " if row.pinned else ""
     verified = row.verified
     if verified is None:
-        lines.append("Not verified by this unit yet: v checks every checksum.")
+        said = "Not verified by this unit yet: v checks every checksum."
     elif verified.ok:
-        lines.append(f"Verified by this unit {when(verified.at)}: every checksum sound.")
+        said = f"Verified by this unit {when(verified.at)}: every checksum sound."
     else:
-        lines.append(f"Verify FAILED {when(verified.at)}: {show(verified.problem, limit=300)}")
-    return lines
+        said = f"Verify FAILED {when(verified.at)}: {show(verified.problem, limit=300)}"
+    return [f"File: {show(row.path.name)}", f"{row.files} files of {unit}, made {when(row.created_at)}{encrypted}.",
+            pinned + said]
 
 
 def _row(listed: ListedBackup, pins: frozenset[str]) -> BackupRow:
@@ -150,7 +150,7 @@ def _previous_row(previous: Any) -> BackupRow:
         stamp = datetime.fromisoformat(previous.replaced_at).timestamp()
     except (TypeError, ValueError, OverflowError):
         stamp = 0.0
-    return BackupRow("previous", None, f"replaced by {show(previous.replaced_by)}", previous.replaced_at or "",
+    return BackupRow("previous", None, "before last restore", previous.replaced_at or "",
                      stamp, "previous", previous.bytes, show(previous.instance_id, limit=12),
                      show(previous.hostname, limit=64), previous.files)
 

@@ -14,6 +14,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
@@ -29,19 +30,18 @@ from .base import LeanScreen
 
 
 def entry_line(entry: Any) -> str:
-    """``2026-11-05 10:15  backup     ok       before_...zip  tech from 192.0.2.99``, every part shown safely."""
+    """``2026-11-05 10:15  backup         ok       tech       before_...zip``, every part shown safely."""
     stamp = when(entry.time)
     stamp = stamp[:16] if stamp.endswith(" UTC") else stamp
-    archive = show(entry.archive or "", limit=60)
-    who = show(entry.user or "?", limit=32)
-    where = f" from {show(entry.where, limit=40)}" if entry.where else ""
-    return f"{stamp:<16}  {show(entry.action, limit=14):<14} {show(entry.outcome, limit=8):<8} {archive}  {who}{where}"
+    who = show(entry.user or "?", limit=10)
+    archive = show(entry.archive or "-", limit=80)
+    return f"{stamp:<16}  {show(entry.action, limit=14):<14} {show(entry.outcome, limit=8):<8} {who:<10} {archive}"
 
 
 def entry_details(entry: Any) -> list[str]:
     """The highlighted entry in full."""
     lines = [f"{when(entry.time)}: {show(entry.action, limit=40)}, {show(entry.outcome, limit=40)}, by "
-             f"{show(entry.user or '?', limit=64)}{' from ' + show(entry.where, limit=80) if entry.where else ''}"]
+             f"{show(entry.user or '?', limit=64)}{' (' + show(entry.where, limit=80) + ')' if entry.where else ''}"]
     if entry.archive:
         sha = f" (SHA-256 {show(entry.sha256, limit=64)})" if entry.sha256 else ""
         lines.append(f"Backup: {show(entry.archive, limit=None)}{sha}")
@@ -90,14 +90,15 @@ class HistoryScreen(ReportsFailures, LeanScreen[None]):
         entries, problems, missing = cast(tuple[list[Any], list[str], str], event.worker.result)
         self.entries = list(reversed(entries))  # newest first
         history = self.query_one("#history", OptionList)
-        history.set_options([Option(Text(entry_line(e), no_wrap=True, overflow="ellipsis"), id=f"entry-{i}")
+        history.set_options([Option(Content(entry_line(e)), id=f"entry-{i}")
                              for i, e in enumerate(self.entries)])
         history.highlighted = 0 if self.entries else None
-        said = missing or (f"{len(self.entries)} entr{'ies' if len(self.entries) != 1 else 'y'}, newest first."
-                           if self.entries else "Nothing recorded yet on this unit.")
-        if problems:
-            damaged = "; ".join(show(p, limit=200) for p in problems)
-            said += f" {len(problems)} skipped: {damaged}"
+        said = missing or (f"{len(self.entries)} entr{'ies' if len(self.entries) != 1 else 'y'}, newest first"
+                           if self.entries else "Nothing recorded yet on this unit")
+        if problems:  # one line: how many, then the first reason (`mftui log` lists them all)
+            said += f"; {len(problems)} skipped: " + "; ".join(show(p, limit=200) for p in problems)
+        else:
+            said += "."
         self.query_one("#history-status", Static).update(Text(said, no_wrap=True, overflow="ellipsis"))
         self._show_details()
 
