@@ -49,7 +49,7 @@ def audited(settings: Settings, action: str, archive: Path | None, *, detail: st
 
 def copy_recorded(settings: Settings, source: Path, folder: Path, expected_sha256: str | None = None) -> CopyResult:
     """``copy_verified``, recorded in the audit log as ``copy`` (the CLI's ``mftui copy`` and Download Zip)."""
-    with audited(settings, "copy", source, detail=str(folder)) as note:
+    with audited(settings, "copy", source, detail=f"to {folder}") as note:
         result = copy_verified(source, folder, expected_sha256)
-        note.archive, note.sha256, note.detail = result.path, result.sha256, f"from {source}"
+        note.sha256, note.detail = result.sha256, f"to {result.path}"
     return result
