@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
 from textual.widgets import Static
 
 from mftui.archive.writer import create_backup
@@ -164,3 +166,53 @@ async def test_restore_pane_enter_on_a_change(make_app: Callable[..., MftuiApp],
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, BackupRestoreScreen) and app.focused is listing
+
+
+async def test_encrypted_backup_asks_for_its_passphrase(make_app: Callable[..., MftuiApp], settings: Settings) -> None:
+    from textual.widgets import Input
+
+    from mftui.protection import protector_for
+    from mftui.tui.dialogs.passphrase import AskPassphrase
+
+    protect = protector_for(settings, encrypt="passphrase", passphrase=b"correct horse")
+    archive = create_backup(settings, "sealed", now=FROZEN, protect=protect).path
+    change_live(settings.instance_root)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = DiffScreen(settings, archive, None)
+        app.push_screen(screen)
+        await until(pilot, lambda: isinstance(app.screen, AskPassphrase))
+        app.screen.query_one("#passphrase", Input).value = "wrong horse"
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, AskPassphrase)
+                    and "the passphrase is wrong" in plain(app.screen.query_one("#problem", Static).content))
+        app.screen.query_one("#passphrase", Input).value = "correct horse"
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is screen and "1 added, 2 changed, 1 removed" in plain(
+            screen.query_one("#diff-summary", Static).content))
+        await pilot.press("escape")
+        await settle(pilot)
+    assert sorted(settings.backups_dir.iterdir()) == [archive]  # the opened payload is removed with the screen
+    # Given the passphrase (the restore pane's), it opens without asking.
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = DiffScreen(settings, archive, None, path="flows/flows.json", passphrase=b"correct horse")
+        await open_diff(app, pilot, screen)
+        assert "+++ live/flows/flows.json" in plain(screen.query_one("#diff-text", Static).content)
+
+
+
+@pytest.mark.parametrize("name", ["diff", "diff-file"])
+def test_snapshots(name: str, snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pictures of tests/tui/scenes_diff.py at 80x24, low bandwidth (the serial console)."""
+    from .helpers import frozen_now
+    from .scenes import scene_instance
+    from .scenes_diff import SCENES
+
+    monkeypatch.delenv("SSH_CONNECTION", raising=False)
+    scene = SCENES[name]
+    with scene_instance() as scene_settings:
+        app = MftuiApp(scene.setup(scene_settings), low_bandwidth=True, now=frozen_now)
+        assert snap_compare(app, terminal_size=SIZE, run_before=scene.run_before)

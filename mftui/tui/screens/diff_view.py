@@ -51,7 +51,7 @@ class DiffScreen(LeanScreen[None]):
     DEFAULT_CSS = """
     DiffScreen #diff-summary { height: auto; padding: 0 1; }
     DiffScreen #diff-list { height: 1fr; border: none; margin-left: 1; }
-    DiffScreen #diff-view { height: 1fr; display: none; }
+    DiffScreen #diff-view { height: 1fr; display: none; scrollbar-size-vertical: 1; scrollbar-size-horizontal: 1; }
     DiffScreen #diff-view.-shown { display: block; }
     DiffScreen #diff-text { width: auto; padding: 0 1; }
     DiffScreen #diff-status { height: auto; padding: 0 1; }
@@ -79,6 +79,7 @@ class DiffScreen(LeanScreen[None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        self.query_one("#diff-status").display = False
         self.query_one(ChangeList).focus()
         self._load(self.passphrase)
 
@@ -121,7 +122,7 @@ class DiffScreen(LeanScreen[None]):
                                                blink=not mftui_app(self).low_bandwidth), self._answered)
             return
         said = str(error) if isinstance(error, (MftuiError, OSError)) else f"unexpected error ({error!r})"
-        self.query_one("#diff-status", Static).update(Text(f"Not shown: {show(said, limit=None)}"))
+        self._status(Text(f"Not shown: {show(said, limit=None)}"))
         self.query_one("#diff-summary", Static).update(Text("Nothing to show (Esc: back)."))
 
     def _answered(self, passphrase: bytes | None) -> None:
@@ -163,10 +164,10 @@ class DiffScreen(LeanScreen[None]):
     def open_file(self, path: str) -> None:
         """Show one file's diff (read in a worker: a large file takes a moment)."""
         if self.diff is None or self.diff.find(path) is None:
-            self.query_one("#diff-status", Static).update(Text(f"{show(path)} did not change."))
+            self._status(Text(f"{show(path)} did not change."))
             return
         self.showing = path
-        self.query_one("#diff-status", Static).update(Text(f"reading {show(path)} ..."))
+        self._status(Text(f"reading {show(path)} ..."))
         self._read(path)
 
     def _show_detail(self, detail: Any) -> None:
@@ -181,13 +182,18 @@ class DiffScreen(LeanScreen[None]):
                      "bold" if line.startswith("@@") else "")
             text.append(line + "\n", style=style)
         self.query_one("#diff-text", Static).update(text)
-        self.query_one("#diff-status", Static).update("")
+        self._status("")
         view = self.query_one(DiffText)
         view.add_class("-shown")
         self.query_one(ChangeList).display = False
         view.scroll_home(animate=False)
         view.focus()
         self.refresh_bindings()
+
+    def _status(self, text: str | Text) -> None:
+        status = self.query_one("#diff-status", Static)
+        status.update(text)
+        status.display = bool(str(text))  # an empty line would take a row from the diff
 
     # --- keys ---------------------------------------------------------------------
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.table import Table
+from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -30,3 +32,12 @@ class ChangedFiles(OptionList):
             self.add_option(Option(f"{'':<{LABEL_WIDTH}}... and {len(listed) - MAX_LISTED} more: mftui diff FILE",
                                    disabled=True))
         self.display = bool(listed)
+
+
+def changed_heading() -> Table:
+    """``Files  Enter on one: its diff (+ adds, ~ changes, - removes)``, wrapped under itself on a narrow screen."""
+    grid = Table.grid()
+    grid.add_column(width=LABEL_WIDTH, no_wrap=True, style="bold")
+    grid.add_column(ratio=1)
+    grid.add_row("Files", Text("Enter on one: its diff (the restore: + adds, ~ changes, - removes)"))
+    return grid

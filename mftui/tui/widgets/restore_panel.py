@@ -27,8 +27,8 @@ from ..dialogs.pick_backup import PickBackup
 from ..failures import ReportsFailures
 from ..progress_bridge import ThreadProgress
 from ..wrap import shown
-from .backup_details import LABEL_WIDTH, BackupDetails, Inspection
-from .changed_files import ChangedFiles
+from .backup_details import BackupDetails, Inspection
+from .changed_files import ChangedFiles, changed_heading
 
 
 class RestorePanel(ReportsFailures, Vertical):
@@ -38,8 +38,7 @@ class RestorePanel(ReportsFailures, Vertical):
         yield Static("Restore", classes="heading")
         with VerticalScroll(id="details-scroll"):
             yield BackupDetails(id="details")
-            yield Static(f"{'Files':<{LABEL_WIDTH}}+ the restore adds, ~ changes, - removes; Enter: diff",
-                         id="changed-heading", markup=False)
+            yield Static(changed_heading(), id="changed-heading", markup=False)
             yield ChangedFiles(id="changed-files", compact=True, markup=False)
         with Horizontal(classes="row"):
             yield Button("Upload Zip (u)", id="upload", compact=True)
