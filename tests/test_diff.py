@@ -219,3 +219,21 @@ def test_unchanged_files_are_not_read(settings: Settings, tmp_path: Path) -> Non
 ])
 def test_is_secret(path: str, content: bytes, secret: bool) -> None:
     assert is_secret(path, content) is secret
+
+
+def test_a_link_in_the_live_tree_is_said_not_followed(config_file: Path, instance_root: Path, tmp_path: Path) -> None:
+    a = backup(config_file, "before")
+    outside = tmp_path / "outside.json"
+    outside.write_text('{"secret-looking": "OUTSIDE-THE-INSTANCE"}\n')
+    flows = instance_root / "flows" / "flows.json"
+    flows.unlink()
+    flows.symlink_to(outside)
+    done = mftui(config_file, "diff", str(a))
+    assert done.returncode == 0, done.stderr
+    assert "== flows/flows.json: changed (not shown: it is a symbolic link, which a restore replaces)" in done.stdout
+    assert "OUTSIDE-THE-INSTANCE" not in done.stdout
+    data = json.loads(mftui(config_file, "diff", str(a), "--json").stdout)
+    entry = next(f for f in data["files"] if f["path"] == "flows/flows.json")
+    assert entry["problem"].startswith("it is a symbolic link") and "diff" not in entry
+    schema = json.loads((Path(__file__).parents[1] / "docs" / "schemas" / "diff.json").read_text())
+    jsonschema.validate(data, schema, cls=jsonschema.Draft202012Validator)

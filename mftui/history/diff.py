@@ -13,8 +13,10 @@ shows them through :meth:`FileDiff.shown` (control characters escaped).
 from __future__ import annotations
 
 import difflib
+import errno
 import os
 import re
+import stat
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -22,7 +24,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..digest import sha256_of
-from ..errors import ArchiveError
 from ..instance import Instance
 from ..settings import Settings
 from ..text import show
@@ -92,11 +93,14 @@ class FileDiff:
     binary: bool = False
     cut: bool = False  # a side is longer than what was read
     sha256_b: str | None = None  # the live file's, which no manifest says
+    problem: str = ""  # why a live file is not shown ("it is a symbolic link, ...")
 
     @property
     def summary(self) -> str:
         """``changed (secret, not shown)``, ``changed (binary, 10 bytes -> 12 bytes)``, ``added (+12 lines)``."""
         c = self.change
+        if self.problem:
+            return f"{c.change} (not shown: {self.problem})"
         if self.secret:
             return f"{c.change} (secret, not shown)"
         if self.binary:
@@ -127,9 +131,15 @@ class FileDiff:
             "sha256_a": c.sha256_a, "sha256_b": c.sha256_b or self.sha256_b,
             "mode_a": _octal(c.mode_a), "mode_b": _octal(c.mode_b), "summary": self.summary,
         }
-        if not self.secret and not self.binary:
+        if self.problem:
+            data["problem"] = self.problem
+        elif not self.secret and not self.binary:
             data["diff"] = self.shown()
         return data
+
+
+class Unreadable(Exception):
+    """A live file that cannot be shown (a link, a special file, no permission): said for that file only."""
 
 
 class _Side(Protocol):
@@ -168,10 +178,13 @@ class _LiveSide:
         try:
             fd = os.open(self.root / path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
         except OSError as exc:
-            raise ArchiveError(f"the live file {show(path)} cannot be read ({exc.strerror}); check its "
-                               "permissions") from None
+            if exc.errno == errno.ELOOP:
+                raise Unreadable("it is a symbolic link, which a restore replaces") from None
+            raise Unreadable(f"it cannot be read ({exc.strerror})") from None
         digest, kept = hashlib.sha256(), b""
         with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise Unreadable("it is not a regular file (a restore replaces it)")
             while chunk := fh.read(1024 * 1024):
                 digest.update(chunk)
                 if len(kept) <= MAX_SHOWN:
@@ -220,7 +233,10 @@ class Diff:
             live = side_b.root if isinstance(side_b, _LiveSide) and change.size_b is not None else None
             return FileDiff(change, secret=True, sha256_b=sha256_of(live / change.path) if live else None)
         a, cut_a, _ = side_a.head(change.path) if side_a and change.size_a is not None else (b"", False, None)
-        b, cut_b, sha_b = side_b.head(change.path) if side_b and change.size_b is not None else (b"", False, None)
+        try:
+            b, cut_b, sha_b = side_b.head(change.path) if side_b and change.size_b is not None else (b"", False, None)
+        except Unreadable as exc:
+            return FileDiff(change, problem=str(exc))
         if is_secret(change.path, a) or is_secret(change.path, b):
             return FileDiff(change, secret=True, sha256_b=sha_b)
         text_a, text_b = _text(a, cut_a), _text(b, cut_b)

@@ -105,7 +105,10 @@ class DiffScreen(LeanScreen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "diff" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
             return
-        if event.state is WorkerState.ERROR:
+        if event.state is WorkerState.ERROR and event.worker.name == "detail":
+            error = event.worker.error  # one file (a damaged entry): said; the list stays
+            self._status(Text(f"Not shown: {show(str(error), limit=None)}"))
+        elif event.state is WorkerState.ERROR:
             self._failed(event.worker.error)
         elif event.worker.name == "load":
             self._loaded(event.worker.result)
