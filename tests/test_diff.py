@@ -237,3 +237,14 @@ def test_a_link_in_the_live_tree_is_said_not_followed(config_file: Path, instanc
     assert entry["problem"].startswith("it is a symbolic link") and "diff" not in entry
     schema = json.loads((Path(__file__).parents[1] / "docs" / "schemas" / "diff.json").read_text())
     jsonschema.validate(data, schema, cls=jsonschema.Draft202012Validator)
+
+
+def test_untrusted_text_is_escaped(config_file: Path, instance_root: Path) -> None:
+    a = backup(config_file, "before")
+    (instance_root / "services" / "0ff.json").write_text('{"name": "\x1b]0;owned\x07\x1b[2J"}\n')
+    done = mftui(config_file, "diff", str(a))
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout
+    assert '+{"name": "\\x1b]0;owned\\x07\\x1b[2J"}' in done.stdout
+    data = json.loads(mftui(config_file, "diff", str(a), "--json").stdout)
+    assert data["files"][0]["diff"][-1] == '+{"name": "\\x1b]0;owned\\x07\\x1b[2J"}'
