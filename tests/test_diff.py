@@ -8,6 +8,7 @@ values: the value must be absent from stdout, text and --json alike.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,16 @@ PRIVATE = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"  # a private key's body, in a file 
 def mftui(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(MFTUI), "--config", str(config), *args], stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, timeout=120)
+
+
+def peak_rss(config: Path, *args: str) -> int:
+    """The peak RSS (bytes) of one mftui run, from its own rusage."""
+    proc = subprocess.Popen([str(MFTUI), "--config", str(config), *args], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.returncode == 0
+    return usage.ru_maxrss * 1024
 
 
 def backup(config: Path, name: str, *args: str) -> Path:
@@ -139,17 +150,19 @@ def test_certificate_diffed_private_key_not(config_file: Path, instance_root: Pa
 
 def test_large_text_file_is_cut(config_file: Path, instance_root: Path) -> None:
     big = instance_root / "flows" / "history.txt"
-    line = "x" * 99 + "\n"
-    big.write_text(line * (50 * 1024 * 1024 // 100))
+    with big.open("w") as fh:  # in pieces: this process stays small, so the child's peak RSS is its own
+        for _ in range(512):
+            fh.write(("x" * 99 + "\n") * 1024)
     a = backup(config_file, "before")
     with big.open("r+") as fh:
         fh.write("changed at the top\n")
     done = mftui(config_file, "diff", str(a), "--json")
     assert done.returncode == 0, done.stderr
     entry = next(f for f in json.loads(done.stdout)["files"] if f["path"] == "flows/history.txt")
-    assert entry["cut"] is True and entry["size_a"] == entry["size_b"] > 50_000_000
+    assert entry["cut"] is True and entry["size_a"] == entry["size_b"] == 52_428_800
     assert "+changed at the top" in entry["diff"] and "... cut:" in entry["diff"][-1]
     text = mftui(config_file, "diff", str(a)).stdout
+    assert peak_rss(config_file, "diff", str(a), "--json") < 100 * 2**20  # streamed: the 50 MB never whole in memory
     assert len(text) < 3 * MAX_SHOWN and "cut: only the start compared, 2,000 lines or 128.0 KiB of each side" in text
 
 
