@@ -106,8 +106,8 @@ class Fleet:
 
     def playbook(self, name: str, *args: str, ok: bool = True) -> dict[str, Any]:
         """Run ansible-playbook with the JSON callback; its parsed output (plays, stats)."""
-        cmd = [str(BIN / "ansible-playbook"), "-i", str(self.top / "inventory" / "hosts.ini"),
-               str(PLAYBOOKS / name), *args]
+        playbook = str(PLAYBOOKS / name) if name.endswith(".yml") else name  # or mftui.appliance.restore
+        cmd = [str(BIN / "ansible-playbook"), "-i", str(self.top / "inventory" / "hosts.ini"), playbook, *args]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=self.top,
                               stdin=subprocess.DEVNULL, env=self.env)
         assert (proc.returncode == 0) is ok, (proc.returncode, proc.stdout[-6000:], proc.stderr[-3000:])
@@ -222,7 +222,8 @@ def test_restore_check_reports_changes_and_touches_nothing(fleet: Fleet) -> None
     archive = archive_of(fleet, "unit1")
     fleet.change("unit2")
     before = {name: snapshot(fleet.unit(name)) for name in UNITS}
-    result = fleet.playbook("restore.yml", "--check", "-e", f"mftui_archive={archive}", "-e", "mftui_serial=3")
+    result = fleet.playbook("mftui.appliance.restore", "--check", "-e", f"mftui_archive={archive}",
+                            "-e", "mftui_serial=3")
     would = task_results(result, "Restore it on trial (check mode - what it would change)")
     assert would["unit2"]["changed"] is True and would["unit2"]["changes"]["changed"] == ["flows/flows.json"]
     assert would["unit1"]["changed"] is False and would["unit3"]["changed"] is False
@@ -288,13 +289,22 @@ def test_a_restore_refused_by_mftui_fails_with_its_reason(fleet: Fleet) -> None:
     assert fleet.mftui("unit1", "status")["state"] == "normal"
 
 
-@pytest.mark.parametrize("module", ["mftui_backup", "mftui_info", "mftui_restore"])
-def test_ansible_doc_renders_each_module(fleet: Fleet, module: str) -> None:
-    proc = subprocess.run([str(BIN / "ansible-doc"), f"mftui.appliance.{module}"], capture_output=True, text=True,
-                          timeout=60, env=fleet.env, stdin=subprocess.DEVNULL)
+def test_galaxy_installs_the_collection_and_ansible_doc_renders_each_module(fleet: Fleet) -> None:
+    installed = fleet.top / "installed"
+    proc = subprocess.run([str(BIN / "ansible-galaxy"), "collection", "install", "--force", str(COLLECTION), "-p",
+                           str(installed)],
+                          capture_output=True, text=True, timeout=60, env=fleet.env, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    assert (installed / "ansible_collections" / "mftui" / "appliance" / "playbooks" / "restore.yml").is_file()
+    modules = ["mftui.appliance.mftui_backup", "mftui.appliance.mftui_info", "mftui.appliance.mftui_restore"]
+    proc = subprocess.run([str(BIN / "ansible-doc"), *modules], capture_output=True, text=True, timeout=60,
+                          env={**fleet.env, "ANSIBLE_COLLECTIONS_PATH": str(installed)}, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0 and not proc.stderr.strip(), proc.stderr
-    assert f"mftui.appliance.{module}" in proc.stdout and "OPTIONS" in proc.stdout and "RETURN VALUES" in proc.stdout
-    assert "command" in proc.stdout and "config" in proc.stdout
+    for module in modules:
+        assert f"MODULE {module}" in proc.stdout
+    assert proc.stdout.count("OPTIONS") == 3 and proc.stdout.count("RETURN VALUES") == 3
+    for option in ("if_changed", "gather", "no_trial", "action", "command", "config"):
+        assert option in proc.stdout
 
 
 def test_ansible_lint_passes_on_the_collection(fleet: Fleet) -> None:
