@@ -155,6 +155,7 @@ async def test_delete_asks_no_first_then_tab_enter_deletes(
         assert not tuesday.exists() and monday.exists() and wednesday.exists()
         assert [row.split()[0] for row in rows(pilot)] == ["wednesday", "monday"]
         assert "Deleted" in static_text(pilot, "#backups-status")
+        assert monday.name in static_text(pilot, "#backup-details")  # the cursor stays where it was
 
 
 async def test_p_pins_and_unpins_and_a_pinned_backup_is_not_deleted(
@@ -264,6 +265,25 @@ async def test_every_key_is_shown_at_small_sizes(
                     "h History", "Esc Back"):
             assert key in screen.replace("x/Del", "Del"), (key, screen)
         assert "wednesday" in screen and "monday" in screen
+
+
+@pytest.mark.parametrize("size", [(60, 20), (80, 24)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_ascii_mode_draws_nothing_but_ascii(settings: Settings, size: tuple[int, int]) -> None:
+    """On a VT100 (MFTUI_ASCII=1): the list, the rule, the delete question and History, in ASCII only."""
+    three_backups(settings)
+    app = MftuiApp(settings, low_bandwidth=True, now=frozen_now, ascii_only=True)
+    async with app.run_test(size=size) as pilot:
+        await open_backups(pilot)
+        pictures = [shown(pilot)]
+        await pilot.press("x")
+        await settle(pilot)
+        pictures.append(shown(pilot))
+        await pilot.press("escape", "h")
+        await settle(pilot)
+        assert isinstance(app.screen, HistoryScreen)
+        pictures.append(shown(pilot))
+    for picture in pictures:
+        assert picture.isascii(), sorted({ch for ch in picture if not ch.isascii()})
 
 
 async def test_an_empty_folder_says_so(make_app: Callable[..., MftuiApp], settings: Settings) -> None:

@@ -125,12 +125,14 @@ class BackupsScreen(ReportsFailures, LeanScreen[None]):
     def _show_rows(self, rows: list[BackupRow], keep: str | None) -> None:
         self.rows, self.loaded = rows, True
         menu = self.query_one("#backups", OptionList)
+        was = menu.highlighted or 0
         columns = self._columns()
         self.query_one("#columns", Static).update(Text(columns.heading(), no_wrap=True, overflow="ellipsis"))
         menu.set_options([Option(Content(columns.line(row)), id=f"row-{i}")
                           for i, row in enumerate(rows)])
         keys = [row.key for row in rows]
-        menu.highlighted = keys.index(keep) if keep in keys else (0 if rows else None)
+        # The same backup stays under the cursor; one deleted meanwhile leaves it on the row that took its place.
+        menu.highlighted = keys.index(keep) if keep in keys else (min(was, len(rows) - 1) if rows else None)
         if not rows:
             self._status(f"No backups in {show(str(mftui_app(self).settings.backups_dir), limit=None)}.")
         elif self.query_one("#backups-status", Static).content == "reading the backups folder ...":
@@ -224,7 +226,7 @@ class BackupsScreen(ReportsFailures, LeanScreen[None]):
             self._status(f"Not deleted: {exc}")
             return
         self._status(f"Deleted {show(row.path.name)}.")
-        self.reload()
+        self.reload()  # the row below it comes under the cursor
 
     def action_pin(self) -> None:
         """p: pin (never pruned) or unpin the highlighted backup."""
@@ -280,6 +282,11 @@ class BackupsScreen(ReportsFailures, LeanScreen[None]):
     def action_back(self) -> None:
         self.dismiss(None)
 
+    def on_screen_suspend(self) -> None:
+        # A dialog on top has its own one-line key bar: this one's second line must not show through above it.
+        self.query_one(WrappingKeyBar).display = False
+
     def on_screen_resume(self) -> None:
+        self.query_one(WrappingKeyBar).display = True
         if self.loaded:
             self.reload(keep=self.current.key if self.current else None)  # a restore or a copy may have changed it
