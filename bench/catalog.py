@@ -7,6 +7,8 @@ for almost three years). Figures, each the median of ``--runs``:
 
 - ``list --json`` cold (no catalog cache in the state folder) and warm (the
   cache as the previous list left it), as a child process: what a script pays;
+- the same rows listed through the cache by a fresh child (what ``mftui list``
+  costs once cli.py calls ``unit_backups``), cold and warm;
 - the catalog itself in this process (``unit_backups``), cold and warm;
 - the Backups screen opening (Textual Pilot, 80x24): from the push of the
   screen to its list populated, cold and warm.
@@ -94,6 +96,18 @@ def _cli_once(mftui: str, config: Path) -> float:
     return result.seconds
 
 
+# What `mftui list --json` costs once cli.py lists through the cache: the same rows, from a fresh child.
+CACHED_LIST = ("import json, sys; from mftui.archive.catalog import unit_backups; from mftui.settings import "
+               "load_settings; print(json.dumps([b.to_json() for b in unit_backups(load_settings(sys.argv[1]))]))")
+
+
+def _child_once(config: Path) -> float:
+    result = run_command([sys.executable, "-c", CACHED_LIST, str(config)])
+    if result.code != 0:
+        raise RuntimeError(f"the cached list failed: {result.stderr}")
+    return result.seconds
+
+
 def _catalog_once(config: Path) -> float:
     from mftui.archive.catalog import unit_backups
     from mftui.settings import load_settings
@@ -140,6 +154,9 @@ def run_bench(home: Path, mftui: str, runs: int) -> list[tuple[str, float | None
     figures.append(("mftui list --json, cold (no cache)", _timed(runs, lambda: _cli_once(mftui, config), forget)))
     _cli_once(mftui, config)
     figures.append(("mftui list --json, warm", _timed(runs, lambda: _cli_once(mftui, config))))
+    figures.append(("list through the cache, child, cold", _timed(runs, lambda: _child_once(config), forget)))
+    _child_once(config)
+    figures.append(("list through the cache, child, warm", _timed(runs, lambda: _child_once(config))))
     figures.append(("catalog (unit_backups), cold", _timed(runs, lambda: _catalog_once(config), forget)))
     figures.append(("catalog (unit_backups), warm", _timed(runs, lambda: _catalog_once(config))))
     figures.append(("Backups screen open, cold", _timed(runs, lambda: _screen_once(config), forget)))
