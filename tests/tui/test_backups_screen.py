@@ -325,3 +325,19 @@ class TestPictures:
 
     def test_backups_60x20(self, snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
         assert _picture("backups", snap_compare, monkeypatch, size=(60, 20))
+
+
+@pytest.mark.parametrize("keys", ["xy\r", "x\ry", "\x1b[3~y\r"], ids=["x-y-Enter", "x-Enter-y", "Del-y-Enter"])
+def test_a_burst_in_a_real_terminal_never_deletes(settings: Settings, config_file: Path, keys: str) -> None:
+    """The real mftui on TERM=linux in a pty: the keys arrive in one write, as a paste or a slow link gives them."""
+    from .pty_run import Terminal
+
+    backups = three_backups(settings)
+    with Terminal(["--config", str(config_file)], env={"MFTUI_LOW_BANDWIDTH": "1"}) as term:
+        term.wait_for(r"q Quit")
+        term.send("l")
+        term.wait_for(r"3 backups, newest first")
+        term.send(keys)
+        term.wait_for(r"Delete cancelled")
+        term.settle()
+    assert all(path.exists() for path in backups)
