@@ -292,6 +292,49 @@ def test_a_restore_refused_by_mftui_fails_with_its_reason(fleet: Fleet) -> None:
     assert fleet.mftui("unit1", "status")["state"] == "normal"
 
 
+MODULES_PLAY = """
+- hosts: unit1
+  gather_facts: false
+  module_defaults:
+    group/mftui.appliance.mftui: {command: "{{ mftui_command }}", config: "{{ mftui_config }}"}
+  tasks:
+    - {name: backup in check mode, mftui.appliance.mftui_backup: {name: x}, check_mode: true}
+    - {name: backup, mftui.appliance.mftui_backup: {name: mine}, register: made}
+    - {name: info, mftui.appliance.mftui_info: {}}
+    - {name: facts, ansible.builtin.debug: {msg: "{{ mftui.backups | length }} {{ mftui.status.state }}"}}
+    - {name: changes, mftui.appliance.mftui_info: {path: "{{ made.path }}", changes: true}}
+    - {name: restore, mftui.appliance.mftui_restore: {path: "{{ made.path }}", no_trial: true, reboot: false}}
+    - {name: previous in check mode, mftui.appliance.mftui_restore: {action: previous}, check_mode: true}
+    - {name: previous, mftui.appliance.mftui_restore: {action: previous, reboot: false}}
+    - {name: keep with nothing on trial, mftui.appliance.mftui_restore: {action: keep}}
+    - name: no mftui
+      mftui.appliance.mftui_info: {command: no-such-mftui}
+      ignore_errors: true
+"""
+
+
+def test_the_modules_in_a_playbook_of_ones_own(fleet: Fleet) -> None:
+    (fleet.top / "mine.yml").write_text(MODULES_PLAY)
+    fleet.change("unit1")
+    result = fleet.playbook(str(fleet.top / "mine.yml"))
+    out = {name: task_results(result, name)["unit1"] for name in (
+        "backup in check mode", "backup", "info", "facts", "changes", "restore", "previous in check mode",
+        "previous", "keep with nothing on trial", "no mftui")}
+    assert out["backup in check mode"]["changed"] and not out["backup in check mode"]["made"]
+    made = out["backup"]
+    assert made["changed"] and made["made"] and made["sha256"] == sha256(Path(made["path"]))
+    assert [Path(b["path"]).name for b in out["info"]["backups"]] == [Path(made["path"]).name]
+    assert out["info"]["status"]["state"] == "normal" and out["facts"]["msg"] == "1 normal"
+    assert out["changes"]["backup"]["changes"]["unchanged"] == 17
+    assert out["restore"]["changed"] and out["restore"]["trial"] is None
+    assert out["restore"]["reboot"] == {"requested": False}
+    assert out["previous in check mode"]["changed"] and out["previous in check mode"]["previous"]["files"] == 17
+    assert out["previous"]["changed"] and out["previous"]["restore"]["name"] == "previous configuration"
+    assert not out["keep with nothing on trial"]["changed"]
+    assert out["no mftui"]["failed"] and "not installed" in out["no mftui"]["msg"]
+    assert fleet.mftui("unit1", "status")["state"] == "normal"
+
+
 def test_galaxy_installs_the_collection_and_ansible_doc_renders_each_module(fleet: Fleet) -> None:
     installed = fleet.top / "installed"
     proc = subprocess.run([str(BIN / "ansible-galaxy"), "collection", "install", "--force", str(COLLECTION), "-p",
