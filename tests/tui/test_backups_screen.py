@@ -64,7 +64,7 @@ async def test_the_menu_leads_to_every_backup_newest_first_with_its_kind(
         await settle(pilot)
         assert "every backup kept on this unit (l)" in shown(pilot)
         await open_backups(pilot)
-        names = [row.split()[0] for row in rows(pilot)]
+        names = [row.split()[0] for row in rows(pilot)]  # the previous configuration: "before last restore"
         kinds = " ".join(rows(pilot))
         assert "pre-restore" in kinds and "previous" in kinds and "manual" in kinds
         made = [n for n in names if n in ("monday", "tuesday", "wednesday")]
@@ -73,6 +73,16 @@ async def test_the_menu_leads_to_every_backup_newest_first_with_its_kind(
         await pilot.press(*["down"] * names.index("wednesday"))
         await settle(pilot)
         assert wednesday.name in static_text(pilot, "#backup-details")
+        await pilot.press("home", *["down"] * names.index("before"))
+        await settle(pilot)
+        assert "Put it back with p on Administration" in static_text(pilot, "#backup-details")
+        keys = " ".join(screen_lines(pilot)[-2:]) + " "
+        assert "h History" in keys
+        for key in ("Download", "Restore", "Delete", "Pin", "Changed", "Verify"):  # a folder, not a file
+            assert f" {key} " not in keys, key
+        await pilot.press("x", "d", "v")
+        await settle(pilot)
+        assert isinstance(app.screen, BackupsScreen)
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, AdministrationScreen)

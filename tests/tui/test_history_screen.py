@@ -110,3 +110,17 @@ async def test_an_empty_log_says_so(make_app: Callable[..., MftuiApp], settings:
     async with app.run_test(size=SIZE) as pilot:
         await open_history(pilot)
         assert "Nothing recorded yet" in static_text(pilot, "#history-status")
+
+
+async def test_a_full_log_lists_the_newest_and_says_how_many_more(
+    make_app: Callable[..., MftuiApp], settings: Settings
+) -> None:
+    from mftui.tui.screens.history import SHOWN
+
+    log(settings, SHOWN + 5)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_history(pilot)
+        assert len(entries(pilot)) == SHOWN
+        assert f"step {SHOWN + 4}" in static_text(pilot, "#history-details")
+        assert f"The newest {SHOWN:,} of {SHOWN + 5:,} entries" in static_text(pilot, "#history-status")

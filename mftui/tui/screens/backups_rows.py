@@ -11,6 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from rich.cells import cell_len, set_cell_size
+
 from ...archive.catalog import ListedBackup, unit_backups
 from ...archive.catalog_cache import Verified, file_key, record_verified
 from ...errors import MftuiError
@@ -89,9 +91,10 @@ class Columns:
     def _join(self, values: list[str]) -> str:
         out = []
         for (width, align), value in zip(self._cells(), values, strict=True):
-            if width:
-                value = value if len(value) <= width else value[:width - 1] + "~"
-                out.append(f"{value:{align}{width}}")
+            if width:  # by cells, not characters: a name may hold wide characters
+                value = value if cell_len(value) <= width else set_cell_size(value, width - 1) + "~"
+                pad = " " * (width - cell_len(value))
+                out.append(pad + value if align == ">" else value + pad)
         return " ".join(out)
 
     def heading(self) -> str:

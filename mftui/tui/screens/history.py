@@ -28,6 +28,8 @@ from ..widgets.keybar import KeyBar
 from ..wrap import Wrapped
 from .base import LeanScreen
 
+SHOWN = 2000  # entries listed: a full rotated log holds some 20,000, and a list of them all takes seconds
+
 
 def entry_line(entry: Any) -> str:
     """``2026-11-05 10:15  backup         ok       tech       before_...zip``, every part shown safely."""
@@ -88,13 +90,16 @@ class HistoryScreen(ReportsFailures, LeanScreen[None]):
         if event.worker.group != "history" or event.state is not WorkerState.SUCCESS:
             return
         entries, problems, missing = cast(tuple[list[Any], list[str], str], event.worker.result)
-        self.entries = list(reversed(entries))  # newest first
+        total = len(entries)
+        self.entries = entries[-SHOWN:][::-1]  # newest first (in the order written: a unit's clock may jump)
         history = self.query_one("#history", OptionList)
         history.set_options([Option(Content(entry_line(e)), id=f"entry-{i}")
                              for i, e in enumerate(self.entries)])
         history.highlighted = 0 if self.entries else None
-        said = missing or (f"{len(self.entries)} entr{'ies' if len(self.entries) != 1 else 'y'}, newest first"
+        said = missing or (f"{total} entr{'ies' if total != 1 else 'y'}, newest first"
                            if self.entries else "Nothing recorded yet on this unit")
+        if total > SHOWN:
+            said = f"The newest {SHOWN:,} of {total:,} entries (mftui log shows them all)"
         if problems:  # one line: how many, then the first reason (`mftui log` lists them all)
             said += f"; {len(problems)} skipped: " + "; ".join(show(p, limit=200) for p in problems)
         else:
