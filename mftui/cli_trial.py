@@ -161,16 +161,20 @@ def cmd_watch(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_install_units(settings: Settings, args: argparse.Namespace) -> int:
     from .cli_output import _say
-    from .units import install_units
+    from .units import BACKUP_TIMER, check_calendar, install_units
 
+    note = check_calendar(settings)  # an on_calendar systemd refuses: exit 2, nothing written
     written = install_units(args.dir, settings, product_unit=args.product_unit)
+    if note:
+        _say(f"mftui: {note}", sys.stderr)
     if args.json:
         _print({"ok": True, "written": [str(p) for p in written]})
     else:
         for path in written:
             _say(f"wrote {path}")
+        timer = f" {BACKUP_TIMER}" if settings.schedule.enabled else ""
         _say("enable them with: systemctl daemon-reload && systemctl enable mftui-recover.service "
-             "mftui-watch.service")
+             f"mftui-watch.service{timer}")
     return EXIT_OK
 
 

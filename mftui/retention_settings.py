@@ -6,6 +6,7 @@ keep_last = 10        # keep the 10 newest backups
 keep_days = 30        # and every backup younger than 30 days
 [schedule]
 on_calendar = "daily" # systemd OnCalendar= of mftui-backup.timer (checked by `mftui install-units`)
+randomized_delay = "1h"  # each unit waits a random time up to this, so a fleet does not back up at once
 ```
 
 Either retention key, both, or neither (the default: keep everything). A
@@ -41,10 +42,16 @@ class RetentionSettings:
 
 @dataclass(frozen=True)
 class ScheduleSettings:
-    """When mftui-backup.timer runs: an OnCalendar= expression, and a random delay so a fleet spreads out."""
+    """When mftui-backup.timer runs: an OnCalendar= expression, and a random delay so a fleet spreads out.
 
+    ``enabled``: the settings file has a ``[schedule]`` section; only then does
+    ``mftui install-units`` write the timer (no unit starts backing up daily,
+    filling its disk, just because the recovery units were installed).
+    """
+
+    enabled: bool = False
     on_calendar: str = "daily"
-    randomized_delay: str = "1h"
+    randomized_delay: int = 3600  # seconds
 
 
 def parse_retention(fail: Callable[[str, str], SettingsError], section: dict[str, Any]) -> RetentionSettings:
@@ -69,21 +76,25 @@ def parse_retention(fail: Callable[[str, str], SettingsError], section: dict[str
     return RetentionSettings(keep_last=count("keep_last", "backups"), keep_days=count("keep_days", "days"))
 
 
-def parse_schedule(fail: Callable[[str, str], SettingsError], section: dict[str, Any]) -> ScheduleSettings:
-    """Read ``[schedule]``: plain one-line text here; `mftui install-units` asks systemd-analyze if it is valid."""
+def parse_schedule(fail: Callable[[str, str], SettingsError], section: dict[str, Any] | None) -> ScheduleSettings:
+    """Read ``[schedule]`` (None: there is none). on_calendar is one line of plain text here;
+    `mftui install-units` asks systemd-analyze whether systemd understands it."""
+    from .trial_settings import parse_duration
+
+    if section is None:
+        return ScheduleSettings()
     for key in section:
         if key not in SCHEDULE_KEYS:
             raise fail(f"schedule.{key}", f"unknown key; [schedule] takes {', '.join(SCHEDULE_KEYS)}")
-    values = {}
-    for key in SCHEDULE_KEYS:
-        if key not in section:
-            continue
-        value = section[key]
-        if not isinstance(value, str) or not value.strip():
-            raise fail(f"schedule.{key}", f"must be a non-empty string, e.g. {key} = "
-                                          f"\"{getattr(ScheduleSettings, key)}\"")
-        problem = text_problem(value)
-        if problem is not None or "\n" in value or "%" in value:
-            raise fail(f"schedule.{key}", "must be one line of plain text (no control characters, no %)")
-        values[key] = value.strip()
-    return ScheduleSettings(**values)
+    calendar = section.get("on_calendar", "daily")
+    if not isinstance(calendar, str) or not calendar.strip():
+        raise fail("schedule.on_calendar", 'must be a non-empty string, e.g. on_calendar = "daily"')
+    if text_problem(calendar) is not None or "\n" in calendar or "%" in calendar:
+        raise fail("schedule.on_calendar", "must be one line of plain text (no control characters, no %)")
+    delay = section.get("randomized_delay", "1h")
+    try:
+        seconds = parse_duration(delay)
+    except ValueError as exc:
+        raise fail("schedule.randomized_delay", f"{exc} (a random delay before each backup, e.g. \"1h\")") \
+            from None
+    return ScheduleSettings(enabled=True, on_calendar=calendar.strip(), randomized_delay=int(seconds))

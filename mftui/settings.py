@@ -223,7 +223,7 @@ def parse_settings_file(path: Path, *, require_root: bool = True) -> Settings:
         protection=parse_protection(f.fail, f.abs_path, data.get("protection", {})),
         trust=parse_trust(f.fail, f.abs_path, data.get("trust", {})),
         retention=parse_retention(f.fail, data.get("retention", {})),
-        schedule=parse_schedule(f.fail, data.get("schedule", {})),
+        schedule=parse_schedule(f.fail, data.get("schedule")),
     )
 
 

@@ -9,6 +9,11 @@
   killed by a signal (the trial record counts put back attempts, so a
   watcher that keeps dying cannot loop).
 
+- ``mftui-backup.service`` + ``mftui-backup.timer`` (only when the settings
+  have a ``[schedule]``): ``mftui backup --scheduled --if-changed`` at
+  ``on_calendar``, ``Persistent=true`` (a run missed while off happens at
+  boot) and ``RandomizedDelaySec`` so a fleet does not back up at once.
+
 The command lines name this Python and this settings file, so the units run
 the mftui that wrote them, on the same instance.
 """
@@ -16,22 +21,27 @@ the mftui that wrote them, on the same instance.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
-from .errors import MftuiError
+from .errors import MftuiError, SettingsError
 from .settings import Settings
+from .text import show
 
 RECOVER_UNIT = "mftui-recover.service"
 WATCH_UNIT = "mftui-watch.service"
+BACKUP_UNIT = "mftui-backup.service"
+BACKUP_TIMER = "mftui-backup.timer"
 
 
-def exec_line(settings: Settings, command: str) -> str:
+def exec_line(settings: Settings, command: str, *options: str) -> str:
     """``ExecStart=`` value: this Python running mftui, with this settings file (quoted for systemd)."""
     argv = [sys.executable, "-m", "mftui"]
     if settings.source is not None:
         argv += ["--config", str(settings.source.resolve())]
-    argv.append(command)
+    argv += [command, *options]
     return " ".join(_quote(a) for a in argv)
 
 
@@ -78,11 +88,72 @@ RestartSec=5
 [Install]
 WantedBy=multi-user.target
 """
-    return {RECOVER_UNIT: recover, WATCH_UNIT: watch}
+    units = {RECOVER_UNIT: recover, WATCH_UNIT: watch}
+    if settings.schedule.enabled:
+        units.update(backup_unit_texts(settings))
+    return units
+
+
+def backup_unit_texts(settings: Settings) -> dict[str, str]:
+    """The scheduled backup's service and timer."""
+    service = f"""\
+[Unit]
+Description=mftui: a scheduled backup of the configuration (none when it has not changed)
+Wants={RECOVER_UNIT}
+After={RECOVER_UNIT} local-fs.target
+
+[Service]
+Type=oneshot
+ExecStart={exec_line(settings, "backup", "--scheduled", "--if-changed")}
+Nice=10
+IOSchedulingClass=idle
+"""
+    timer = f"""\
+[Unit]
+Description=mftui: scheduled backups ({settings.schedule.on_calendar})
+
+[Timer]
+OnCalendar={settings.schedule.on_calendar}
+Persistent=true
+RandomizedDelaySec={settings.schedule.randomized_delay}s
+Unit={BACKUP_UNIT}
+
+[Install]
+WantedBy=timers.target
+"""
+    return {BACKUP_UNIT: service, BACKUP_TIMER: timer}
+
+
+def check_calendar(settings: Settings) -> str | None:
+    """Ask ``systemd-analyze calendar`` whether systemd understands ``[schedule] on_calendar``.
+
+    SettingsError (exit 2, naming the key) when it does not; None when it
+    does or there is no [schedule]; a sentence when it could not be asked.
+    """
+    if not settings.schedule.enabled:
+        return None
+    expression = settings.schedule.on_calendar
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        return (f"systemd-analyze is not installed, so [schedule] on_calendar {show(expression)!r} was not "
+                "checked; without systemd, schedule `mftui backup --scheduled --if-changed` with cron "
+                "(see docs/HISTORY.md)")
+    try:
+        proc = subprocess.run([analyze, "calendar", expression], capture_output=True, text=True, timeout=30,
+                              stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"systemd-analyze could not be run ({show(str(exc))}), so [schedule] on_calendar was not checked"
+    if proc.returncode != 0:
+        where = settings.source or "the settings"
+        said = show(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "no reason given")
+        raise SettingsError(f"{where}: schedule.on_calendar: {show(expression)!r} is not a time systemd "
+                            f"understands ({said}); write e.g. \"daily\", \"*-*-* 03:00:00\" or "
+                            "\"Mon..Fri 02:30\"; nothing was written")
+    return None
 
 
 def install_units(directory: Path, settings: Settings, product_unit: str = "mobiusflow.service") -> list[Path]:
-    """Write both units into ``directory`` (each to a temporary file, then renamed); the paths written."""
+    """Write the units into ``directory`` (each to a temporary file, then renamed); the paths written."""
     written = []
     for name, text in unit_texts(settings, product_unit).items():
         path = directory / name

@@ -162,3 +162,83 @@ def test_log_json_validates_against_its_schema(settings: Settings, config_file: 
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"ok": True, "entries": [{"time": "x"}], "problems": []}, schema,
                             cls=jsonschema.Draft202012Validator)
+
+
+# --- the core logs every action, whoever calls it: here the real CLI ------------------------------------
+
+
+def actions(settings: Settings) -> list[tuple[str, str]]:
+    entries, problems = audit.read_log(settings)
+    assert problems == []
+    return [(e.action, e.outcome) for e in entries]
+
+
+def test_restore_put_back_and_reboot_are_logged(settings: Settings, config_file: Path) -> None:
+    import hashlib
+
+    from test_restore import change_instance
+
+    from mftui.archive.writer import create_backup
+
+    path = create_backup(settings, "before").path
+    change_instance(settings.instance_root)
+    env = {**os.environ, "SUDO_USER": "tech7", "SSH_CONNECTION": "192.0.2.9 40000 192.0.2.1 22"}
+    proc = run_mftui(config_file, "restore", str(path), "--yes", "--no-trial", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert run_mftui(config_file, "restore", "--previous", "--yes", "--no-reboot").returncode == 0
+    assert actions(settings) == [("backup", "ok"), ("restore", "ok"), ("reboot-request", "ok"), ("put-back", "ok")]
+    entries = audit.read_log(settings)[0]
+    restore = entries[1]
+    assert restore.archive == path.name and restore.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert restore.changes is not None and restore.changes["changed"] > 0 and restore.changes["scope"] == "replace"
+    assert (restore.user, restore.where) == ("tech7", "ssh from 192.0.2.9")
+    assert entries[2].detail is not None and entries[2].detail.startswith("demo: ")
+    assert entries[3].changes == {"added": restore.changes["removed"], "changed": restore.changes["changed"],
+                                  "removed": restore.changes["added"], "scope": "replace"}
+
+
+def test_a_refused_restore_is_logged_as_refused(settings: Settings, config_file: Path, tmp_path: Path) -> None:
+    from hostile import make_backup, read_tree
+
+    files = read_tree(settings.instance_root)
+    files["../../etc/cron.d/evil"] = (b"* * * * * root sh\n", 0o644)
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(make_backup(files))
+    assert run_mftui(config_file, "restore", str(bad), "--yes", "--no-reboot").returncode == 1
+    [entry] = audit.read_log(settings)[0]
+    assert (entry.action, entry.outcome, entry.archive) == ("restore", "refused", "bad.zip")
+    assert entry.detail is not None and "climbs out" in entry.detail
+
+
+def test_trial_keep_and_revert_are_logged(settings: Settings, config_file: Path) -> None:
+    from test_restore import change_instance
+
+    from mftui.archive.writer import create_backup
+    from mftui.restore.trial import revert_now
+
+    path = create_backup(settings, "target").path
+    change_instance(settings.instance_root)
+    for _ in range(2):
+        proc = run_mftui(config_file, "restore", str(path), "--yes", "--no-reboot", "--trial", "5m")
+        assert proc.returncode == 0, proc.stderr
+        if not any(a == "trial-keep" for a, _o in actions(settings)):
+            assert run_mftui(config_file, "keep").returncode == 0
+    revert_now(settings)
+    assert actions(settings) == [("backup", "ok"), ("restore", "ok"), ("trial-keep", "ok"), ("restore", "ok"),
+                                 ("trial-revert", "ok")]
+
+
+def test_a_log_that_cannot_be_written_does_not_stop_a_restore_and_it_says_so(settings: Settings,
+                                                                              config_file: Path) -> None:
+    from test_restore import change_instance
+
+    from mftui.archive.writer import create_backup
+
+    path = create_backup(settings, "before").path
+    change_instance(settings.instance_root)
+    (settings.state_dir / "audit.log").unlink()
+    (settings.state_dir / "audit.log").mkdir()  # not a file: every write fails
+    proc = run_mftui(config_file, "restore", str(path), "--yes", "--no-reboot", "--no-trial")
+    assert proc.returncode == 0, proc.stderr
+    assert "Restored" in proc.stdout and "The audit log in" in proc.stdout and "was not written" in proc.stdout
+    assert "the restore itself is not affected" in proc.stdout

@@ -101,7 +101,8 @@ def test_demo_records_the_request_and_touches_nothing_else(tmp_path: Path) -> No
     after = snapshot(tmp_path)
     # The only change: the state dir and the log in it.
     assert {k: v for k, v in after.items() if not k.startswith(".mftui-inst")} == before
-    assert set(after) - set(before) == {".mftui-inst", ".mftui-inst/reboot-requests.jsonl"}
+    # (and the audit log's line: every reboot request is logged, history/audit.py)
+    assert set(after) - set(before) == {".mftui-inst", ".mftui-inst/reboot-requests.jsonl", ".mftui-inst/audit.log"}
     record = json.loads(log.read_text())
     assert record["backend"] == "demo"
     assert record["reason"]

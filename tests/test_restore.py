@@ -139,7 +139,7 @@ def test_a_second_restore_discards_the_first_previous_tree(settings: Settings, b
     deadline = time.monotonic() + 10
     while any(n.startswith("trash-") for n in os.listdir(settings.state_dir)) and time.monotonic() < deadline:
         time.sleep(0.05)  # removed in the background
-    assert sorted(os.listdir(settings.state_dir)) == ["lock", "previous", "restore-journal.json"]
+    assert sorted(os.listdir(settings.state_dir)) == ["audit.log", "lock", "previous", "restore-journal.json"]
 
 
 def test_rename_fallback_when_there_is_no_exchange(
@@ -242,7 +242,8 @@ def test_plan_restore_checks_everything_and_changes_nothing(settings: Settings, 
     assert plan.info.name == "before" and plan.changes.total == 0 and plan.path == backup
     assert seen[-1][0] == seen[-1][1] == plan.info.total_bytes
     assert snapshot(settings.instance_root) == before
-    assert os.listdir(settings.state_dir) == ["lock"]  # a plan writes nothing (the lock is the backup's)
+    # a plan writes nothing (the lock and the audit log are the backup's)
+    assert sorted(os.listdir(settings.state_dir)) == ["audit.log", "lock"]
 
 
 def test_recover_with_nothing_to_do_creates_nothing(settings: Settings) -> None:
@@ -398,7 +399,7 @@ def test_a_restore_that_lacks_space_keeps_the_previous_configuration_and_says_so
     untouched = snapshot(root)
     with pytest.raises(RestoreError, match=r"free, and staging this backup needs about .*nothing was changed"):
         restore_backup(settings, backup)
-    assert snapshot(root) == untouched and os.listdir(settings.state_dir) == ["lock"]
+    assert snapshot(root) == untouched and sorted(set(os.listdir(settings.state_dir)) - {"audit.log"}) == ["lock"]
     hog.unlink()
     restore_backup(settings, backup)  # the previous tree now holds ~900 KiB
     kept = _kept_previous(settings)

@@ -4,6 +4,8 @@ and the timer units of `mftui install-units` (checked by systemd-analyze when it
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -107,3 +109,93 @@ def test_a_failed_backup_is_logged_as_failed(settings: Settings, config_file: Pa
     assert proc.returncode == 1
     [entry] = audit.read_log(settings)[0]
     assert (entry.action, entry.outcome) == ("backup", "failed") and "no configuration file" in str(entry.detail)
+
+
+# --- the timer units ---------------------------------------------------------------
+
+ANALYZE = shutil.which("systemd-analyze")
+needs_systemd = pytest.mark.skipif(ANALYZE is None, reason="systemd-analyze is not installed (Debian: systemd)")
+
+
+def install(config: Path, directory: Path, *extra: str, env: dict[str, str] | None = None,
+            ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mftui", "--config", str(config), "install-units", "--dir",
+                           str(directory), *extra], capture_output=True, text=True, timeout=60, env=env)
+
+
+@needs_systemd
+def test_the_timer_units_pass_systemd_analyze_verify(config_file: Path, tmp_path: Path) -> None:
+    assert ANALYZE is not None
+    config_file.write_text(config_file.read_text() + '[schedule]\non_calendar = "*-*-* 03:00:00"\n'
+                                                      'randomized_delay = "30m"\n')
+    units = tmp_path / "units"
+    units.mkdir()
+    proc = install(config_file, units)
+    assert proc.returncode == 0, proc.stderr
+    names = ["mftui-recover.service", "mftui-watch.service", "mftui-backup.service", "mftui-backup.timer"]
+    assert proc.stdout.splitlines()[:4] == [f"wrote {units / n}" for n in names]
+    assert "systemctl enable mftui-recover.service mftui-watch.service mftui-backup.timer" in proc.stdout
+    checked = subprocess.run([ANALYZE, "verify", "--man=no", *(str(units / n) for n in names)],
+                             capture_output=True, text=True, timeout=60, cwd=units)
+    assert checked.returncode == 0 and checked.stderr.strip() == "", checked.stderr
+    timer = (units / "mftui-backup.timer").read_text()
+    assert "OnCalendar=*-*-* 03:00:00\n" in timer and "Persistent=true\n" in timer
+    assert "RandomizedDelaySec=1800s\n" in timer and "WantedBy=timers.target" in timer
+    service = (units / "mftui-backup.service").read_text()
+    assert f"-m mftui --config {config_file.resolve()} backup --scheduled --if-changed\n" in service
+
+
+@needs_systemd
+def test_verify_does_catch_a_broken_timer(tmp_path: Path) -> None:
+    """The control: the check above would see a timer systemd refuses."""
+    assert ANALYZE is not None
+    (tmp_path / "x.service").write_text("[Service]\nType=oneshot\nExecStart=/bin/true\n")
+    bad = tmp_path / "x.timer"
+    bad.write_text("[Timer]\nOnCalendar=bogus\nPersistent=maybe\n")
+    checked = subprocess.run([ANALYZE, "verify", "--man=no", str(bad)], capture_output=True, text=True,
+                             timeout=60, cwd=tmp_path)
+    assert checked.returncode != 0 and "Failed to parse calendar specification" in checked.stderr
+
+
+def test_without_a_schedule_no_timer_is_written(config_file: Path, tmp_path: Path) -> None:
+    proc = install(config_file, tmp_path, "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in tmp_path.glob("mftui-*")) == ["mftui-recover.service", "mftui-watch.service"]
+
+
+@needs_systemd
+def test_an_on_calendar_systemd_does_not_understand_is_a_settings_error(config_file: Path, tmp_path: Path) -> None:
+    config_file.write_text(config_file.read_text() + '[schedule]\non_calendar = "every tuesday-ish"\n')
+    proc = install(config_file, tmp_path, "--json")
+    assert proc.returncode == 2
+    reason = json.loads(proc.stdout)["reason"]
+    assert "schedule.on_calendar: 'every tuesday-ish' is not a time systemd understands" in reason
+    assert not list(tmp_path.glob("mftui-*"))  # nothing written
+
+
+def test_without_systemd_analyze_the_calendar_is_not_checked_and_it_says_so(config_file: Path,
+                                                                           tmp_path: Path) -> None:
+    config_file.write_text(config_file.read_text() + '[schedule]\non_calendar = "daily"\n')
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    units = tmp_path / "units"
+    units.mkdir()
+    proc = install(config_file, units, env={**os.environ, "PATH": str(empty)})
+    assert proc.returncode == 0, proc.stderr
+    assert "systemd-analyze is not installed, so [schedule] on_calendar 'daily' was not checked" in proc.stderr
+    assert (units / "mftui-backup.timer").exists()
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ('on_calendar = ""', "schedule.on_calendar: must be a non-empty string"),
+    ('on_calendar = "daily\\nExecStart=/bin/sh"', "schedule.on_calendar: must be one line of plain text"),
+    ('randomized_delay = "soon"', "schedule.randomized_delay: 'soon' is not a duration"),
+    ("hourly = true", "schedule.hourly: unknown key"),
+])
+def test_bad_schedule_settings_name_the_key(config_file: Path, text: str, words: str) -> None:
+    from mftui.errors import SettingsError
+    from mftui.settings import parse_settings_file
+
+    config_file.write_text(config_file.read_text() + f"[schedule]\n{text}\n")
+    with pytest.raises(SettingsError, match=words.replace("[", r"\[")):
+        parse_settings_file(config_file)

@@ -549,7 +549,9 @@ def test_hostile_archive_is_refused_and_nothing_changes(
     assert "\n" not in message and "Traceback" not in message and len(message) < 400
 
     assert snapshot(tmp_path, state, owners=True) == before  # the instance, the backups, the upload: all unchanged
-    assert sorted(os.listdir(state)) == ["lock"]  # no staging, no journal, no trash
+    # no staging, no journal, no trash; the audit log says it was refused (history/audit.py)
+    assert sorted(os.listdir(state)) == ["audit.log", "lock"]
+    assert '"action":"restore","outcome":"refused"' in (state / "audit.log").read_text()
 
     # plan_restore and mftui verify (verify_backup) refuse it for the same reason; so does the
     # archive-level check alone, but for the refusals that depend on this unit's settings. One

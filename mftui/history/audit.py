@@ -100,6 +100,23 @@ def make_entry(action: str, outcome: str, *, archive: Path | None = None, sha256
     )
 
 
+def outcome_of(exc: BaseException | None) -> str:
+    """"ok"; "refused" when a check said no before anything changed (damaged archive, lock, key, policy);
+    else "failed"."""
+    if exc is None:
+        return "ok"
+    from ..errors import ArchiveError, LockBusy, StateError, UsageError
+    from ..key_errors import KeyProblem
+
+    return "refused" if isinstance(exc, ArchiveError | LockBusy | StateError | UsageError | KeyProblem) else "failed"
+
+
+def changes_summary(changes: Any) -> dict[str, Any]:
+    """A restore's changes (restore.changes.Changes) as counts for the log, never the file names."""
+    return {"added": len(changes.added), "changed": len(changes.changed), "removed": len(changes.removed),
+            "scope": changes.scope}
+
+
 def record(settings: Settings, action: str, outcome: str, *, archive: Path | None = None,
            sha256: str | None = None, changes: dict[str, Any] | None = None,
            detail: str | None = None) -> str | None:

@@ -44,15 +44,39 @@ def reboot_service(settings: Settings, env: Mapping[str, str] | None = None) -> 
     environ: Mapping[str, str] = os.environ if env is None else env
     backend = settings.reboot_backend
     if backend == "demo":
-        return DemoReboot(settings)
+        return _audited(DemoReboot(settings), settings)
     if backend == "command":
-        return CommandReboot(settings.reboot_command, env=environ)
+        return _audited(CommandReboot(settings.reboot_command, env=environ), settings)
     if backend == "systemd":
-        return SystemdReboot(settings.reboot_unit, env=environ)
+        return _audited(SystemdReboot(settings.reboot_unit, env=environ), settings)
     if backend == "balena":
-        return BalenaReboot.from_env(environ)
+        return _audited(BalenaReboot.from_env(environ), settings)
     # Settings files are checked when read; this catches a Settings built by hand.
     raise RebootError(
         f"reboot backend {backend!r} is unknown; set [reboot] backend to one of "
         f"demo, command, systemd, balena. {COMMITTED}; reboot the unit by hand."
     )
+
+
+def _audited(service: RebootService, settings: Settings) -> RebootService:
+    """Log every reboot request in the audit log (history.audit), whoever asks: the CLI, the TUI, a put back.
+
+    The instance's request_reboot is wrapped rather than the object, so the
+    backend's class (which the faces and tests look at) stays what it is.
+    A log that cannot be written never stops a reboot.
+    """
+    ask = service.request_reboot
+
+    def request_reboot() -> RebootOutcome:
+        from ..history.audit import record
+
+        try:
+            outcome = ask()
+        except RebootError as exc:
+            record(settings, "reboot-request", "failed", detail=f"{service.name}: {exc}")
+            raise
+        record(settings, "reboot-request", "ok", detail=f"{outcome.backend}: {outcome.message}")
+        return outcome
+
+    setattr(service, "request_reboot", request_reboot)  # noqa: B010 (an instance attribute, on purpose)
+    return service

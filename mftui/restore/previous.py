@@ -88,12 +88,22 @@ def restore_previous(settings: Settings, progress: Progress = no_progress) -> Re
     the put back (the trial's record says "reverted", put back by hand);
     the caller asks for the reboot as after any restore.
     """
-    with instance_lock(settings, "restore"):
-        recover_locked(settings)
-        from .trial import put_back_by_hand
+    import dataclasses
 
-        with put_back_by_hand(settings):  # a restore on trial, put back now: its record says so
-            return _undo(settings, progress)
+    from .transaction import log_restore
+
+    try:
+        with instance_lock(settings, "restore"):
+            recover_locked(settings)
+            from .trial import put_back_by_hand
+
+            with put_back_by_hand(settings):  # a restore on trial, put back now: its record says so
+                result = _undo(settings, progress)
+    except BaseException as exc:
+        log_restore(settings, "put-back", None, None, exc)
+        raise
+    problem = log_restore(settings, "put-back", None, result.changes, None)
+    return dataclasses.replace(result, audit_problem=problem)
 
 
 def _undo(settings: Settings, progress: Progress) -> RestoreResult:

@@ -25,14 +25,14 @@ from typing import TYPE_CHECKING
 from ..archive.extract import stage
 from ..archive.format import BackupInfo
 from ..archive.validate import Archive, open_archive
-from ..errors import BackupError, RestoreError, UnrestorableError
+from ..errors import BackupError, MftuiError, RestoreError, UnrestorableError
 from ..instance import Instance
 from ..lock import instance_lock
 from ..progress import Progress, no_progress
 from ..protection import check_plain_policy, protector_for
 from ..settings import MIB, Settings
 from ..text import show, show_path
-from ..wording import human_size
+from ..wording import as_sentence, human_size
 from . import fsops
 from .changes import Changes, compute_changes, live_files
 from .checks import check_restorable, preflight
@@ -89,6 +89,7 @@ class RestoreResult:
     left_behind: tuple[str, ...] = field(default=())  # non-configuration paths that could not be carried over
     scope: str = REPLACE
     trial_deadline: str = ""  # ISO 8601 UTC, when the restore is on trial
+    audit_problem: str = ""  # the audit log could not be written (the restore is done all the same)
 
     @property
     def summary(self) -> str:
@@ -100,7 +101,8 @@ class RestoreResult:
                 f"the configuration it replaced is kept whole in {self.previous} until the next restore "
                 "(mftui restore --previous puts it back)"
             )
-        return f"Restored {len(self.info.files)} files from backup '{show(self.info.name)}'; {safety}."
+        logged = f" {as_sentence(self.audit_problem)}" if self.audit_problem else ""
+        return f"Restored {len(self.info.files)} files from backup '{show(self.info.name)}'; {safety}.{logged}"
 
 
 def compare(settings: Settings, path: Path, scope: str = REPLACE) -> Changes:
@@ -135,9 +137,17 @@ def plan_restore(settings: Settings, path: Path, progress: Progress = no_progres
     that scope's; ``plan.default_scope`` is the default for this backup, and
     :meth:`RestorePlan.in_scope` gives the same plan in the other scope
     (changes computed again, the archive not read again).
-    Raises ArchiveError (the archive) or RestoreError (the instance).
+    Raises ArchiveError (the archive) or RestoreError (the instance); a
+    refusal is logged (history.audit) as a restore refused.
     """
-    path = Path(path)
+    try:
+        return _plan(settings, Path(path), progress, scope)
+    except MftuiError as exc:
+        log_restore(settings, "restore", Path(path), None, exc)
+        raise
+
+
+def _plan(settings: Settings, path: Path, progress: Progress, scope: str | None) -> RestorePlan:
     preflight(settings, create=False)
     check_plain_policy(settings, path)
     with open_archive(path, settings.budgets) as archive:
@@ -205,12 +215,31 @@ def restore_backup(settings: Settings, backup: Path | RestorePlan, progress: Pro
     plan = backup if isinstance(backup, RestorePlan) else None
     path = plan.path if plan is not None else Path(backup)  # type: ignore[arg-type]
     chosen = _checked_scope(scope) or (plan.scope if plan is not None else REPLACE)
-    with instance_lock(settings, "restore"):
-        recover_locked(settings)
-        restore = _Restore(settings, path, progress, plan, discard_previous, chosen, trial)
-        restore.protect = protect
-        restore.shown_as = shown_as
-        return restore.run()
+    try:
+        with instance_lock(settings, "restore"):
+            recover_locked(settings)
+            restore = _Restore(settings, path, progress, plan, discard_previous, chosen, trial)
+            restore.protect = protect
+            restore.shown_as = shown_as
+            result = restore.run()
+    except BaseException as exc:
+        log_restore(settings, "restore", shown_as or path, None, exc)
+        raise
+    problem = log_restore(settings, "restore", shown_as or path, result.changes, None)
+    return dataclasses.replace(result, audit_problem=problem)
+
+
+def log_restore(settings: Settings, action: str, archive: Path | None, changes: Changes | None,
+                exc: BaseException | None) -> str:
+    """Log a restore or a put back (history.audit); "" when logged, else the sentence to show (never raises)."""
+    from ..digest import sha256_of
+    from ..history.audit import changes_summary, outcome_of, record
+
+    detail = (str(exc) or type(exc).__name__) if exc is not None else None
+    problem = record(settings, action, outcome_of(exc), archive=archive,
+                     sha256=sha256_of(archive) if archive is not None else None,
+                     changes=changes_summary(changes) if changes is not None else None, detail=detail)
+    return problem or ""
 
 
 class _Restore:

@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import MftuiError, RebootError
+from ..history.audit import changes_summary
+from ..history.audit import record as history_record
 from ..lock import instance_lock
 from ..progress import no_progress
 from ..settings import Settings
@@ -226,6 +228,7 @@ def keep_trial(settings: Settings) -> TrialStatus:
     record_checks(settings, results)
     if not ok:
         name, _ok, detail = results[-1]
+        history_record(settings, "trial-keep", "refused", detail=f"the health check {name} fails ({detail})")
         raise TrialError(f"not kept: the health check '{show(name)}' fails ({detail}); the trial configuration is "
                          "put back by mftui watch")
     with instance_lock(settings, "keep", wait=10):
@@ -233,6 +236,7 @@ def keep_trial(settings: Settings) -> TrialStatus:
         record.state, record.kept_at, record.note = KEPT, now(), "kept by mftui keep"
         write_record(settings.state_dir, record)
         audit(settings.state_dir, "kept", f"backup {record.backup_name!r}")
+    history_record(settings, "trial-keep", "ok", detail=f"backup {record.backup_name}")
     return trial_status(settings)
 
 
@@ -263,15 +267,17 @@ def revert_now(settings: Settings, reason: str = "put back by hand") -> TrialSta
         audit(state, "revert-started", f"attempt {record.attempts}: {reason}")
         step("trial-reverting")
         try:
-            _undo(settings, no_progress)
+            result = _undo(settings, no_progress)
         except MftuiError as exc:
             record.state, record.note = REVERT_FAILED, f"the put back failed: {exc}"
             write_record(state, record)
             audit(state, "revert-failed", str(exc))
+            history_record(settings, "trial-revert", "failed", detail=f"{reason}: {exc}")
             raise TrialError(f"the trial could not be put back: {exc}") from None
         record.state, record.reverted_at, record.reboot = REVERTED, now(), "pending"
         write_record(state, record)
         audit(state, "reverted", reason)
+        history_record(settings, "trial-revert", "ok", changes=changes_summary(result.changes), detail=reason)
         step("trial-reverted")
     return trial_status(settings)
 
