@@ -353,7 +353,10 @@ def test_galaxy_installs_the_collection_and_ansible_doc_renders_each_module(flee
         assert option in proc.stdout
 
 
-def test_ansible_lint_passes_on_the_collection(fleet: Fleet) -> None:
+def test_ansible_lint_and_ruff_pass_on_the_collection(fleet: Fleet) -> None:
+    proc = subprocess.run([str(BIN / "ruff"), "check", "--no-cache", "."], capture_output=True, text=True, timeout=60,
+                          cwd=COLLECTION, stdin=subprocess.DEVNULL)  # the modules' Python (ansible/ruff.toml)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     lint = BIN / "ansible-lint"
     proc = subprocess.run([str(lint), "--offline", "--nocolor", "-q"],  # settings: ansible/.ansible-lint
                           capture_output=True, text=True, timeout=120, env=fleet.env, cwd=COLLECTION,

@@ -27,8 +27,8 @@ def mftui_argv(module, *args):
     if os.sep not in argv[0]:
         found = module.get_bin_path(argv[0])
         if found is None:
-            module.fail_json(msg="%s is not installed on this unit (not on PATH): install mftui or set "
-                                 "mftui_command to its path" % argv[0])
+            module.fail_json(msg=f"{argv[0]} is not installed on this unit (not on PATH): install mftui or set "
+                                 "mftui_command to its path")
         argv[0] = found
     if module.params.get("config"):
         argv += ["--config", module.params["config"]]
@@ -42,7 +42,7 @@ def reason_of(data):
             return data["reason"]
         reboot = data.get("reboot")
         if isinstance(reboot, dict) and reboot.get("ok") is False:
-            return "the restore is committed, but the reboot request failed: %s" % reboot.get("message", "")
+            return f"the restore is committed, but the reboot request failed: {reboot.get('message', '')}"
     return "mftui failed and gave no reason"
 
 
@@ -55,7 +55,7 @@ def run_mftui(module, *args, **kwargs):
     try:
         data = json.loads(out)
     except ValueError:
-        module.fail_json(msg="%s gave no JSON (exit code %d): %s" % (argv[0], rc, (err or out).strip()[-500:]),
+        module.fail_json(msg=f"{argv[0]} gave no JSON (exit code {rc}): {(err or out).strip()[-500:]}",
                          rc=rc, cmd=argv, stdout=out, stderr=err)
     if fail and (rc != 0 or (isinstance(data, dict) and data.get("ok") is False)):
         module.fail_json(msg=reason_of(data), rc=rc, cmd=argv, mftui=data, stderr=err)

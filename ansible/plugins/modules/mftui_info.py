@@ -10,8 +10,8 @@ module: mftui_info
 short_description: What mftui says about a unit's backups, its trial state, or one backup
 description:
   - Gathers, read-only, what C(mftui list --json), C(mftui status --json), C(mftui inspect FILE --json)
-    (with O(changes=true), C(inspect --changes), which also says what a restore would change) and C(mftui verify FILE --json)
-    say, as documented in docs/JSON.md of the mftui repository.
+    (with O(changes=true), C(inspect --changes), which also says what a restore would change) and
+    C(mftui verify FILE --json) say, as documented in docs/JSON.md of the mftui repository.
   - The same values are also set as the fact C(mftui) (C(hostvars[host].mftui)), so that a play can compare
     units.
   - Fails with mftui's one-sentence reason (a damaged archive fails O(gather=verify)).

@@ -108,7 +108,8 @@ trial:
   returned: action=restore, not in check mode
   type: dict
 reboot:
-  description: The reboot request, C(requested) false, or C(requested) true with C(ok), C(backend), C(real) and C(message).
+  description: The reboot request, C(requested) false, or C(requested) true with C(ok), C(backend), C(real)
+    and C(message).
   returned: action=restore or previous, not in check mode
   type: dict
 restore:
@@ -132,7 +133,7 @@ PUT_BACK = ("reverting", "reverted", "revert-failed")
 
 
 def diff_of(changes):
-    lines = ["%s %s" % (mark, path) for key, mark in (("added", "+"), ("changed", "~"), ("removed", "-"))
+    lines = [f"{mark} {path}" for key, mark in (("added", "+"), ("changed", "~"), ("removed", "-"))
              for path in changes.get(key, [])]
     return dict(prepared="\n".join(lines) + "\n" if lines else "")
 
@@ -165,7 +166,7 @@ def restore(module):
         scope = params["scope"] or data.get("default_scope")
         changes = data.get("scopes", {}).get(scope) or data.get("changes", {})
         result = dict(changed=changed_files(changes), changes=changes, scope=scope, inspect=data,
-                      msg="check mode: what a restore of %s would change" % data.get("name"))
+                      msg=f"check mode: what a restore of {data.get('name')} would change")
         if module._diff:
             result["diff"] = diff_of(changes)
         module.exit_json(**result)
@@ -181,10 +182,11 @@ def keep(module):
     status = run_mftui(module, "status")
     state = status.get("state")
     if state in PUT_BACK:
-        module.fail_json(msg="the trial of backup %r was put back (%s): %s" % (
-            status.get("backup"), state, status.get("reason") or status.get("note")), status=status)
+        why = status.get("reason") or status.get("note")
+        module.fail_json(msg=f"the trial of backup {status.get('backup')!r} was put back ({state}): {why}",
+                         status=status)
     if state != "on-trial":
-        module.exit_json(changed=False, status=status, msg="nothing is on trial (%s)" % state)
+        module.exit_json(changed=False, status=status, msg=f"nothing is on trial ({state})")
     if module.check_mode:
         module.exit_json(changed=True, status=status, msg="check mode: the trial would be kept")
     module.exit_json(changed=True, status=run_mftui(module, "keep"))
