@@ -10,6 +10,7 @@ with text.show, as plain text, never markup.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from rich.text import Text
@@ -22,7 +23,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from ...errors import MftuiError
+from ...settings import Settings
 from ...text import show
 from ..context import mftui_app
 from ..dialogs.confirm_delete import ConfirmDelete, DeleteQuestion
@@ -30,10 +31,8 @@ from ..dialogs.download_zip import DownloadZip
 from ..failures import ReportsFailures
 from ..styles import styles_dir
 from ..widgets.keybar import KeyBar
-from .backups_rows import BackupRow, Columns, details_lines, read_rows
+from .backups_rows import BackupRow, Columns, delete_row, details_lines, pin_row, read_rows, verify_row
 from .base import LeanScreen
-
-NOT_YET = "{what} is not available yet in this version of mftui."
 
 
 class WrappingKeyBar(KeyBar):
@@ -114,8 +113,8 @@ class BackupsScreen(ReportsFailures, LeanScreen[None]):
         if event.worker.group == "backups":
             rows, keep = cast(tuple[list[BackupRow], str | None], event.worker.result)
             self._show_rows(rows, keep)
-        elif event.worker.group == "verify":
-            said, key = cast(tuple[str, str], event.worker.result)
+        elif event.worker.group in ("verify", "change"):
+            said, key = cast(tuple[str, str | None], event.worker.result)
             self._status(said)
             self.reload(keep=key)
 
@@ -212,50 +211,31 @@ class BackupsScreen(ReportsFailures, LeanScreen[None]):
         self.app.push_screen(ConfirmDelete(question), lambda yes: self._delete_confirmed(row, yes))
 
     def _delete_confirmed(self, row: BackupRow, yes: bool | None) -> None:
-        if not yes or row.path is None:
+        if not yes:
             self._status("Delete cancelled; nothing was changed.")
             return
-        try:
-            from ...history.retention import delete_backup
-        except ImportError:
-            self._status(NOT_YET.format(what="Delete"))
-            return
-        try:
-            delete_backup(mftui_app(self).settings, row.path.name)
-        except MftuiError as exc:
-            self._status(f"Not deleted: {exc}")
-            return
-        self._status(f"Deleted {show(row.path.name)}.")
-        self.reload()  # the row below it comes under the cursor
+        self._status(f"deleting {show(row.key)} ...")
+        self._change(delete_row, row, None)  # the row below it comes under the cursor
 
     def action_pin(self) -> None:
         """p: pin (never pruned) or unpin the highlighted backup."""
         row = self.current
-        if row is None or row.path is None:
-            return
-        try:
-            from ...history.pins import set_pin
-        except ImportError:
-            self._status(NOT_YET.format(what="Pinning"))
-            return
-        try:
-            set_pin(mftui_app(self).settings, row.path.name, not row.pinned)
-        except MftuiError as exc:
-            self._status(f"Not changed: {exc}")
-            return
-        self._status(f"{'Unpinned' if row.pinned else 'Pinned (never pruned)'}: {show(row.path.name)}.")
-        self.reload(keep=row.key)
+        if row is not None and row.path is not None:
+            self._change(pin_row, row, row.key)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, name="change", group="change")
+    def _change(self, change: Callable[[Settings, BackupRow], str], row: BackupRow,
+                keep: str | None) -> tuple[str, str | None]:
+        """A delete or a pin, off the UI thread (each takes a lock and writes the audit log)."""
+        return change(mftui_app(self).settings, row), keep
 
     def action_changes(self) -> None:
         """c: what changed between this backup and the live configuration (the diff screen)."""
         row = self.current
         if row is None or row.path is None:
             return
-        try:
-            from .diff_view import DiffScreen
-        except ImportError:
-            self._status(NOT_YET.format(what="What changed"))
-            return
+        from .diff_view import DiffScreen
+
         self.app.push_screen(DiffScreen(mftui_app(self).settings, row.path, None))
 
     def action_verify(self) -> None:
@@ -268,8 +248,6 @@ class BackupsScreen(ReportsFailures, LeanScreen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="verify", group="verify")
     def _verify(self, row: BackupRow) -> tuple[str, str]:
-        from .backups_rows import verify_row
-
         app = mftui_app(self)
         return verify_row(app.settings, row, app.now()), row.key
 

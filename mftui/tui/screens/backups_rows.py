@@ -160,13 +160,12 @@ def _previous_row(previous: Any) -> BackupRow:
 
 def read_rows(settings: Settings) -> list[BackupRow]:
     """Every backup of the unit and the previous configuration, newest first (runs in a worker)."""
+    from ...history.pins import pinned
     from ...restore import previous_configuration
 
     try:
-        from ...history.pins import pinned
-
         pins = pinned(settings)
-    except (ImportError, MftuiError, OSError):
+    except (MftuiError, OSError):
         pins = frozenset()  # a damaged pins file: `mftui prune` says what is wrong with it
     rows = [_row(listed, pins) for listed in unit_backups(settings)]
     try:
@@ -199,3 +198,27 @@ def verify_row(settings: Settings, row: BackupRow, now: datetime) -> str:
         return f"Verify FAILED: {show(str(exc), limit=300)}"
     record_verified(settings, key, Verified(True, at))
     return f"Verified {show(row.path.name)}: every checksum sound."
+
+
+def delete_row(settings: Settings, row: BackupRow) -> str:
+    """Delete the backup file (under the instance lock; a pinned one is refused); one sentence saying how it went."""
+    from ...history.retention import delete_backup
+
+    assert row.path is not None
+    try:
+        delete_backup(settings, row.path.name)
+    except MftuiError as exc:
+        return f"Not deleted: {show(str(exc), limit=None)}"
+    return f"Deleted {show(row.path.name)}."
+
+
+def pin_row(settings: Settings, row: BackupRow) -> str:
+    """Pin the backup (retention never removes it), or unpin it; one sentence saying which."""
+    from ...history.pins import set_pin
+
+    assert row.path is not None
+    try:
+        set_pin(settings, row.path.name, not row.pinned)
+    except MftuiError as exc:
+        return f"Not changed: {show(str(exc), limit=None)}"
+    return f"{'Unpinned' if row.pinned else 'Pinned (never pruned)'}: {show(row.path.name)}."
