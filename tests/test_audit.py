@@ -242,3 +242,28 @@ def test_a_log_that_cannot_be_written_does_not_stop_a_restore_and_it_says_so(set
     assert proc.returncode == 0, proc.stderr
     assert "Restored" in proc.stdout and "The audit log in" in proc.stdout and "was not written" in proc.stdout
     assert "the restore itself is not affected" in proc.stdout
+
+
+def test_writers_in_parallel_across_rotations_lose_no_line_inside_the_kept_files(settings: Settings) -> None:
+    code = ("from pathlib import Path; from mftui.settings import Settings; from mftui.history import audit;"
+            "audit.ROTATE_AT = 20000;"
+            f"s = Settings(instance_root=Path({str(settings.instance_root)!r}), backups_dir=Path('/nonexistent'));"
+            "import sys; sys.exit(any(audit.record(s, 'backup', 'ok', detail='d' * 3000) for _ in range(40)))")
+    procs = [subprocess.Popen([sys.executable, "-c", code]) for _ in range(4)]
+    assert [p.wait() for p in procs] == [0, 0, 0, 0]
+    entries, problems = audit.read_log(settings)
+    assert problems == []
+    files = sorted(p.name for p in settings.state_dir.glob("audit.log*"))
+    assert files == ["audit.log", *[f"audit.log.{n}" for n in range(1, 6)]]
+    sizes = [(settings.state_dir / f).stat().st_size for f in files]
+    assert all(size <= 20000 for size in sizes), sizes
+    assert sum(sizes) == sum(len(json.dumps(e.to_json(), separators=(",", ":"))) + 1 for e in entries)
+
+
+def test_a_line_too_long_keeps_counts_instead_of_lists(settings: Settings) -> None:
+    names = [f"nightly_{n:04d}.zip" for n in range(2000)]
+    assert audit.record(settings, "prune", "ok", changes={"removed": names, "kept": 10}, detail="x" * 50000) is None
+    [entry] = audit.read_log(settings)[0]
+    assert entry.changes == {"removed": 2000, "kept": 10}
+    assert entry.detail is not None and len(entry.detail) <= 2000 and entry.detail.startswith("xxx")
+    assert (settings.state_dir / "audit.log").stat().st_size < audit.MAX_LINE

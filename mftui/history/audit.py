@@ -137,9 +137,8 @@ def record(settings: Settings, action: str, outcome: str, *, archive: Path | Non
 def append_entry(settings: Settings, entry: AuditEntry) -> None:
     """Write one entry (raises StateError/OSError; :func:`record` words them)."""
     line = json.dumps(entry.to_json(), ensure_ascii=True, separators=(",", ":"))
-    if len(line) >= MAX_LINE:  # a huge summary or detail: keep the line short, say it was cut
-        small = {**entry.to_json(), "changes": None, "detail": show(entry.detail or "", limit=1000) + " (cut)"}
-        line = json.dumps(small, ensure_ascii=True, separators=(",", ":"))[: MAX_LINE - 1]
+    if len(line) >= MAX_LINE:  # e.g. a prune of 900 backups: lists become counts, a long detail is cut
+        line = json.dumps(_shortened(entry), ensure_ascii=True, separators=(",", ":"))
     state = checked_state_dir(settings, create=True)
     assert state is not None  # create=True
     fd = _open_current(state)
@@ -152,6 +151,18 @@ def append_entry(settings: Settings, entry: AuditEntry) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _shortened(entry: AuditEntry) -> dict[str, Any]:
+    """The entry in one short line: each list in ``changes`` becomes its length, ``detail`` its start."""
+    counted = {k: len(v) if isinstance(v, list) else v for k, v in (entry.changes or {}).items()}
+    changes = {k: v for k, v in counted.items() if len(json.dumps(v)) < 200} or None
+    detail = entry.detail if entry.detail is None or len(entry.detail) < 2000 else show(entry.detail, limit=2000)
+    data = {**entry.to_json(), "changes": changes, "detail": detail}
+    for key in ("archive", "user", "where"):  # untrusted texts, never long in practice
+        if isinstance(data[key], str) and len(data[key]) > 1000:
+            data[key] = show(data[key], limit=1000)
+    return data
 
 
 def _open_current(state: Path) -> int:
