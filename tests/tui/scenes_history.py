@@ -23,7 +23,8 @@ PERSON = {**SSH, "SUDO_USER": "tech"}
 
 
 def kept_backups(settings: Settings) -> None:
-    """Three manual backups a day apart, then a restore of the first: its safety copy and the previous tree."""
+    """Three manual backups a day apart and a scheduled one, then a restore of the first: its safety copy and
+    the previous tree."""
     from mftui.archive.writer import create_backup
     from mftui.restore import restore_backup
     from mftui.restore.journal import read_journal, write_journal
@@ -31,6 +32,7 @@ def kept_backups(settings: Settings) -> None:
     first = backup(settings, "before")
     for days, name in ((1, "site visit"), (2, "new flows")):
         create_backup(settings, name, now=FROZEN + timedelta(days=days))
+    create_backup(settings, "nightly", now=FROZEN + timedelta(days=1, hours=12), kind="scheduled")
     change_live(settings)
     with frozen_writer_clock():
         restore_backup(settings, first)
@@ -64,7 +66,7 @@ async def backups_screen(pilot: Pilot[Any]) -> None:
     await settle(pilot)
     await pilot.press("l")
     await settle(pilot)
-    await pilot.press("down", "p")  # pin "site visit"
+    await pilot.press("down", "down", "p")  # pin "site visit"
     await settle(pilot)
     await pilot.press("v")  # and verify it
     await settle(pilot, rounds=5)
@@ -74,7 +76,7 @@ async def delete_question(pilot: Pilot[Any]) -> None:
     await settle(pilot)
     await pilot.press("l")
     await settle(pilot)
-    await pilot.press("down", "down", "x")  # "before"
+    await pilot.press("down", "down", "down", "x")  # "before"
     await settle(pilot)
 
 

@@ -57,6 +57,7 @@ async def test_the_menu_leads_to_every_backup_newest_first_with_its_kind(
     make_app: Callable[..., MftuiApp], settings: Settings
 ) -> None:
     monday, _, wednesday = three_backups(settings)
+    create_backup(settings, "nightly", now=FROZEN + timedelta(hours=12), kind="scheduled")
     (settings.instance_root / "flows" / "flows.json").write_text("[]\n")
     restore_backup(settings, monday)  # a safety copy (pre-restore) and the previous configuration are kept
     app = make_app()
@@ -66,9 +67,9 @@ async def test_the_menu_leads_to_every_backup_newest_first_with_its_kind(
         await open_backups(pilot)
         names = [row.split()[0] for row in rows(pilot)]  # the previous configuration: "before last restore"
         kinds = " ".join(rows(pilot))
-        assert "pre-restore" in kinds and "previous" in kinds and "manual" in kinds
-        made = [n for n in names if n in ("monday", "tuesday", "wednesday")]
-        assert made == ["wednesday", "tuesday", "monday"]
+        assert "pre-restore" in kinds and "previous" in kinds and "manual" in kinds and "scheduled" in kinds
+        made = [n for n in names if n in ("monday", "nightly", "tuesday", "wednesday")]
+        assert made == ["wednesday", "tuesday", "nightly", "monday"]
         assert names[0] in ("pre-restore", "replaced")  # made now: the safety copy and the previous configuration
         await pilot.press(*["down"] * names.index("wednesday"))
         await settle(pilot)
