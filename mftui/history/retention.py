@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ..archive.catalog import ListedBackup, list_backups
+from ..archive.catalog import ListedBackup, unit_backups
 from ..archive.format import SAFETY_KIND
 from ..durable import fsync_path
 from ..errors import MftuiError, UsageError
@@ -108,7 +108,7 @@ def plan_prune(settings: Settings, now: datetime | None = None, *, just_made: Pa
     now = now or datetime.now(UTC)
     rules = settings.retention
     pins = pinned(settings)
-    listing = list_backups(settings.backups_dir, settings.budgets)
+    listing = unit_backups(settings)  # through the catalog cache: 1,000 backups in a fraction of a second
     newest_of_kind: dict[str, str] = {}
     for b in listing:  # newest first: the first of each kind is its newest
         if b.info is not None:

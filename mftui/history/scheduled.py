@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..archive.catalog import list_backups
+from ..archive.catalog import unit_backups
 from ..archive.format import FileEntry
 from ..digest import sha256_of
 from ..errors import ArchiveError
@@ -34,7 +34,7 @@ def unchanged_backup(settings: Settings) -> tuple[BackupResult | None, str]:
     from ..archive.reader import read_info
     from ..archive.writer import BackupResult
 
-    newest = next((b for b in list_backups(settings.backups_dir, settings.budgets) if b.info is not None), None)
+    newest = next((b for b in unit_backups(settings) if b.info is not None), None)
     if newest is None:
         return None, ""
     if is_protected(newest.path):
