@@ -5,6 +5,11 @@ name into the input and wait for a second Enter); Enter on a folder opens it;
 a typed path still goes through the input. Either way the caller checks what
 comes back: the filter only hides files from the list.
 
+F2 receives a backup over this terminal with ZMODEM (when rz is installed),
+F3 takes it pasted as text, F4 jumps to the next USB stick mounted: a
+received file comes back exactly as a chosen one (it is in incoming/,
+already checked once; the caller checks it again, as any file).
+
 The list shows each name whole: a backup's name is what tells the
 technician which one it is, and at 80 columns textual-fspicker's size and
 date columns cut it short with "…". Size and date follow only where the
@@ -14,7 +19,7 @@ line has room for them (a backup's name holds its date anyway).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,16 +30,21 @@ from rich.measure import Measurement
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.reactive import Reactive
 from textual.widget import Widget
-from textual.widgets import Button, Input, Select
+from textual.widgets import Button, Input, Select, Static
 from textual_fspicker import FileOpen, Filters
 from textual_fspicker.parts import CurrentDirectory, DirectoryNavigation
 
+from ...errors import MftuiError
 from ...text import show_path
+from ...transfer import media, zmodem
+from ...transfer.incoming import Received
 from ...wording import human_size
 from ..context import mftui_app
 from ..widgets.keybar import KeyBar
+from .transfer_console import Cancelled, hand_over, receive_paste, receive_zmodem
 
 INDENT = 4  # " / " before a folder's name, blanks before a file's
 SIZE_WIDTH = 9  # "999.9 KiB"
@@ -142,6 +152,13 @@ class PickBackup(FileOpen):
     """textual-fspicker's FileOpen with our filters, list, one-Enter choice and key bar."""
 
     key_hints = (("Esc", "Cancel"),)  # for the key bar (FileOpen's own bindings have no descriptions)
+    # Shown on the dialog's own line (#transfer-keys): the key bar has no room left at 80 columns.
+    BINDINGS = [
+        Binding("f2", "receive_zmodem", "Receive (ZMODEM)", show=False),
+        Binding("f3", "paste_text", "Paste as text", show=False),
+        Binding("f4", "next_medium", "USB stick", show=False),
+    ]
+    mount_patterns: tuple[str, ...] = media.MOUNT_PATTERNS  # tests point it at their own mounts
 
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)  # see screens/base.py
 
@@ -154,11 +171,49 @@ class PickBackup(FileOpen):
             filters=Filters(("Backups", _is_zip), ("All files", lambda _path: True)),
         )
         self._blink = blink
+        self._media_index = -1
+        self.can_zmodem = zmodem.missing("rz") is None
 
     def compose(self) -> ComposeResult:
         """FileOpen's layout, with our list in place of its DirectoryNavigation, and a key bar."""
-        yield from _swap_listing(super().compose(), self._location)
+        yield from _swap_listing(super().compose(), self._location, self.transfer_keys())
         yield KeyBar()
+
+    def transfer_keys(self) -> str:
+        over = "F2 receive (ZMODEM)  F3 paste as text" if self.can_zmodem else "F3 paste as text"
+        return f" Over this terminal: {over}  F4 USB stick"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.can_zmodem if action == "receive_zmodem" else True
+
+    def action_receive_zmodem(self) -> None:
+        settings = mftui_app(self).settings
+        self._received(lambda: hand_over(self.app, lambda: receive_zmodem(settings)))
+
+    def action_paste_text(self) -> None:
+        settings = mftui_app(self).settings
+        self._received(lambda: hand_over(self.app, lambda: receive_paste(settings)))
+
+    def _received(self, run: Callable[[], Received]) -> None:
+        """A received backup is returned as if chosen; a refusal is said, and the picker stays."""
+        try:
+            received = run()
+        except (MftuiError, Cancelled, OSError) as exc:
+            mftui_app(self).show_error("Upload Zip: nothing received", exc)
+            return
+        self.dismiss(received.path)
+
+    def action_next_medium(self) -> None:
+        """F4: the list shows the next USB stick mounted."""
+        found = media.removable_media(self.mount_patterns)
+        line = self.query_one("#transfer-keys", Static)
+        if not found:
+            line.update(" No USB stick is mounted (under /media, /run/media or /mnt).")
+            return
+        self._media_index = (self._media_index + 1) % len(found)
+        chosen = found[self._media_index]
+        self.query_one(BackupList).location = chosen.mount
+        line.update(f" USB {self._media_index + 1} of {len(found)}: {chosen.describe()}")
 
     def on_mount(self) -> None:
         # One line per widget: the dialog has to fit 80x24 with room for the list.
@@ -191,13 +246,14 @@ class PickBackup(FileOpen):
             self.dismiss(event.path)
 
 
-def _swap_listing(widgets: Iterable[Any], location: str | os.PathLike[str]) -> Iterable[Any]:
+def _swap_listing(widgets: Iterable[Any], location: str | os.PathLike[str], keys: str) -> Iterable[Any]:
     # Textual's compose adds each yielded widget to the container being composed,
     # so a widget swapped on its way out lands exactly where the original would.
     for widget in widgets:
         if type(widget) is DirectoryNavigation:
             yield BackupList(Path(location))
         elif type(widget) is CurrentDirectory:
+            yield Static(keys, id="transfer-keys", markup=False)
             yield PlainDirectory()
         else:
             yield widget
