@@ -81,6 +81,7 @@ class BackupsScreen(ReportsFailures, LeanScreen[None]):
         super().__init__()
         self.rows: list[BackupRow] = []
         self.loaded = False  # the list has been read at least once
+        self.shown_columns: Columns | None = None
 
     def compose(self) -> ComposeResult:
         app = mftui_app(self)
@@ -122,10 +123,13 @@ class BackupsScreen(ReportsFailures, LeanScreen[None]):
         return Columns.for_width(max(20, self.size.width or self.app.size.width))
 
     def _show_rows(self, rows: list[BackupRow], keep: str | None) -> None:
-        self.rows, self.loaded = rows, True
         menu = self.query_one("#backups", OptionList)
-        was = menu.highlighted or 0
         columns = self._columns()
+        if self.loaded and rows == self.rows and columns == self.shown_columns:
+            self._show_details()  # the same list (back from a dialog): nothing to send again
+            return
+        self.rows, self.loaded, self.shown_columns = rows, True, columns
+        was = menu.highlighted or 0
         self.query_one("#columns", Static).update(Text(columns.heading(), no_wrap=True, overflow="ellipsis"))
         menu.set_options([Option(Content(columns.line(row)), id=f"row-{i}")
                           for i, row in enumerate(rows)])
@@ -206,6 +210,10 @@ class BackupsScreen(ReportsFailures, LeanScreen[None]):
         """Delete or x: ask (No first), then delete the file."""
         row = self.current
         if row is None or row.path is None:
+            return
+        if row.pinned:  # retention.delete_backup refuses it: say so now rather than after a question
+            self.app.bell()
+            self._status(f"{show(row.path.name)} is pinned: p unpins it, then x deletes it.")
             return
         question = DeleteQuestion(archive=show(row.path.name), made=row.summary(), last=row.warning(self.rows))
         self.app.push_screen(ConfirmDelete(question), lambda yes: self._delete_confirmed(row, yes))

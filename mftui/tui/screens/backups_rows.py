@@ -60,10 +60,8 @@ class BackupRow:
                f"{human_size(self.size)}"
 
     def warning(self, rows: list[BackupRow]) -> str:
-        """What deleting this one leaves: said in the question when it is the last of its kind, or pinned."""
+        """What deleting this one leaves: said in the question when it is the last of its kind."""
         said = []
-        if self.pinned:
-            said.append("It is pinned (kept by the retention rules).")
         if self.kind != "damaged" and sum(1 for r in rows if r.kind == self.kind and r.path is not None) == 1:
             said.append(f"It is the only {self.kind} backup.")
         return " ".join(said)
