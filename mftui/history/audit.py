@@ -29,8 +29,8 @@ ROTATE_AT = 1 << 20  # 1 MiB
 KEEP = 5  # audit.log.1 (newest) .. audit.log.5 (oldest)
 MAX_LINE = 16 * 1024  # one line stays one short write (O_APPEND: writers never interleave inside it)
 READ_LIMIT = ROTATE_AT + 4 * MAX_LINE  # a rotated file is at most this large, unless it is not ours
-ACTIONS = ("backup", "copy", "restore", "put-back", "prune", "delete", "pin", "unpin", "trial-keep",
-           "trial-revert", "reboot-request")
+ACTIONS = ("backup", "copy", "send", "receive", "restore", "put-back", "prune", "delete", "pin", "unpin",
+           "trial-keep", "trial-revert", "reboot-request")  # what the log holds (for the docs; not enforced)
 
 
 @dataclass(frozen=True)
