@@ -88,9 +88,9 @@ def cmd_receive(settings: Settings, args: argparse.Namespace) -> int:
     from .transfer.tty import kept_terminal
 
     if args.text:
-        if sys.stdin.isatty():
-            _say(f"mftui: {PASTE_HINT}", sys.stderr)
         with audited(settings, "receive", None, detail="text") as note, kept_terminal(sys.stdin, echo=False):
+            if sys.stdin.isatty():
+                _say(f"mftui: {PASTE_HINT}", sys.stderr)  # once echo is off: a paste at once is not sent back
             received = receive_text(settings, sys.stdin, _Progress() if sys.stderr.isatty() else None)
             note.archive = received.path
             note.sha256 = received.sha256

@@ -71,6 +71,12 @@ def test_receive_from_the_real_sz_lands_checked_in_incoming(config_file: Path, s
     assert incoming(settings) == [backup.name]  # the private folder is gone
     again, _ = through_socat(["--config", str(config_file), "receive", "--json"], f"sz -b {backup}", tmp_path)
     assert again["path"] == str(received).replace(".zip", "-2.zip")  # never over the first
+    from mftui.history.audit import read_log
+
+    entries = [(e.action, e.outcome, e.archive, e.sha256, e.detail) for e in read_log(settings)[0]
+               if e.action == "receive"]
+    assert entries == [("receive", "ok", name, result["sha256"], "zmodem")
+                       for name in (received.name, received.name.replace(".zip", "-2.zip"))]
 
 
 class Line:

@@ -129,6 +129,26 @@ def test_cancelled_receive_says_so_and_repaints(config_file: Path, settings: Set
         assert [p.name for p in (settings.backups_dir / "incoming").iterdir()] == []
 
 
+def test_paste_as_text_in_the_picker_shows_the_backup(config_file: Path, settings: Settings, backup: Path) -> None:
+    from mftui.transfer.armour import encode
+
+    lines = list(encode(backup))
+    with Terminal(["--config", str(config_file)]) as term:
+        open_picker(term)
+        term.send(F3)
+        wait_raw(term, b"they are not echoed")
+        start = len(term.raw)
+        term.send("tech@laptop:~$ cat capture.txt\r\n")  # noise before the header, as a paste brings it
+        for line in lines:
+            term.send(line + "\r")  # a terminal sends Enter as CR
+            term.pump(0.001)
+        screen = term.wait_for(r"Verified +yes")
+        assert backup.name in screen and "incoming/" in screen
+        assert lines[1].encode() not in bytes(term.raw[start:])  # not echoed back over the line
+        assert_fully_repainted(term)
+    assert (settings.backups_dir / "incoming" / backup.name).read_bytes() == backup.read_bytes()
+
+
 def open_download(term: Terminal) -> None:
     term.wait_for(r"q Quit")
     term.send("b")

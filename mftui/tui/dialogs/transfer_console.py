@@ -121,11 +121,11 @@ def receive_zmodem(settings: Settings) -> Received:
 
 
 def receive_paste(settings: Settings) -> Received:
-    _say(PASTE_HINT)
     stdin = sys.__stdin__
     if stdin is None:
         raise Cancelled(CANNOT)
     with audited(settings, "receive", None, detail="text") as note, kept_terminal(stdin, echo=False):
+        _say(PASTE_HINT)  # once echo is off: a paste that follows at once is not sent back
         received = receive_text(settings, iter(stdin.readline, ""), _progress)
         note.archive, note.sha256 = received.path, received.sha256
     return received
