@@ -175,11 +175,16 @@ def test_cli_send_text_then_receive_text(config_file: Path, settings: Settings, 
     assert got.returncode == 0, got.stderr
     import json
 
+    import jsonschema
+
+    schema = json.loads((Path(__file__).resolve().parent.parent / "docs/schemas/receive.json").read_text())
     data = json.loads(got.stdout)
+    jsonschema.Draft202012Validator(schema).validate(data)
     assert data["ok"] is True and data["complete"] is True
     assert Path(data["path"]).read_bytes() == backup.read_bytes()
     bad = subprocess.run([*cmd, "receive", "--text", "--json"], input=sent.stdout.replace(" 00003 ", " ")[:-40],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1
     assert json.loads(bad.stdout)["ok"] is False
+    jsonschema.Draft202012Validator(schema).validate(json.loads(bad.stdout))
     assert bad.stderr.startswith("mftui: the paste ended after line")

@@ -19,6 +19,7 @@ import termios
 import time
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from mftui.archive.writer import create_backup
@@ -27,6 +28,13 @@ from mftui.settings import Settings
 pytestmark = pytest.mark.skipif(not all(os.path.exists(f"/usr/bin/{t}") for t in ("sz", "rz", "socat")),
                                 reason="needs lrzsz and socat (.ci/run installs them)")
 MFTUI = [sys.executable, "-m", "mftui"]
+SCHEMAS = Path(__file__).resolve().parent.parent / "docs" / "schemas"
+
+
+def valid(command: str, data: object) -> object:
+    """``data`` as printed by ``mftui COMMAND --json``, checked against docs/schemas/COMMAND.json."""
+    jsonschema.Draft202012Validator(json.loads((SCHEMAS / f"{command}.json").read_text())).validate(data)
+    return data
 
 
 @pytest.fixture
@@ -58,12 +66,14 @@ def test_send_reaches_the_real_rz(config_file: Path, backup: Path, tmp_path: Pat
     assert (laptop / backup.name).read_bytes() == backup.read_bytes()
     assert result["ok"] is True, said
     assert result["bytes"] == backup.stat().st_size and result["method"] == "zmodem"
+    valid("send", result)
 
 
 def test_receive_from_the_real_sz_lands_checked_in_incoming(config_file: Path, settings: Settings, backup: Path,
                                                            tmp_path: Path) -> None:
     result, said = through_socat(["--config", str(config_file), "receive", "--json"], f"sz -b {backup}", tmp_path)
     assert result["ok"] is True, said
+    valid("receive", result)
     received = settings.backups_dir / "incoming" / backup.name
     assert result["path"] == str(received) and result["complete"] is True and result["files"] == 17
     assert received.read_bytes() == backup.read_bytes()
@@ -154,6 +164,7 @@ def test_a_receive_cut_half_way_keeps_nothing_and_gives_the_terminal_back(
     assert code == 1, err
     result = json.loads(out)
     assert result["ok"] is False
+    valid("receive", result)
     assert "the transfer did not complete" in result["reason"] and "nothing was kept" in result["reason"]
     assert incoming(settings) == []  # no partial file, under a final name or any other
     if then != "hangup":
@@ -172,7 +183,7 @@ def test_a_send_cancelled_half_way_says_so(config_file: Path, settings: Settings
     code = line.run(cut_after=big.stat().st_size // 2, then="cancel")
     assert line.mftui.stdout is not None
     assert code == 1
-    reason = json.loads(line.mftui.stdout.read())["reason"]
+    reason = valid("send", json.loads(line.mftui.stdout.read()))["reason"]  # type: ignore[index]
     assert reason.startswith("the transfer did not complete") and "the backup is untouched" in reason
     assert line.terminal()[3] & termios.ECHO
     os.close(line.master)
@@ -206,5 +217,5 @@ def test_without_lrzsz_one_sentence_names_the_package(config_file: Path, backup:
                               text=True, timeout=60, stdin=subprocess.DEVNULL)
         assert done.returncode == 1
         tool = "sz" if args[0] == "send" else "rz"
-        assert json.loads(done.stdout)["reason"].startswith(f"{tool} is not installed: install the Debian package "
-                                                            "lrzsz")
+        reason = valid(args[0], json.loads(done.stdout))["reason"]  # type: ignore[index]
+        assert reason.startswith(f"{tool} is not installed: install the Debian package lrzsz")
