@@ -12,7 +12,7 @@ import pytest
 from mftui.archive.writer import create_backup
 from mftui.errors import CopyError
 from mftui.settings import Settings
-from mftui.transfer.armour import LAPTOP_ONE_LINER, crc, encode
+from mftui.transfer.armour import LAPTOP_ARMOUR, LAPTOP_ONE_LINER, crc, encode
 from mftui.transfer.paste import receive_text
 
 
@@ -188,3 +188,19 @@ def test_cli_send_text_then_receive_text(config_file: Path, settings: Settings, 
     assert json.loads(bad.stdout)["ok"] is False
     jsonschema.Draft202012Validator(schema).validate(json.loads(bad.stdout))
     assert bad.stderr.startswith("mftui: the paste ended after line")
+
+
+def test_the_laptop_armour_script_makes_what_receive_takes(settings: Settings, backup: Path, tmp_path: Path) -> None:
+    """docs/TRANSFER.md's script (for a backup on the laptop, to paste into receive --text), run by python3."""
+    script = tmp_path / "armour.py"
+    script.write_text(LAPTOP_ARMOUR)
+    made = subprocess.run(["python3", str(script), str(backup)], capture_output=True, text=True, timeout=30,
+                          check=True)
+    assert made.stdout.splitlines() == lines_of(backup)
+    assert receive_text(settings, made.stdout.splitlines()).path.read_bytes() == backup.read_bytes()
+
+
+def test_the_documented_commands_are_the_tested_ones() -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "TRANSFER.md").read_text()
+    assert LAPTOP_ONE_LINER in doc
+    assert LAPTOP_ARMOUR in doc

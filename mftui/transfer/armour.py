@@ -36,6 +36,18 @@ from ..text import show
 BYTES_PER_LINE = 45  # 60 base64 characters
 LAPTOP_ONE_LINER = ("sed -nE 's/^[0-9]+ ([A-Za-z0-9+/=]+) [0-9a-f]{8}.*/\\1/p' capture.txt | base64 -d > "
                     "backup.zip")
+# The same lines made on a laptop without mftui (python3 backup.zip > paste.txt), for receive --text.
+LAPTOP_ARMOUR = """\
+import base64, hashlib, os, sys, zlib
+data = open(sys.argv[1], "rb").read()
+count = (len(data) + 44) // 45
+name = os.path.basename(sys.argv[1])
+print(f"mftui-armour v1 name={name} size={len(data)} sha256={hashlib.sha256(data).hexdigest()} lines={count}")
+for n in range(1, count + 1):
+    line = f"{n:05d} " + base64.b64encode(data[(n - 1) * 45 : n * 45]).decode()
+    print(line, format(zlib.crc32(line.encode()), "08x"))
+print(f"mftui-armour end lines={count}")
+"""
 # Matched with every blank taken out: a terminal may wrap the header anywhere, and drop a blank where it does.
 _HEADER = re.compile(r"mftui-armourv1name=([^=]{1,200})size=(\d{1,12})sha256=([0-9a-f]{64})lines=(\d{1,9})$")
 HEADER_PARTS = 6  # a header wrapped by a terminal of 25 columns or more
