@@ -19,7 +19,7 @@ import re
 import stat
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -248,6 +248,14 @@ class Diff:
         name_b = f"{self.name_b}/{change.path}" if change.size_b is not None else "/dev/null"
         lines = tuple(difflib.unified_diff(lines_a, lines_b, name_a, name_b, lineterm=""))
         return FileDiff(change, lines, cut=cut, sha256_b=sha_b)
+
+    def reversed(self) -> Diff:
+        """From B to A: what restoring backup A onto B does (the restore pane shows that way round)."""
+        flip = {"added": "removed", "removed": "added", "changed": "changed"}
+        changes = tuple(replace(c, change=flip[c.change], size_a=c.size_b, size_b=c.size_a, sha256_a=c.sha256_b,
+                                sha256_b=c.sha256_a, mode_a=c.mode_b, mode_b=c.mode_a) for c in self.changes)
+        return Diff(self.name_b, self.name_a, changes, self.unchanged, live=self.live,
+                    _sides=(self._sides[1], self._sides[0]), _stack=self._stack)
 
     def details(self) -> Iterator[FileDiff]:
         for change in self.changes:

@@ -162,10 +162,20 @@ async def test_restore_pane_enter_on_a_change(make_app: Callable[..., MftuiApp],
         await until(pilot, lambda: isinstance(app.screen, DiffScreen) and app.screen.showing == "flows/flows.json"
                     and app.screen.query_one(DiffText).has_class("-shown"))
         text = plain(app.screen.query_one("#diff-text", Static).content)
-        assert text.startswith("flows/flows.json: changed") and "+++ live/flows/flows.json" in text
+        # The restore's direction: from the live file to the backup's, as the list says (+ adds, - removes).
+        assert text.startswith("flows/flows.json: changed"), text
+        assert "--- live/flows/flows.json" in text and f"+++ {archive.name}/flows/flows.json" in text, text
+        summary = plain(app.screen.query_one("#diff-summary", Static).content)
+        assert summary.startswith(f"What restoring {archive.name} does: 1 added, 2 changed, 1 removed"), summary
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, BackupRestoreScreen) and app.focused is listing
+        await pilot.press("up", "enter")  # the file the restore adds: added, its lines +
+        await until(pilot, lambda: isinstance(app.screen, DiffScreen) and app.screen.showing == "services/00a.json"
+                    and app.screen.query_one(DiffText).has_class("-shown"))
+        text = plain(app.screen.query_one("#diff-text", Static).content)
+        assert text.startswith("services/00a.json: added"), text
+        assert "+++ " + archive.name + "/services/00a.json" in text and "--- /dev/null" in text, text
 
 
 async def test_encrypted_backup_asks_for_its_passphrase(make_app: Callable[..., MftuiApp], settings: Settings) -> None:

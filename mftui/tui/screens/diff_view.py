@@ -59,8 +59,9 @@ class DiffScreen(LeanScreen[None]):
     BINDINGS = [Binding("escape", "back", "Back")]
 
     def __init__(self, settings: Settings, a: Path, b: Path | None, *, path: str | None = None,
-                 passphrase: bytes | None = None) -> None:
+                 passphrase: bytes | None = None, restore: bool = False) -> None:
         super().__init__()
+        self.restore = restore  # the restore pane's way round: from the live configuration to backup ``a``
         self.settings = settings
         self.a, self.b = Path(a), Path(b) if b is not None else None
         self.path = path  # open straight on this file's diff
@@ -71,7 +72,9 @@ class DiffScreen(LeanScreen[None]):
     def compose(self) -> ComposeResult:
         yield Static(mftui_app(self).title_line("What changed"), classes="title", markup=False)
         target = "the live configuration" if self.b is None else show_path(self.b.name)
-        yield Static(f"From {show_path(self.a.name)} to {target}: reading ...", id="diff-summary", markup=False)
+        what = f"What restoring {show_path(self.a.name)} does" if self.restore else \
+            f"From {show_path(self.a.name)} to {target}"
+        yield Static(f"{what}: reading ...", id="diff-summary", markup=False)
         yield ChangeList(id="diff-list", compact=True, markup=False)
         with DiffText(id="diff-view"):
             yield Static("", id="diff-text", markup=False)
@@ -95,7 +98,8 @@ class DiffScreen(LeanScreen[None]):
         from ...history.diff import diff_backups
 
         identities = _identities(self.settings)
-        return diff_backups(self.settings, self.a, self.b, passphrase=passphrase, identities=identities)
+        diff = diff_backups(self.settings, self.a, self.b, passphrase=passphrase, identities=identities)
+        return diff.reversed() if self.restore else diff
 
     @work(thread=True, exclusive=True, exit_on_error=False, name="detail", group="diff")
     def _read(self, path: str) -> Any:
@@ -142,8 +146,9 @@ class DiffScreen(LeanScreen[None]):
         self.diff = diff
         target = "the live configuration" if diff.live else show_path(diff.name_b)
         counts = ", ".join(f"{diff.count(kind)} {kind}" for kind in MARK)
-        self.query_one("#diff-summary", Static).update(
-            Text(f"From {show_path(diff.name_a)} to {target}: {counts}, {diff.unchanged} unchanged"))
+        what = f"What restoring {show_path(self.a.name)} does" if self.restore else \
+            f"From {show_path(diff.name_a)} to {target}"
+        self.query_one("#diff-summary", Static).update(Text(f"{what}: {counts}, {diff.unchanged} unchanged"))
         listing = self.query_one(ChangeList)
         listing.clear_options()
         for component, changes in diff.by_component().items():

@@ -1,6 +1,7 @@
 """The restore side of Backup/Restore: Upload Zip, the metadata pane, the files a restore changes, Restore.
 
-Enter on one of those files opens What changed (DiffScreen) on its diff: the backup against the live file.
+Enter on one of those files opens What changed (DiffScreen) on its diff: the live file against the
+backup's, the restore's way round.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ class RestorePanel(ReportsFailures, Vertical):
             return
         passphrase = getattr(inspection.opened, "passphrase", None)
         self.app.push_screen(DiffScreen(mftui_app(self).settings, inspection.path, None, path=event.option.id,
-                                        passphrase=passphrase))
+                                        passphrase=passphrase, restore=True))
 
     @on(OptionList.OptionHighlighted, "#changed-files")
     def _follow(self, event: OptionList.OptionHighlighted) -> None:
