@@ -358,10 +358,10 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
-    from .archive.catalog import list_backups
+    from .archive.catalog import unit_backups
     from .restore import previous_configuration
 
-    backups = list_backups(settings.backups_dir, settings.budgets)
+    backups = unit_backups(settings)  # through the cache in the state folder: 1,000 backups list at once
     previous = previous_configuration(settings)  # the tree the last restore replaced, kept whole
     from .protection import signature_status
 
@@ -381,7 +381,7 @@ def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
         if b.info is None:
             _say(f"{show_path(b.path.name)}  (unreadable: {b.problem})")
         else:
-            kind = "  [safety copy]" if b.info.kind == "safety" else ""
+            kind = {"safety": "  [safety copy]", "scheduled": "  [scheduled]"}.get(b.info.kind, "")
             protection = ""  # a protected backup gets a second line: encrypted how, signed by whom
             if b.protected is not None:
                 protection = f"\n  {b.protected.protection.describe()}; {signatures[b.path].describe()}"

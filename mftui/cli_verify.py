@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 from .cli_output import ProgressBar, _print_json, _say, format_info, info_json
 from .cli_protect import keys_for, opened
-from .errors import MftuiError
+from .errors import ArchiveError, MftuiError
 from .protection import KeyNeeded, describe_backup
 from .settings import Settings
 from .text import show_path
@@ -44,9 +46,10 @@ def inspect(settings: Settings, args: argparse.Namespace) -> int:
 def verify(settings: Settings, args: argparse.Namespace) -> int:
     from .archive.protected import is_protected
     from .cli_verify import verify_without_key
-    from .protection import KeyNeeded, verify_protected
+    from .protection import KeyNeeded, WrongKey, verify_protected
     from .restore import verify_backup
 
+    noted = _verify_noted(settings, args.file)
     try:
         if is_protected(args.file):  # read where it lies: no decrypted copy written first
             identities, passphrase = keys_for(settings, args, args.file)
@@ -60,11 +63,14 @@ def verify(settings: Settings, args: argparse.Namespace) -> int:
     except KeyNeeded as exc:
         return verify_without_key(settings, args, exc)
     except MftuiError as exc:
+        if isinstance(exc, ArchiveError) and not isinstance(exc, WrongKey):  # the backup's fault, not the key's
+            noted(False, str(exc))
         named = str(args.file) in str(exc) or show_path(args.file) in str(exc)
         _say(f"mftui: {exc}" if named else f"mftui: {show_path(args.file)}: {exc}", sys.stderr)
         if args.json:
             _print_json({"ok": False, "reason": str(exc)})
         return exc.exit_code  # 1, or 2 for a settings mistake (a key file named in the settings)
+    noted(True, "")
     if args.json:
         _print_json({"ok": True, "complete": True, "files": len(info.files), "bytes": info.total_bytes,
                      **described.to_json()})
@@ -72,6 +78,26 @@ def verify(settings: Settings, args: argparse.Namespace) -> int:
         _say(f"{show_path(args.file)}: ok ({len(info.files)} files, {human_size(info.total_bytes)}, "
              f"every checksum matches); {'; '.join(described.lines())}")
     return EXIT_OK
+
+
+def _verify_noted(settings: Settings, path: Path) -> Callable[[bool, str], None]:
+    """For a backup in the unit's backups folder: note the outcome of a complete verify, which the Backups
+    screen shows (the file's identity is taken now, so a file changed meanwhile is not found verified)."""
+    from datetime import UTC, datetime
+
+    from .archive.catalog_cache import Verified, file_key, record_verified
+
+    try:
+        if path.resolve().parent != settings.backups_dir.resolve():
+            return lambda ok, problem: None
+        key = file_key(path.name, path.stat())
+    except OSError:
+        return lambda ok, problem: None
+
+    def note(ok: bool, problem: str) -> None:
+        record_verified(settings, key, Verified(ok, datetime.now(UTC).isoformat(timespec="seconds"), problem))
+
+    return note
 
 
 def verify_without_key(settings: Settings, args: argparse.Namespace, need: KeyNeeded) -> int:

@@ -121,3 +121,31 @@ def test_without_a_state_folder_the_list_works_and_writes_nothing(settings: Sett
     assert cache.state is None
     assert [b.info.name for b in unit_backups(moved) if b.info] == ["kept"]
     assert not (tmp_path / "no-state-yet").exists() and path.exists()
+
+
+def test_mftui_verify_is_remembered_for_the_backups_screen(tmp_path: Path, instance_root: Path) -> None:
+    """mftui verify of a backup in the unit's folder records its outcome; list (and the Backups screen) show it."""
+    import subprocess
+    import sys
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'[instance]\nroot = "{instance_root}"\n[backups]\ndir = "{tmp_path / "backups"}"\n'
+                      '[reboot]\nbackend = "demo"\n')
+
+    def mftui(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "mftui", "--config", str(config), *args],
+                              capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+
+    good = Path(json.loads(mftui("backup", "--name", "good", "--json").stdout)["path"])
+    bad = Path(json.loads(mftui("backup", "--name", "bad", "--json").stdout)["path"])
+    elsewhere = tmp_path / "elsewhere.zip"
+    elsewhere.write_bytes(good.read_bytes())
+    data = bytearray(bad.read_bytes())
+    data[200] ^= 0xFF  # inside the first entry's data: its checksum fails
+    bad.write_bytes(bytes(data))
+    assert mftui("verify", str(good)).returncode == 0
+    assert mftui("verify", str(bad)).returncode == 1
+    assert mftui("verify", str(elsewhere)).returncode == 0  # not in the backups folder: not noted
+    rows = {Path(r["path"]).name: r for r in json.loads(mftui("list", "--json").stdout) if "path" in r}
+    assert rows[good.name]["verified"]["ok"] is True
+    assert rows[bad.name]["verified"]["ok"] is False

@@ -16,6 +16,7 @@ STYLESHEETS = (
     "administration.tcss",
     "backup_restore.tcss",
     "dialogs.tcss",
+    "backups.tcss",
     "low_bandwidth.tcss",
     "ascii.tcss",
 )
