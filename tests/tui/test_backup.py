@@ -276,3 +276,21 @@ async def test_a_name_with_no_latin_letter_says_it_becomes_backup(make_app: Call
         await settle(pilot)
         preview = static_text(pilot, "#preview")
         assert preview.startswith("backup_2026-11-05T101500Z.zip") and "named 'backup'" in preview, preview
+
+
+async def test_the_result_says_what_retention_removed(make_app: Callable[..., MftuiApp], settings: Settings) -> None:
+    from datetime import UTC, datetime
+
+    from mftui.archive.writer import create_backup
+    from mftui.retention_settings import RetentionSettings
+
+    old = [create_backup(settings, f"old{i}", now=datetime(2026, 10, i + 1, tzinfo=UTC)).path for i in range(3)]
+    app = make_app(app_settings=replace(settings, retention=RetentionSettings(keep_last=2)))
+    async with app.run_test(size=SIZE) as pilot:
+        await open_backup_restore(pilot)
+        await pilot.press("tab", "enter")  # the Backup button
+        await settle(pilot)
+        summary = static_text(pilot, "#result-summary")
+        assert "[retention] removed 2 older backups:" in summary, summary
+        assert old[0].name in summary and old[1].name in summary and old[2].name not in summary, summary
+        assert not old[0].exists() and not old[1].exists() and old[2].exists()

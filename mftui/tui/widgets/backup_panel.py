@@ -12,6 +12,7 @@ from textual.worker import Worker, WorkerState
 
 from ...archive.names import backup_file_name, name_problem, safe_name
 from ...archive.writer import BackupResult, create_backup
+from ...text import show
 from ...wording import human_size
 from ..context import mftui_app
 from ..dialogs.passphrase import AskPassphrase
@@ -160,10 +161,9 @@ class BackupPanel(ReportsFailures, Vertical):
         self.result = result
         info = result.info
         self.query_one("#result-path", Static).update(Wrapped.path(f"Backup made: {result.path}"))
-        self.query_one("#result-summary", Static).update(
+        self.query_one("#result-summary", Static).update("\n".join([
             f"{len(info.files)} files ({human_size(info.total_bytes)}) of configuration; "
-            f"archive {human_size(result.archive_bytes)}"
-        )
+            f"archive {human_size(result.archive_bytes)}", *_afterwards(result)]))
         self.query_one(ContentSwitcher).current = "backup-result"
         self.query_one("#download", Button).focus()
         self.screen.refresh_bindings()
@@ -177,3 +177,15 @@ class BackupPanel(ReportsFailures, Vertical):
         self.update_preview()
         self.focus_name()
         self.screen.refresh_bindings()
+
+
+def _afterwards(result: BackupResult) -> list[str]:
+    """What happened after the backup was made: what [retention] removed, and anything that went wrong."""
+    lines = [show(note) for note in result.notes]  # the audit log not written, a removal that failed
+    removed = result.pruned.removed if result.pruned is not None else ()
+    if removed:
+        names = ", ".join(show(item.name) for item in removed[:3])
+        more = f" and {len(removed) - 3} more" if len(removed) > 3 else ""
+        lines.insert(0, f"[retention] removed {len(removed)} older backup{'s' if len(removed) != 1 else ''}: "
+                        f"{names}{more}")
+    return lines
