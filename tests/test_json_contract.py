@@ -312,12 +312,12 @@ def test_output_validates(unit: Unit, command: str, case: Callable[[Unit], subpr
 
 def test_each_case_shows_what_it_should(unit: Unit) -> None:
     """A few outputs checked beyond their shape, so that a case that silently tests the wrong thing fails."""
+    data = one_json_value(backup_unchanged(unit))
+    assert data["made"] is False and Path(data["path"]).name.startswith("contract_")
     data = one_json_value(list_everything(unit))
     assert {row.get("kind") for row in data} >= {"manual", "safety", "previous"}
     assert any(row["ok"] is False and "junk.zip" in row["path"] for row in data)
     assert any(isinstance(row.get("encrypted"), dict) for row in data)
-    data = one_json_value(backup_unchanged(unit))
-    assert data["made"] is False and Path(data["path"]).name.startswith("contract_")
     data = one_json_value(watch_reverts(unit))
     assert data["state"] == "reverted" and data["said"]
     data = one_json_value(restore_reboot_fails(unit))
@@ -348,6 +348,16 @@ def test_every_schema_file_is_a_schema_and_takes_the_failure_form(path: Path, un
 def commands() -> set[str]:
     sub = next(a for a in build_parser()._actions if a.dest == "command")
     return set(sub.choices or ())
+
+
+def test_every_command_with_json_has_a_schema() -> None:
+    """A command that takes --json has its docs/schemas/<command>.json: the contract covers all of them."""
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    with_json = {name for name, parser in (sub.choices or {}).items()
+                 if any("--json" in action.option_strings for action in parser._actions)}
+    assert with_json >= {"backup", "inspect", "verify", "list", "restore", "status"}
+    missing = sorted(name for name in with_json if not (SCHEMAS / f"{name}.json").is_file())
+    assert not missing, f"no schema in docs/schemas/ for: {', '.join(missing)}"
 
 
 def test_documented_commands_have_cases() -> None:
