@@ -332,13 +332,14 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         if not result.made:
             _print_json({"ok": True, "made": False, "reason": result.reason, "path": str(result.path),
-                         "kind": kind})
+                         "sha256": result.sha256, "kind": kind})
             return EXIT_OK
         _print_json({
             "ok": True,
             "made": True,
             "kind": info.kind,
             "path": str(result.path),
+            "sha256": result.sha256,
             "name": info.name,
             "created_at": info.created_at,
             "files": len(info.files),

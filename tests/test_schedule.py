@@ -82,6 +82,22 @@ def test_if_changed_cannot_compare_with_an_encrypted_backup_and_makes_one(settin
     assert "is encrypted or signed, so mftui cannot compare" in proc.stderr
 
 
+def test_if_changed_compares_with_the_backup_written_last_in_the_same_second(settings: Settings,
+                                                                           tmp_path: Path) -> None:
+    """Two backups stamped with the same second: the newest is the one written last, not the first by name."""
+    from mftui.archive.age_keys import ScryptIdentity, ScryptRecipient
+    from mftui.archive.protector import Protector
+
+    when = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+    sealed = Protector("passphrase", (ScryptRecipient(b"pass phrase"),), proof=(ScryptIdentity(b"pass phrase"),))
+    create_backup(settings, "a-sealed", now=when, protect=sealed)  # "a" sorts first by name
+    plain = create_backup(settings, "b-plain", now=when, protect=Protector()).path
+    os.utime(plain, ns=(plain.stat().st_atime_ns, plain.stat().st_mtime_ns + 10**9))  # written later, surely
+    again = create_backup(settings, "c", now=when, kind="scheduled", if_changed=True)
+    assert again.made is False and again.path == plain, again.reason
+    assert len(again.sha256) == 64
+
+
 def test_every_backup_is_logged_with_its_sha256(settings: Settings, config_file: Path) -> None:
     import hashlib
 

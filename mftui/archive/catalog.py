@@ -101,8 +101,8 @@ def list_backups(backups_dir: Path, budgets: Budgets | None = None, *,
         cache.keep_only({path.name for path in files})
         cache.save()
 
-    def newest_first(b: ListedBackup) -> tuple[float, str]:
-        return (-b.sort_time, b.path.name)
+    def newest_first(b: ListedBackup) -> tuple[float, float, str]:
+        return (-b.sort_time, -b.mtime, b.path.name)  # two made in the same second: the one written last
 
     return sorted(found, key=newest_first)
 

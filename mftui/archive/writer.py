@@ -65,6 +65,7 @@ class BackupResult:
     reason: str = ""
     pruned: Any = None
     notes: tuple[str, ...] = ()
+    sha256: str = ""  # the archive file's SHA-256 (what the audit log and --json give), once it is known
 
 
 def create_backup(

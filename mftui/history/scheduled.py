@@ -47,7 +47,8 @@ def unchanged_backup(settings: Settings) -> tuple[BackupResult | None, str]:
     if not _same(Instance(settings), info.files):
         return None, ""
     reason = f"the configuration is byte for byte the one in the newest backup, {show(newest.path.name)}"
-    return BackupResult(newest.path, info, newest.size, made=False, reason=reason), ""
+    return BackupResult(newest.path, info, newest.size, made=False, reason=reason,
+                        sha256=sha256_of(newest.path) or ""), ""
 
 
 def _same(instance: Instance, manifest: Sequence[FileEntry]) -> bool:
@@ -65,11 +66,11 @@ def _same(instance: Instance, manifest: Sequence[FileEntry]) -> bool:
 def after_backup(settings: Settings, result: BackupResult, note: str = "") -> BackupResult:
     """A backup was made: log it, apply [retention]; what went wrong is in ``notes`` (never raised)."""
     notes = [note] if note else []
-    logged = record(settings, "backup", "ok", archive=result.path, sha256=sha256_of(result.path),
-                    detail=f"kind {result.info.kind}")
+    digest = sha256_of(result.path) or ""
+    logged = record(settings, "backup", "ok", archive=result.path, sha256=digest, detail=f"kind {result.info.kind}")
     if logged is not None:
         notes.append(logged)
     pruned = prune_after_backup(settings, result.path)
     if pruned is not None:
         notes += pruned.problems
-    return dataclasses.replace(result, pruned=pruned, notes=tuple(notes))
+    return dataclasses.replace(result, pruned=pruned, notes=tuple(notes), sha256=digest)
