@@ -37,6 +37,16 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--json", action="store_true", help="print a JSON object")
 
 
+def _outlive_a_hangup() -> None:
+    """A line dropped after the transfer ended must not kill mftui halfway through checking or placing the file.
+
+    During the transfer a hang-up still fails it (zmodem.py catches SIGHUP itself).
+    """
+    import signal
+
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+
 def cmd_send(settings: Settings, args: argparse.Namespace) -> int:
     from .cli_output import _print_json, _say
     from .text import show_path
@@ -46,6 +56,7 @@ def cmd_send(settings: Settings, args: argparse.Namespace) -> int:
     from .wording import human_size
 
     path: Path = args.file
+    _outlive_a_hangup()
     if args.text:
         if not path.is_file():
             from .errors import CopyError
@@ -87,6 +98,7 @@ def cmd_receive(settings: Settings, args: argparse.Namespace) -> int:
     from .transfer.paste import receive_text
     from .transfer.tty import kept_terminal
 
+    _outlive_a_hangup()
     if args.text:
         with audited(settings, "receive", None, detail="text") as note, kept_terminal(sys.stdin, echo=False):
             if sys.stdin.isatty():

@@ -39,6 +39,7 @@ def test_round_trip_lands_checked_in_incoming(settings: Settings, backup: Path) 
     assert received.path.read_bytes() == backup.read_bytes()
     assert received.complete and "every checksum matches" in received.summary
     assert received.path.stat().st_mode & 0o777 == 0o600
+    assert received.path.parent.stat().st_mode & 0o777 == 0o700  # incoming/ is this unit's own
     again = receive_text(settings, lines)  # never over the first: a suffix
     assert again.path.name == backup.name.replace(".zip", "-2.zip")
     assert incoming(settings) == sorted([backup.name, again.path.name])
@@ -204,3 +205,22 @@ def test_the_documented_commands_are_the_tested_ones() -> None:
     doc = (Path(__file__).resolve().parent.parent / "docs" / "TRANSFER.md").read_text()
     assert LAPTOP_ONE_LINER in doc
     assert LAPTOP_ARMOUR in doc
+
+
+def test_an_encrypted_backup_is_received_partly_checked(config_file: Path, settings: Settings, tmp_path: Path) -> None:
+    """Without its passphrase the files inside cannot be checked: received, and "complete": false says so."""
+    import json
+
+    secret = tmp_path / "passphrase"
+    secret.write_text("correct horse battery staple\n")
+    secret.chmod(0o600)
+    cmd = [sys.executable, "-m", "mftui", "--config", str(config_file)]
+    made = subprocess.run([*cmd, "backup", "--name", "sealed", "--encrypt", "passphrase", "--passphrase-file",
+                           str(secret), "--json"], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert made.returncode == 0, made.stderr
+    sealed = Path(json.loads(made.stdout)["path"])
+    received = receive_text(settings, lines_of(sealed))
+    assert received.path.read_bytes() == sealed.read_bytes()
+    assert received.complete is False
+    assert received.summary.startswith("the public part is ok and the payload's SHA-256 matches; the files inside "
+                                       "were not checked: this backup is encrypted with a passphrase")

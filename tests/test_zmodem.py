@@ -53,9 +53,14 @@ def through_socat(mftui_args: list[str], other: str, cwd: Path) -> tuple[dict[st
     command = " ".join(shlex.quote(a) for a in [*MFTUI, *mftui_args])
     script.write_text(f"#!/bin/sh\nexec {command} >{shlex.quote(str(out))} 2>{shlex.quote(str(err))}\n")
     script.chmod(0o700)
-    done = subprocess.run(["socat", f"EXEC:{script},pty,setsid,ctty,raw,echo=0", f"EXEC:{other}"], cwd=cwd,
-                          timeout=60, check=False, capture_output=True, text=True)
-    assert out.exists(), done.stderr
+    # The other end is a terminal program: it stays on the line after the transfer (what mftui still
+    # sends, such as the final "OO", is read and dropped) until mftui is done.
+    laptop = cwd / "laptop.sh"
+    laptop.write_text(f"#!/bin/sh\n{other}\nexec cat >/dev/null\n")
+    laptop.chmod(0o700)
+    done = subprocess.run(["socat", "-d", "-d", f"EXEC:{script},pty,setsid,ctty,raw,echo=0", f"EXEC:{laptop}"],
+                          cwd=cwd, timeout=60, check=False, capture_output=True, text=True)
+    assert out.exists() and out.read_text(), done.stderr
     return json.loads(out.read_text() or "{}"), err.read_text()
 
 
@@ -132,9 +137,26 @@ class Line:
             if not cut and self.carried > cut_after:
                 cut = True
                 self._cut(then)
+        code = self.mftui.wait(10)
+        if not cut:
+            self.other_ends(timeout=5)
         self.other.kill()
         self.other.wait(10)
-        return self.mftui.wait(10)
+        return code
+
+    def other_ends(self, timeout: float = 5) -> int | None:
+        """Carry what mftui left on the line to ``other`` until it exits by itself; its exit status, or None."""
+        assert self.other.stdin is not None
+        end = time.monotonic() + timeout
+        while self.other.poll() is None and time.monotonic() < end:
+            ready, _, _ = select.select([self.master], [], [], 0.05)
+            if ready:
+                try:
+                    self.other.stdin.write(os.read(self.master, 4096))
+                    self.other.stdin.flush()
+                except (BrokenPipeError, OSError):
+                    break
+        return self.other.poll()
 
     def _cut(self, then: str) -> None:
         self.other.kill()  # the sender stops half-way
@@ -171,6 +193,24 @@ def test_a_receive_cut_half_way_keeps_nothing_and_gives_the_terminal_back(
         after = line.terminal()
         assert after[3] & (termios.ICANON | termios.ECHO) == termios.ICANON | termios.ECHO  # cooked, echoing
         assert after[:4] == line.before[:4]
+        os.close(line.master)
+        os.close(line.slave)
+
+
+def test_a_send_ends_the_session_so_the_receiver_stops_by_itself(config_file: Path, backup: Path,
+                                                                 tmp_path: Path) -> None:
+    """sz flushes its line as it exits, which can swallow its final "OO": mftui sends it, and answers a ZFIN
+    that comes late, so the terminal program's receiver ends at once instead of waiting or talking on."""
+    laptop = tmp_path / "laptop"
+    laptop.mkdir()
+    for _ in range(5):
+        for old in laptop.iterdir():
+            old.unlink()
+        line = Line(["--config", str(config_file), "send", str(backup)], ["rz", "-b"], cwd=laptop)
+        started = time.monotonic()
+        assert line.run(cut_after=10**9, then="") == 0
+        assert line.other.returncode == 0 and time.monotonic() - started < 5  # rz ended by itself, satisfied
+        assert (laptop / backup.name).read_bytes() == backup.read_bytes()
         os.close(line.master)
         os.close(line.slave)
 

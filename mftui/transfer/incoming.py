@@ -131,7 +131,12 @@ def check_file(settings: Settings, path: Path, expected_size: int | None = None)
             info = verify_backup(settings, found.plain)
             lines = found.described.lines()
     except KeyNeeded as exc:
-        return False, f"the public part is ok; the files inside were not checked: {exc}", {}
+        from ..archive.payload import check_payload_hash
+        from ..archive.protected import read_protected
+
+        check_payload_hash(read_protected(path))  # the encrypted payload is the one backup.json names
+        return False, (f"the public part is ok and the payload's SHA-256 matches; the files inside were not "
+                       f"checked: {exc}"), {}
     summary = (f"{len(info.files)} files, {human_size(info.total_bytes)}, every checksum matches"
                + (f"; {'; '.join(lines)}" if lines else ""))
     return True, summary, {"files": len(info.files), "config_bytes": info.total_bytes, "name": info.name,

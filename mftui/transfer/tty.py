@@ -8,8 +8,10 @@ or cut off by five Ctrl+X, they may not. So the settings are saved with
 from __future__ import annotations
 
 import os
+import select
 import sys
 import termios
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -46,3 +48,42 @@ def kept_terminal(stream: Any = None, *, echo: bool = True) -> Iterator[int | No
                 termios.tcsetattr(fd, termios.TCSAFLUSH, saved)
             except termios.error:
                 pass  # the line has gone (hung up): nothing to give back
+
+
+def drain(fd: int, quiet: float = 0.5, limit: float = 5.0, answers: tuple[tuple[bytes, bytes], ...] = ()) -> int:
+    """Read and drop what the other end still sends after a transfer; the number of bytes dropped.
+
+    A ZMODEM session ends with a few bytes in flight (the receiver's ZFIN,
+    the sender's "OO"); left in the line they would reach the TUI as keys
+    (Ctrl+X, Enter, XON which is Ctrl+Q: Quit). Read, without canonical mode
+    or echo, until the line has been quiet for ``quiet`` seconds (at most
+    ``limit``); ``answers``: (what arrives, what to send back), e.g. the
+    "OO" a receiver still waits for, which sz may have flushed away as it
+    exited. The caller restores the settings after.
+    """
+    try:
+        attrs = termios.tcgetattr(fd)
+        attrs[3] &= ~(termios.ICANON | termios.ECHO | termios.ISIG)
+        attrs[6][termios.VMIN], attrs[6][termios.VTIME] = 0, 0
+        termios.tcsetattr(fd, termios.TCSANOW, attrs)
+    except termios.error:
+        return 0
+    dropped, seen = 0, b""
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        ready, _, _ = select.select([fd], [], [], quiet)
+        if not ready:
+            break
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        dropped += len(chunk)
+        seen = (seen + chunk)[-64:]
+        for arrived, reply in answers:
+            if arrived in seen:
+                os.write(fd, reply)
+                seen = b""
+    return dropped

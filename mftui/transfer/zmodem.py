@@ -24,7 +24,7 @@ from ..errors import CopyError
 from ..settings import Settings
 from ..text import show, show_path
 from .incoming import PrivateFolder, Received, finish
-from .tty import kept_terminal
+from .tty import drain, kept_terminal
 
 PACKAGE = "lrzsz"
 RZ_TIMEOUT = "100"  # tenths of a second without data before rz gives up a step (its default)
@@ -82,14 +82,29 @@ def _hangup_stops() -> Iterator[None]:
         signal.signal(signal.SIGHUP, previous)
 
 
-def _run(argv: list[str], line: tuple[int, int], cwd: Path | None = None) -> tuple[int, str]:
-    """Run sz or rz on the line with the terminal's settings kept; (exit status, its last message)."""
+ZFIN = b"**\x18B08"  # a ZFIN hex header: the receiver ending the session, waiting for "OO"
+
+
+def _run(argv: list[str], line: tuple[int, int], cwd: Path | None = None,
+         answers: tuple[tuple[bytes, bytes], ...] = ()) -> tuple[int, str]:
+    """Run sz or rz on the line with the terminal's settings kept; (exit status, its last message).
+
+    A hang-up while it runs fails it; once it has ended, a hang-up (while the
+    line is drained) changes nothing: the transfer is complete.
+    """
+    done: list[subprocess.CompletedProcess[bytes]] = []
     try:
-        with _hangup_stops(), kept_terminal(line[0]):
-            proc = subprocess.run(argv, stdin=line[0], stdout=line[1], stderr=subprocess.PIPE, cwd=cwd,
-                                  check=False)
-    except HungUp:
-        return -1, "the line hung up"
+        with _hangup_stops(), kept_terminal(line[0]) as tty:
+            done.append(subprocess.run(argv, stdin=line[0], stdout=line[1], stderr=subprocess.PIPE, cwd=cwd,
+                                       check=False))
+            if tty is not None:
+                if done[0].returncode == 0 and answers:
+                    os.write(tty, b"OO")  # sz's own may have been flushed away as it exited (TCIOFLUSH)
+                drain(tty, answers=answers)  # the other end's last bytes are no keys for what runs next
+    except (HungUp, OSError):
+        if not done:
+            return -1, "the line hung up"
+    proc = done[0]
     said = [s.strip() for s in proc.stderr.decode(errors="replace").replace("\r", "\n").splitlines() if s.strip()]
     return proc.returncode, show(said[-1], limit=160) if said else ""
 
@@ -105,7 +120,7 @@ def send(path: Path, line: tuple[int, int] | None = None) -> Sent:
     if digest is None:
         raise CopyError(f"the backup {show_path(path)} cannot be read; check it is there and readable")
     with _line(line) as fds:
-        status, said = _run(["sz", "--binary", "--quiet", str(path)], fds)
+        status, said = _run(["sz", "--binary", "--quiet", str(path)], fds, answers=((ZFIN, b"OO"),))
     if status != 0:
         why = f" ({said})" if said else ""
         raise CopyError(f"the transfer did not complete{why}: it was cancelled or the line dropped; the backup "

@@ -31,7 +31,7 @@ from ..screens.base import LeanModalScreen
 from ..widgets.hinted import HintedButton, HintedInput
 from ..widgets.keybar import KeyBar
 from ..wrap import Wrapped
-from .transfer_console import Cancelled, hand_over, print_text, send_zmodem
+from .transfer_console import Cancelled, estimate, hand_over, print_text, send_zmodem
 
 
 class DownloadZip(ReportsFailures, LeanModalScreen[None]):
@@ -72,7 +72,9 @@ class DownloadZip(ReportsFailures, LeanModalScreen[None]):
             else:
                 yield Static("Not an SSH session: no scp line (copy it to a USB stick below).", markup=False)
             over = "F2 send with ZMODEM, F3 print as text" if self.can_zmodem else "F3 print as text"
-            yield Static(f"Over this terminal: {over}.", id="console", markup=False)
+            takes = estimate(self.archive_bytes)  # said before starting, on a serial line
+            yield Static(f"Over this terminal: {over}" + (f"; {takes}." if takes else "."), id="console",
+                         markup=False)
             yield Static("Copy to a folder (F4: a USB stick), then Enter:", id="media", markup=False)
             with Horizontal(id="copy-row"):
                 yield HintedInput(

@@ -17,7 +17,7 @@ from typing import TypeVar
 from textual.app import App, SuspendNotSupported
 
 from ...settings import Settings
-from ...text import show, show_path
+from ...text import show
 from ...transfer import line_speed, zmodem
 from ...transfer.audit import audited
 from ...transfer.incoming import Received
@@ -79,6 +79,16 @@ def _say(text: str) -> None:
         err.flush()
 
 
+def estimate(size: int) -> str:
+    """``about 2 minutes at 9600 baud (text: about 4 minutes)`` on a serial console, else ""."""
+    fd = sys.__stdin__.fileno() if sys.__stdin__ else None
+    zmodem_time = line_speed.estimate(size, fd)
+    if zmodem_time is None:
+        return ""
+    text_time = line_speed.estimate(size, fd, text=True) or ""
+    return f"{zmodem_time} (text: {text_time.split(' at ')[0]})"
+
+
 def _estimate(size: int, *, text: bool) -> str:
     said = line_speed.estimate(size, sys.__stdin__.fileno() if sys.__stdin__ else None, text=text)
     return f": {said}" if said else ""
@@ -136,8 +146,3 @@ def _progress(done: int, total: int) -> None:
     if err is not None and (done % 50 == 0 or done == total):
         err.write(f"\rmftui: line {done} of {total}")
         err.flush()
-
-
-def received_line(received: Received) -> str:
-    """What the picker's caller is told about a received file (its checks follow in the metadata pane)."""
-    return f"Received {show_path(received.path)} ({human_size(received.size)}): {received.summary}"
