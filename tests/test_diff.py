@@ -8,7 +8,6 @@ values: the value must be absent from stdout, text and --json alike.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -33,13 +32,13 @@ def mftui(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def peak_rss(config: Path, *args: str) -> int:
-    """The peak RSS (bytes) of one mftui run, from its own rusage."""
-    proc = subprocess.Popen([str(MFTUI), "--config", str(config), *args], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    assert proc.returncode == 0
-    return usage.ru_maxrss * 1024
+    """The peak RSS (bytes) of one mftui run, the only child of a fresh small process (test_memory.peak_rss):
+    a child forked by pytest itself starts at pytest's own RSS, which grows over a whole run."""
+    from test_memory import peak_rss as measured
+
+    code, _out, err, mib = measured("--config", str(config), *args)
+    assert code == 0, err
+    return int(mib * 2**20)
 
 
 def backup(config: Path, name: str, *args: str) -> Path:
