@@ -96,14 +96,15 @@ def cmd_receive(settings: Settings, args: argparse.Namespace) -> int:
     from .transfer import zmodem
     from .transfer.audit import audited
     from .transfer.paste import receive_text
-    from .transfer.tty import kept_terminal
+    from .transfer.tty import kept_terminal, terminal_lines
 
     _outlive_a_hangup()
     if args.text:
         with audited(settings, "receive", None, detail="text") as note, kept_terminal(sys.stdin, echo=False):
             if sys.stdin.isatty():
                 _say(f"mftui: {PASTE_HINT}", sys.stderr)  # once echo is off: a paste at once is not sent back
-            received = receive_text(settings, sys.stdin, _Progress() if sys.stderr.isatty() else None)
+            lines = terminal_lines(sys.stdin.fileno()) if sys.stdin.isatty() else sys.stdin
+            received = receive_text(settings, lines, _Progress() if sys.stderr.isatty() else None)
             note.archive = received.path
             note.sha256 = received.sha256
     else:

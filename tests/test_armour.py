@@ -224,3 +224,40 @@ def test_an_encrypted_backup_is_received_partly_checked(config_file: Path, setti
     assert received.complete is False
     assert received.summary.startswith("the public part is ok and the payload's SHA-256 matches; the files inside "
                                        "were not checked: this backup is encrypted with a passphrase")
+
+
+def test_cli_receive_text_on_a_terminal_no_echo_and_ctrl_d(config_file: Path, settings: Settings,
+                                                           backup: Path) -> None:
+    """Typed into a real terminal: the paste is not echoed back; Ctrl+D after half a line ends it, once."""
+    import json
+    import select
+    import termios
+    import time
+
+    cmd = [sys.executable, "-m", "mftui", "--config", str(config_file), "receive", "--text", "--json"]
+    for paste, ending in ((list(lines_of(backup)), ""), (["00001 half a line"], "\x04\x04")):
+        master, slave = os.openpty()
+        try:
+            proc = subprocess.Popen(cmd, stdin=slave, stdout=subprocess.PIPE, stderr=slave)
+            echoed = b""
+            end = time.monotonic() + 20
+            while b"not echoed" not in echoed and b"Ctrl+D" not in echoed and time.monotonic() < end:
+                if select.select([master], [], [], 0.1)[0]:
+                    echoed += os.read(master, 4096)
+            for line in paste:
+                os.write(master, (line + "\r").encode())
+            os.write(master, ending.encode())
+            out, _ = proc.communicate(timeout=30)
+            while select.select([master], [], [], 0.2)[0]:
+                echoed += os.read(master, 65536)
+            assert paste[-1].encode() not in echoed  # not sent back over the line
+            assert termios.tcgetattr(slave)[3] & termios.ECHO  # and echo is back on
+        finally:
+            os.close(master)
+            os.close(slave)
+        result = json.loads(out)
+        if ending:
+            assert proc.returncode == 1
+            assert result["reason"].startswith("no mftui-armour header line was found")
+        else:
+            assert proc.returncode == 0 and Path(result["path"]).read_bytes() == backup.read_bytes()

@@ -87,3 +87,23 @@ def drain(fd: int, quiet: float = 0.5, limit: float = 5.0, answers: tuple[tuple[
                 os.write(fd, reply)
                 seen = b""
     return dropped
+
+
+def terminal_lines(fd: int) -> Iterator[str]:
+    """The lines typed or pasted into a terminal (canonical mode), read unbuffered; ends at Ctrl+D.
+
+    Python's buffered stdin swallows the end-of-file of a Ctrl+D typed after
+    a partial line, so a third Ctrl+D would be needed; read(2) on the
+    terminal gives each line as it comes and 0 bytes at the end.
+    """
+    pending = b""
+    while True:
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            if pending:
+                yield pending.decode(errors="replace")
+            return
+        pending += chunk
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            yield line.decode(errors="replace") + "\n"

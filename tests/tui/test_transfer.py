@@ -150,6 +150,24 @@ def test_paste_as_text_in_the_picker_shows_the_backup(config_file: Path, setting
     assert (settings.backups_dir / "incoming" / backup.name).read_bytes() == backup.read_bytes()
 
 
+@pytest.mark.parametrize(("key", "said"), [("\x03", "cancelled with Ctrl+C; nothing was kept"),
+                                           ("\x04", "no mftui-armour header line was found")])
+def test_a_paste_given_up_says_so_and_the_terminal_comes_back(config_file: Path, settings: Settings, key: str,
+                                                              said: str) -> None:
+    with Terminal(["--config", str(config_file)]) as term:
+        open_picker(term)
+        term.send(F3)
+        wait_raw(term, b"they are not echoed")
+        term.send("00001 half a line")
+        term.send(key * (2 if key == "\x04" else 1))  # Ctrl+D after a partial line: once for the line, once more
+        screen = term.wait_for(r"Upload Zip: nothing received")
+        assert said.lower() in " ".join(screen.split()).lower()
+        assert_fully_repainted(term)
+        term.send("\r")  # OK: the picker is back, and keys work
+        term.wait_for(r"F2 receive \(ZMODEM\)")
+    assert [p.name for p in (settings.backups_dir / "incoming").iterdir()] == []
+
+
 def open_download(term: Terminal) -> None:
     term.wait_for(r"q Quit")
     term.send("b")

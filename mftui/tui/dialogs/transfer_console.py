@@ -9,8 +9,11 @@ Pilot) cannot hand its terminal over: that is said, and nothing runs.
 
 from __future__ import annotations
 
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -22,7 +25,7 @@ from ...transfer import line_speed, zmodem
 from ...transfer.audit import audited
 from ...transfer.incoming import Received
 from ...transfer.paste import receive_text, send_text
-from ...transfer.tty import kept_terminal
+from ...transfer.tty import kept_terminal, terminal_lines
 from ...wording import human_size
 
 T = TypeVar("T")
@@ -48,7 +51,7 @@ def hand_over(app: App[object], work: Callable[[], T]) -> T:
     done: list[T] = []
     failed: list[BaseException] = []
     try:
-        with app.suspend():
+        with app.suspend(), _ctrl_c_interrupts():
             try:
                 done.append(work())
             except KeyboardInterrupt:
@@ -62,6 +65,23 @@ def hand_over(app: App[object], work: Callable[[], T]) -> T:
     if failed:
         raise failed[0]
     return done[0]
+
+
+@contextmanager
+def _ctrl_c_interrupts() -> Iterator[None]:
+    """Ctrl+C stops the paste at once (KeyboardInterrupt), instead of asyncio's handler cancelling the app.
+
+    asyncio.run's SIGINT handler would cancel the app's main task (it quits when the paste ends) and only
+    a second Ctrl+C would interrupt the read.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def repaint(app: App[object]) -> None:
@@ -136,7 +156,7 @@ def receive_paste(settings: Settings) -> Received:
         raise Cancelled(CANNOT)
     with audited(settings, "receive", None, detail="text") as note, kept_terminal(stdin, echo=False):
         _say(PASTE_HINT)  # once echo is off: a paste that follows at once is not sent back
-        received = receive_text(settings, iter(stdin.readline, ""), _progress)
+        received = receive_text(settings, terminal_lines(stdin.fileno()), _progress)
         note.archive, note.sha256 = received.path, received.sha256
     return received
 
