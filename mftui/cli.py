@@ -395,9 +395,9 @@ def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_copy(settings: Settings, args: argparse.Namespace) -> int:
     """Download Zip without the TUI: the copy is fsync'ed, read back and compared before it gets its name."""
-    from .transfer.copy import copy_verified
+    from .transfer.audit import copy_recorded
 
-    result = copy_verified(args.file, args.folder)
+    result = copy_recorded(settings, args.file, args.folder)  # in the audit log, as Download Zip's copies
     if args.json:
         _print_json({"ok": True, "path": str(result.path), "bytes": result.size, "sha256": result.sha256,
                      "already_there": result.already_there})

@@ -267,3 +267,15 @@ def test_a_line_too_long_keeps_counts_instead_of_lists(settings: Settings) -> No
     assert entry.changes == {"removed": 2000, "kept": 10}
     assert entry.detail is not None and len(entry.detail) <= 2000 and entry.detail.startswith("xxx")
     assert (settings.state_dir / "audit.log").stat().st_size < audit.MAX_LINE
+
+
+def test_mftui_copy_is_logged_like_download_zip(settings: Settings, config_file: Path, tmp_path: Path) -> None:
+    made = run_mftui(config_file, "backup", "--json")
+    archive = Path(json.loads(made.stdout)["path"])
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    assert run_mftui(config_file, "copy", str(archive), str(stick)).returncode == 0
+    assert run_mftui(config_file, "copy", str(archive), str(tmp_path / "no-such-stick")).returncode == 1
+    copies = [e for e in audit.read_log(settings)[0] if e.action == "copy"]
+    assert [e.outcome for e in copies] == ["ok", "failed"]
+    assert copies[0].archive == archive.name and copies[0].sha256 == json.loads(made.stdout)["sha256"]
