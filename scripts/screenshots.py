@@ -22,6 +22,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from tui.helpers import SIZE, frozen_now  # noqa: E402
 from tui.scenes import SCENES, Scene, scene_instance  # noqa: E402
+from tui.scenes_diff import SCENES as DIFF_SCENES  # noqa: E402
+from tui.scenes_diff import TITLES as DIFF_TITLES  # noqa: E402
+from tui.scenes_history import SCENES as HISTORY_SCENES  # noqa: E402
+from tui.scenes_history import TITLES as HISTORY_TITLES  # noqa: E402
+from tui.scenes_transfer import SCENES as TRANSFER_SCENES  # noqa: E402
+from tui.scenes_transfer import TITLES as TRANSFER_TITLES  # noqa: E402
 
 from mftui.tui.app import MftuiApp  # noqa: E402
 
@@ -45,6 +51,9 @@ TITLES = {
     "protected-pane": "Backup/Restore: a signed, encrypted backup opened and checked",
     "trial-banner": "Administration: a restore on trial (k keep, p put back now)",
 }
+# The Backups screen, History, What changed and the console transfers keep their scenes beside their tests.
+SCENES = {**SCENES, **HISTORY_SCENES, **DIFF_SCENES, **TRANSFER_SCENES}
+TITLES |= HISTORY_TITLES | DIFF_TITLES | TRANSFER_TITLES
 # The same scenes on the consoles users have: (scene, size, ascii) -> file name suffix.
 CONSOLES = [
     ("administration", (60, 20), False, "60x20"),
@@ -54,6 +63,9 @@ CONSOLES = [
     ("upload-picker", SIZE, True, "vt100"),
     ("restore-confirm", SIZE, True, "vt100"),
     ("download-zip", SIZE, True, "vt100"),
+    ("backups", (60, 20), False, "60x20"),
+    ("backups", SIZE, True, "vt100"),
+    ("diff-file", (60, 20), False, "60x20"),
 ]
 
 
