@@ -21,11 +21,14 @@ ACTIONS = "\n".join(
         ),
         (
             "Download Zip (d, after a backup): shows the file's path, an scp line to run on your computer when "
-            "this is an SSH session, and copies it to a folder such as a USB stick, read back and checked."
+            "this is an SSH session, and copies it to a folder such as a USB stick (F4 picks one), read back and "
+            "checked. With no network: F2 sends it over this terminal with ZMODEM, F3 prints it as text lines."
         ),
         (
-            "Upload Zip (u): choose a backup (Enter on it), or type its path. It is checked whole: its "
-            "information, whether every checksum is sound, and what a restore would change."
+            "Upload Zip (u): choose a backup (Enter on it), or type its path; F2 receives one over this terminal "
+            "with ZMODEM, F3 takes pasted text lines, F4 opens a USB stick. It is checked whole: its "
+            "information, whether every checksum is sound, and the files a restore would change (Tab to them; "
+            "Enter on one shows its diff)."
         ),
         (
             "Restore (r): asks first. No has the focus; Tab to Yes, then Enter, restores. Any other key answers "
@@ -93,8 +96,8 @@ class HelpScreen(LeanModalScreen[None]):
                 "",
                 f"Backups are in: {backups}",
                 "Getting a backup off the box: Download Zip shows an scp line to run on your own computer "
-                "(SSH sessions), or copies the file to a mounted USB stick. The command line does the same: "
-                "mftui list, mftui backup.",
+                "(SSH sessions), copies the file to a mounted USB stick, or sends it over this terminal "
+                "(ZMODEM, or text lines to capture). The command line does the same: mftui copy, mftui send.",
             ]
         )
         with Vertical(classes="dialog") as box:
