@@ -7,15 +7,6 @@ are kept, so every chunk is decrypted once. Random access is safe with age's
 STREAM: a chunk's nonce holds its index and whether it is the last, so a
 chunk moved, dropped or cut short fails its authentication.
 
-The parser's small reads (the end records, each entry's local header) do
-not decrypt a whole chunk: ChaCha20-Poly1305 encrypts with the ChaCha20
-keystream from block 1 on (RFC 8439), so those few bytes are decrypted alone,
-not yet authenticated. That is safe because the parser is built for hostile
-input (a plain backup's bytes are not authenticated at all), and because
-:meth:`PayloadSource.finish` authenticates every chunk no larger read did
-before it accepts the payload. Without this, every chunk was decrypted twice:
-once for the local headers, once for the data.
-
 The SHA-256 that backup.json pins is computed over the whole payload on a
 thread of its own while the key is unwrapped and the reads go on (hashlib
 lets the other thread run); :meth:`PayloadSource.finish` waits for it. Any
@@ -32,7 +23,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from ..errors import ArchiveError
@@ -42,7 +32,6 @@ from .protected import ProtectedBackup
 HASH_READ = 1024 * 1024
 SEALED = age.CHUNK + age.TAG
 KEEP = 8  # decrypted chunks kept: the end records, and the entry being read
-PEEK = 4096  # reads up to this size (end records, local headers) decrypt only their own bytes
 NOT_PINNED = ("the backup's payload does not match the SHA-256 its backup.json pins (it was altered, damaged, or "
               "swapped in from another backup); use another copy")
 
@@ -107,7 +96,6 @@ class PayloadSource:
         payload = backup.protection.payload_size
         self._hash = PayloadHash(self.fd, backup.payload_offset, payload)
         self._chunks: dict[int, bytes] = {}
-        self._authenticated: set[int] = set()  # chunks decrypted whole and authenticated
         self._aead: ChaCha20Poly1305 | None = None  # None: only signed, the payload is the plain backup
         try:
             with self.checked():
@@ -127,8 +115,7 @@ class PayloadSource:
         sealed = window.end - window.pos
         if len(nonce) != age.NONCE or sealed < age.TAG:
             raise age.AgeError("the encrypted payload is cut short or damaged (a chunk is missing or short)")
-        self._key = age.hkdf(key, nonce, b"payload")
-        self._aead = ChaCha20Poly1305(self._key)
+        self._aead = ChaCha20Poly1305(age.hkdf(key, nonce, b"payload"))
         self._start = window.pos
         self._count = -(-sealed // SEALED)
         self._last_size = sealed - (self._count - 1) * SEALED
@@ -144,26 +131,11 @@ class PayloadSource:
         parts = []
         while size > 0:
             index, skip = divmod(offset, age.CHUNK)
-            if size <= PEEK and index not in self._chunks:
-                chunk = self._peek(index, skip, size)
-            else:
-                chunk = self._chunk(index)[skip : skip + size]
+            chunk = self._chunk(index)[skip : skip + size]
             parts.append(chunk)
             offset += len(chunk)
             size -= len(chunk)
         return b"".join(parts)
-
-    def _peek(self, index: int, skip: int, size: int) -> bytes:
-        """Plain bytes ``skip``.. of chunk ``index`` (to its end at most), decrypted alone, not authenticated."""
-        last = index == self._count - 1
-        size = min(size, (self._last_size - age.TAG if last else age.CHUNK) - skip)
-        if size <= 0:
-            return b""
-        block, within = divmod(skip, 64)  # ChaCha20 blocks; block 0 keyed Poly1305, the text starts at 1
-        sealed = os.pread(self.fd, within + size, self._start + index * SEALED + block * 64)
-        stream = Cipher(algorithms.ChaCha20(self._key, (1 + block).to_bytes(4, "little") + age._nonce(index, last)),
-                        mode=None).decryptor()
-        return stream.update(sealed)[within:]
 
     def _chunk(self, index: int) -> bytes:
         plain = self._chunks.get(index)
@@ -183,18 +155,12 @@ class PayloadSource:
             if len(self._chunks) >= KEEP:
                 del self._chunks[next(iter(self._chunks))]
             self._chunks[index] = plain
-            self._authenticated.add(index)
         return plain
 
     def finish(self) -> None:
-        """Wait for the payload's SHA-256; ArchiveError unless it is the one backup.json pins, and (AgeError)
-        unless every chunk is authenticated, the ones only peeked at included."""
+        """Wait for the payload's SHA-256; ArchiveError unless it is the one backup.json pins."""
         if self._hash.result() != self.pinned:
             raise ArchiveError(NOT_PINNED)
-        if self._aead is not None:
-            for index in range(self._count):
-                if index not in self._authenticated:
-                    self._chunk(index)
 
     @contextmanager
     def checked(self) -> Iterator[None]:
