@@ -367,11 +367,13 @@ def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
     from .protection import signature_status
 
     signatures = {b.path: signature_status(b.protected, settings) for b in backups if b.info is not None}
+    pins = _pins(settings)
     if args.json:
         rows = [b.to_json() for b in backups]
         for row, b in zip(rows, backups, strict=True):
             if b.path in signatures:
                 row["signature"] = signatures[b.path].to_json()
+            row["pinned"] = b.path.name in pins
         if previous is not None:
             rows.append({"kind": "previous", "ok": True, **previous.to_json()})
         _print_json(rows)
@@ -383,6 +385,7 @@ def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
             _say(f"{show_path(b.path.name)}  (unreadable: {b.problem})")
         else:
             kind = {"safety": "  [safety copy]", "scheduled": "  [scheduled]"}.get(b.info.kind, "")
+            kind += "  [pinned]" if b.path.name in pins else ""
             protection = ""  # a protected backup gets a second line: encrypted how, signed by whom
             if b.protected is not None:
                 protection = f"\n  {b.protected.protection.describe()}; {signatures[b.path].describe()}"
@@ -391,6 +394,17 @@ def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
     if previous is not None:
         _say(f"{previous.describe()}\n  put it back with: mftui restore --previous")
     return EXIT_OK
+
+
+def _pins(settings: Settings) -> frozenset[str]:
+    """The pinned backups' names; a damaged pins file is said and lists none (listing never fails on it)."""
+    from .history.pins import pinned
+
+    try:
+        return pinned(settings)
+    except MftuiError as exc:
+        _say(f"mftui: {exc}", sys.stderr)
+        return frozenset()
 
 
 def cmd_copy(settings: Settings, args: argparse.Namespace) -> int:

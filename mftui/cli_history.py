@@ -1,4 +1,4 @@
-"""The command line of the backups a unit keeps: ``prune``, ``log`` (issue 13).
+"""The command line of the backups a unit keeps: ``prune``, ``log``, ``delete``, ``pin``, ``unpin`` (issue 13).
 
 Registered by cli.py (COMMAND_MODULES): HELP lines go in ``mftui --help``, add_parsers adds the
 subcommands, COMMANDS runs them. Import only what --help needs at the top; the work is imported lazily.
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 HELP: list[str] = [
     "prune      remove old backups as [retention] says (--dry-run: only say which)",
     "log        who did what: backups, copies, restores, prunes... (the audit log)",
+    "delete     delete one backup (asks first; --yes for scripts; never a pinned one)",
+    "pin        pin a backup: retention never removes it (unpin: undo)",
 ]
 
 
@@ -31,6 +33,56 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p = sub.add_parser("log", help="the audit log, oldest first: who did what, when, from where")
     p.add_argument("--since", metavar="DATE", help="only entries from DATE on (2026-11-01, or 2026-11-01T08:00; UTC)")
     p.add_argument("--json", action="store_true", help="print a JSON object")
+    p = sub.add_parser("delete", help="delete one backup of the backups folder (asks first)")
+    p.add_argument("name", help="the backup's file name, as mftui list shows it")
+    p.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
+    p.add_argument("--json", action="store_true", help="print a JSON object")
+    for command, what in (("pin", "pin a backup: retention never removes it"), ("unpin", "unpin a backup")):
+        p = sub.add_parser(command, help=what)
+        p.add_argument("name", help="the backup's file name, as mftui list shows it")
+        p.add_argument("--json", action="store_true", help="print a JSON object")
+
+
+def cmd_delete(settings: Settings, args: argparse.Namespace) -> int:
+    """The Backups screen's x: one backup deleted, under the instance lock, after a [y/N] (default No)."""
+    import sys
+
+    from .cli_output import _print_json, _say
+    from .errors import MftuiError, UsageError
+    from .history.pins import check_name
+    from .history.retention import delete_backup
+    from .text import show
+
+    check_name(settings, args.name)  # a name that is not a backup is said before anything is asked
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError("delete asks for confirmation on the terminal and there is none: add --yes to delete "
+                             "from a script")
+        from .cli_restore import _confirm
+
+        if not _confirm(f"Delete the backup {show(args.name)}? It cannot be undone."):
+            raise MftuiError("not deleted (the answer was not yes); nothing was changed")
+    delete_backup(settings, args.name)
+    if args.json:
+        _print_json({"ok": True, "deleted": args.name})
+    else:
+        _say(f"deleted {show(args.name)}")
+    return 0
+
+
+def cmd_pin(settings: Settings, args: argparse.Namespace) -> int:
+    """pin / unpin NAME: what the Backups screen's p does."""
+    from .cli_output import _print_json, _say
+    from .history.pins import set_pin
+    from .text import show
+
+    pin = args.command == "pin"
+    set_pin(settings, args.name, pin)
+    if args.json:
+        _print_json({"ok": True, "name": args.name, "pinned": pin})
+    else:
+        _say(f"{show(args.name)} is {'pinned: retention never removes it' if pin else 'no longer pinned'}")
+    return 0
 
 
 def cmd_prune(settings: Settings, args: argparse.Namespace) -> int:
@@ -141,4 +193,10 @@ def _changes(changes: dict[str, Any]) -> str:
     return ", ".join(words)
 
 
-COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {"prune": cmd_prune, "log": cmd_log}
+COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "delete": cmd_delete,
+    "pin": cmd_pin,
+    "unpin": cmd_pin,
+    "prune": cmd_prune,
+    "log": cmd_log,
+}
