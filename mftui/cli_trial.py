@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .errors import UsageError
@@ -93,15 +92,15 @@ def explain_plan(plan: RestorePlan, trial: float | None) -> str:
     return "\n".join(lines)
 
 
-def both_scopes(settings: Settings, path: Path, info: Any, data: dict[str, Any]) -> str:
-    """What a restore changes in each mode: ``data`` gets ``changes`` (the default mode's),
-    ``default_scope`` and ``scopes``; the text for people is returned."""
-    from .restore import compare
+def both_scopes(settings: Settings, info: Any, data: dict[str, Any]) -> str:
+    """What a restore of ``info`` (a checked backup's) changes in each mode: ``data`` gets ``changes`` (the
+    default mode's), ``default_scope`` and ``scopes``; the text for people is returned."""
     from .restore.scope import CLONE, REPLACE, default_scope, describe_scope
+    from .restore.transaction import scoped_changes
 
     default = default_scope(settings, info)
     other = REPLACE if default == CLONE else CLONE
-    changes = {scope: compare(settings, path, scope) for scope in (REPLACE, CLONE)}
+    changes = {scope: scoped_changes(settings, info, scope) for scope in (REPLACE, CLONE)}
     data["changes"] = changes[default].to_json()
     data["default_scope"] = default
     data["scopes"] = {scope: c.to_json() for scope, c in changes.items()}

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .cli_output import ProgressBar, _print_json, _say, format_info, info_json
 from .cli_protect import keys_for, opened
@@ -26,11 +27,9 @@ def inspect(settings: Settings, args: argparse.Namespace) -> int:
     data = {"ok": True, **info_json(info), **described.to_json()}
     text = ""
     if args.changes:
-        from .archive.reader import read_info
         from .cli_trial import both_scopes
 
-        with opened(settings, args, args.file) as found:
-            text = both_scopes(settings, found.plain, read_info(found.plain, budgets=settings.budgets), data)
+        text = both_scopes(settings, _checked_info(settings, args), data)
     if args.json:
         _print_json(data)
         return EXIT_OK
@@ -41,6 +40,21 @@ def inspect(settings: Settings, args: argparse.Namespace) -> int:
         _say()
         _say(text)
     return EXIT_OK
+
+
+def _checked_info(settings: Settings, args: argparse.Namespace) -> Any:
+    """The backup's information after the container, name and manifest checks (what a restore compares with);
+    a protected backup's is read where it lies, with its key, and nothing is written (not even a partial file)."""
+    from .archive.protected import is_protected
+    from .archive.validate import open_archive
+    from .protection import check_plain_policy, verify_protected
+
+    if is_protected(args.file):
+        identities, passphrase = keys_for(settings, args, args.file)
+        return verify_protected(settings, args.file, identities, passphrase=passphrase, whole=False)[0]
+    check_plain_policy(settings, args.file)
+    with open_archive(args.file, settings.budgets) as archive:
+        return archive.backup_info
 
 
 def verify(settings: Settings, args: argparse.Namespace) -> int:

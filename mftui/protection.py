@@ -246,11 +246,13 @@ def open_backup(settings: Settings, path: Path, identities: Sequence[age.Identit
 
 
 def verify_protected(settings: Settings, path: Path, identities: Sequence[age.Identity] = (), *,
-                     passphrase: bytes | None = None, progress: Progress = no_progress) -> tuple[BackupInfo, Described]:
+                     passphrase: bytes | None = None, progress: Progress = no_progress,
+                     whole: bool = True) -> tuple[BackupInfo, Described]:
     """``verify`` of a protected backup with its key: every check a restore makes, nothing written.
 
     The plain backup inside is read where it lies (archive/payload_source.py), not decrypted to a file
     first, while the payload's SHA-256 is checked on another core. Errors as :func:`open_backup`.
+    ``whole=False`` (``inspect --changes``): the container, names and manifest only, no entry inflated.
     """
     described = describe_backup(settings, Path(path))
     check_policy(settings, described)
@@ -275,8 +277,9 @@ def verify_protected(settings: Settings, path: Path, identities: Sequence[age.Id
     with source, source.checked():
         with open_payload_archive(backup.path, source.fd, source.size, source.pread, settings.budgets) as archive:
             check_agreement(backup.info, archive.backup_info)
-            check_restorable(settings, archive)
-            archive.verify_all(progress)
+            if whole:
+                check_restorable(settings, archive)
+                archive.verify_all(progress)
         source.finish()
     return archive.backup_info, described
 

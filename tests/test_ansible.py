@@ -362,3 +362,32 @@ def test_ansible_lint_and_ruff_pass_on_the_collection(fleet: Fleet) -> None:
                           capture_output=True, text=True, timeout=120, env=fleet.env, cwd=COLLECTION,
                           stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, (proc.stdout[-4000:], proc.stderr[-4000:])
+
+
+def test_encrypted_backups_are_verified_whole_with_the_office_key(fleet: Fleet) -> None:
+    """Units that encrypt for the office's age key: the controller verifies every file with that key, and a
+    restore --check on a unit opens the archive with a key file there."""
+    office = fleet.top / "office.key"
+    subprocess.run(["age-keygen", "-o", str(office)], check=True, capture_output=True)
+    public = subprocess.run(["age-keygen", "-y", str(office)], check=True, capture_output=True, text=True).stdout
+    (fleet.top / "recipients.txt").write_text(public)
+    for name in UNITS:
+        unit = fleet.unit(name)
+        fleet.config(name).write_text(settings_text(
+            fleet.root(name), unit / "state", unit / "backups",
+            f'[protection]\nencrypt = "recipients"\nrecipients_file = "{fleet.top / "recipients.txt"}"\n'))
+    result = fleet.playbook("backup.yml", "--limit", "unit1", "-e", f"mftui_local_identity={office}")
+    verified = task_results(result, "Verify the archive on the controller (structure and every checksum)")
+    assert verified["unit1"]["verified"]["complete"] is True, verified["unit1"]
+    assert verified["unit1"]["verified"]["encrypted"]["method"] == "recipients"
+    archive = next((fleet.controller_dir / "unit1").glob("*.zip")).relative_to(fleet.top)
+    fleet.change("unit2")
+    before = snapshot(fleet.unit("unit2"))
+    checked = fleet.playbook("mftui.appliance.restore", "--check", "--limit", "unit2", "-e",
+                             f"mftui_archive={archive}", "-e", f"mftui_identity={office}")
+    would = task_results(checked, "Restore it on trial (check mode - what it would change)")
+    assert would["unit2"]["changes"]["changed"] == ["flows/flows.json"]
+    assert snapshot(fleet.unit("unit2")) == before
+    without = fleet.playbook("mftui.appliance.restore", "--check", "--limit", "unit2", "-e",
+                             f"mftui_archive={archive}", ok=False)
+    assert without["stats"]["unit2"]["failures"] == 1

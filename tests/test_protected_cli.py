@@ -466,3 +466,19 @@ def test_verify_with_key_writes_nothing(site: Site, tmp_path: Path) -> None:
         assert json.loads(done.stdout)["complete"] is True
     finally:
         subprocess.run(["umount", str(stick)], check=True)
+
+
+def test_inspect_changes_of_an_encrypted_backup_writes_nothing(site: Site) -> None:
+    """What a restore would change is read from the encrypted manifest where it lies: no partial file, not even
+    the backups folder made (an Ansible --check run must leave the unit as it was)."""
+    config = site.config()
+    path = site.backup(config, "--encrypt", "passphrase", "--passphrase-file", str(site.passfile))
+    moved = site.tmp / "elsewhere" / path.name
+    moved.parent.mkdir()
+    path.rename(moved)
+    site.backups.rmdir()
+    (site.root / "flows" / "flows.json").write_text('[{"id": "changed"}]\n')
+    done = run(config, "inspect", str(moved), "--changes", "--passphrase-file", str(site.passfile), "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["changes"]["changed"] == ["flows/flows.json"]
+    assert not site.backups.exists()

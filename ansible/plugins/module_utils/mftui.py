@@ -19,6 +19,24 @@ COMMON_ARGS = dict(
 )
 
 
+# The keys that open an encrypted backup (inspect, verify, restore): files on the host that runs mftui.
+KEY_ARGS = dict(
+    identity=dict(type="path"),
+    passphrase_file=dict(type="path"),
+)
+
+
+def key_args(module):
+    """``--identity FILE`` / ``--passphrase-file FILE`` for the commands that open a backup (never a secret
+    itself on the command line: mftui reads the file)."""
+    args = []
+    if module.params.get("identity"):
+        args += ["--identity", module.params["identity"]]
+    if module.params.get("passphrase_file"):
+        args += ["--passphrase-file", module.params["passphrase_file"]]
+    return args
+
+
 def mftui_argv(module, *args):
     """``[mftui, --config PATH, *args, --json]``; ``command`` may hold arguments (``sudo mftui``)."""
     argv = shlex.split(module.params["command"])

@@ -37,6 +37,16 @@ options:
       - With O(path), also say what a restore of it would change in the live configuration (C(inspect --changes)).
     type: bool
     default: false
+  identity:
+    description:
+      - An age key file or an OpenSSH private key that opens an encrypted backup (C(--identity)); a file on the
+        host that runs mftui. Default is C([protection] identity_file) of its settings.
+    type: path
+  passphrase_file:
+    description:
+      - A file whose first line is the passphrase of an encrypted backup (C(--passphrase-file)); a file on the
+        host that runs mftui, never the passphrase itself.
+    type: path
   gather:
     description:
       - What to ask mftui. Default is C(list) and C(status), and C(inspect) when O(path) is given.
@@ -92,13 +102,14 @@ ansible_facts:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.mftui.appliance.plugins.module_utils.mftui import COMMON_ARGS, run_mftui
+from ansible_collections.mftui.appliance.plugins.module_utils.mftui import COMMON_ARGS, KEY_ARGS, key_args, run_mftui
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             COMMON_ARGS,
+            **KEY_ARGS,
             path=dict(type="path"),
             changes=dict(type="bool", default=False),
             gather=dict(type="list", elements="str", choices=["list", "status", "inspect", "verify"]),
@@ -117,9 +128,10 @@ def main():
     if "status" in gather:
         found["status"] = run_mftui(module, "status")
     if "inspect" in gather:
-        found["backup"] = run_mftui(module, "inspect", path, *(["--changes"] if module.params["changes"] else []))
+        found["backup"] = run_mftui(module, "inspect", path, *(["--changes"] if module.params["changes"] else []),
+                                    *key_args(module))
     if "verify" in gather:
-        found["verified"] = run_mftui(module, "verify", path)
+        found["verified"] = run_mftui(module, "verify", path, *key_args(module))
     module.exit_json(changed=False, ansible_facts=dict(mftui=found), **found)
 
 

@@ -31,6 +31,16 @@ options:
     description:
       - The settings file on the unit (C(--config)). Default is mftui's own lookup.
     type: path
+  identity:
+    description:
+      - An age key file or an OpenSSH private key that opens an encrypted backup (C(--identity)); a file on the
+        host that runs mftui. Default is C([protection] identity_file) of its settings.
+    type: path
+  passphrase_file:
+    description:
+      - A file whose first line is the passphrase of an encrypted backup (C(--passphrase-file)); a file on the
+        host that runs mftui, never the passphrase itself.
+    type: path
   action:
     description:
       - C(restore) a backup, C(keep) the restore on trial, or put the C(previous) configuration back.
@@ -127,7 +137,7 @@ status:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.mftui.appliance.plugins.module_utils.mftui import COMMON_ARGS, run_mftui
+from ansible_collections.mftui.appliance.plugins.module_utils.mftui import COMMON_ARGS, KEY_ARGS, key_args, run_mftui
 
 PUT_BACK = ("reverting", "reverted", "revert-failed")
 
@@ -162,7 +172,7 @@ def restore_args(params):
 def restore(module):
     params = module.params
     if module.check_mode:
-        data = run_mftui(module, "inspect", params["path"], "--changes")
+        data = run_mftui(module, "inspect", params["path"], "--changes", *key_args(module))
         scope = params["scope"] or data.get("default_scope")
         changes = data.get("scopes", {}).get(scope) or data.get("changes", {})
         result = dict(changed=changed_files(changes), changes=changes, scope=scope, inspect=data,
@@ -170,7 +180,7 @@ def restore(module):
         if module._diff:
             result["diff"] = diff_of(changes)
         module.exit_json(**result)
-    data = run_mftui(module, *restore_args(params))
+    data = run_mftui(module, *restore_args(params), *key_args(module))
     result = dict(changed=True, changes=data.get("changes"), trial=data.get("trial"), reboot=data.get("reboot"),
                   scope=data.get("scope"), restore=data)
     if module._diff:
@@ -208,6 +218,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             COMMON_ARGS,
+            **KEY_ARGS,
             action=dict(type="str", default="restore", choices=["restore", "keep", "previous"]),
             path=dict(type="path"),
             trial=dict(type="str"),
