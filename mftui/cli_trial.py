@@ -191,11 +191,3 @@ def _print(data: Any) -> None:
     from .cli_output import _print_json
 
     _print_json(data)
-
-
-COMMANDS = {
-    "keep": cmd_keep,
-    "status": cmd_status,
-    "watch": cmd_watch,
-    "install-units": cmd_install_units,
-}
