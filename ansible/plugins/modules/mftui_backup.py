@@ -17,17 +17,9 @@ description:
 version_added: 0.1.0
 author:
   - mftui maintainers
+extends_documentation_fragment:
+  - mftui.appliance.mftui
 options:
-  command:
-    description:
-      - The mftui command line on the unit (a path, or a name on PATH; may hold arguments, e.g. C(sudo mftui)).
-    type: str
-    default: mftui
-  config:
-    description:
-      - The settings file on the unit (C(--config)). Default is mftui's own lookup (C($MFTUI_CONFIG),
-        C(/etc/mftui/config.toml), the user config file).
-    type: path
   name:
     description:
       - The backup's name; mftui appends the date and time.

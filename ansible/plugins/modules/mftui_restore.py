@@ -21,26 +21,10 @@ description:
 version_added: 0.1.0
 author:
   - mftui maintainers
+extends_documentation_fragment:
+  - mftui.appliance.mftui
+  - mftui.appliance.mftui.keys
 options:
-  command:
-    description:
-      - The mftui command line on the unit (a path, or a name on PATH; may hold arguments, e.g. C(sudo mftui)).
-    type: str
-    default: mftui
-  config:
-    description:
-      - The settings file on the unit (C(--config)). Default is mftui's own lookup.
-    type: path
-  identity:
-    description:
-      - An age key file or an OpenSSH private key that opens an encrypted backup (C(--identity)); a file on the
-        host that runs mftui. Default is C([protection] identity_file) of its settings.
-    type: path
-  passphrase_file:
-    description:
-      - A file whose first line is the passphrase of an encrypted backup (C(--passphrase-file)); a file on the
-        host that runs mftui, never the passphrase itself.
-    type: path
   action:
     description:
       - C(restore) a backup, C(keep) the restore on trial, or put the C(previous) configuration back.
