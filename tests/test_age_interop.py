@@ -62,6 +62,32 @@ def test_age_keygen_key_both_ways(tmp_path: Path) -> None:
     assert _decrypt(theirs, keys.read_identities(key)) == PLAIN
 
 
+@pytest.mark.parametrize("pieces", [
+    [age.CHUNK],  # one whole chunk: it is the last one
+    [age.CHUNK, age.CHUNK],  # a chunk filled exactly, then a whole one
+    [1, age.CHUNK - 1, 3 * age.CHUNK + 5, 0, age.CHUNK + 1],  # fill, whole chunks from the caller, a rest
+    [5 * age.CHUNK],  # whole chunks straight from one large write; the last kept back
+    [age.CHUNK - 7, 10, 2 * age.CHUNK - 3],  # a chunk completed across writes
+])
+def test_any_write_sizes_make_what_age_reads(tmp_path: Path, pieces: list[int]) -> None:
+    """The encryptor seals whole chunks straight from a large write and buffers only the rest: whatever the
+    sizes of the writes, stock ``age`` opens it to the same bytes (and the last chunk is never empty)."""
+    key = tmp_path / "key.txt"
+    subprocess.run(["age-keygen", "-o", str(key)], check=True, capture_output=True)
+    data = os.urandom(sum(pieces))
+    out = io.BytesIO()
+    public = subprocess.run(["age-keygen", "-y", str(key)], check=True, capture_output=True, text=True).stdout
+    enc = age.Encryptor(out, [keys.parse_recipient(public.strip())[0]])
+    at = 0
+    for n in pieces:
+        enc.write(memoryview(data)[at : at + n])
+        at += n
+    enc.close()
+    opened = subprocess.run(["age", "-d", "-i", str(key)], input=out.getvalue(), check=True,
+                            capture_output=True).stdout
+    assert opened == data
+
+
 @pytest.mark.parametrize("kind", ["ed25519", "rsa"])
 def test_ssh_key_both_ways(tmp_path: Path, kind: str) -> None:
     key = _ssh_key(tmp_path, kind)

@@ -1,19 +1,29 @@
-"""Writing a protected backup: the plain backup (already written) encrypted and/or signed into its container.
+"""Writing a protected backup: the plain backup encrypted and/or signed into its container, as it is written.
 
-The plain format-v1 archive that writer.py wrote to a partial file is
-streamed (1 MiB at a time) through age into ``config.zip.age`` (or copied
-into ``config.zip`` when only signed), hashed as it goes; then the public
-``backup.json`` (protected.py), signed when a key is set. Afterwards the key
-is proven: the new archive is read back and its payload opened with the
-passphrase (the header and the whole first file), or, for recipients, its
-header parsed and its stanzas counted. No key that cannot open it is ever
-left behind as a backup.
+writer.py writes the plain format-v1 archive to a partial file; a
+:class:`ContainerWriter` follows it. Each time the zip writer finishes a
+member (zipstream.ZipStream.settled), the bytes before it are final (a large
+member's local header is patched only at its end), and once a few MiB are,
+they are read back from the page cache and streamed through age into
+``config.zip.age`` (or copied into ``config.zip`` when only signed), hashed
+on a thread of their own. So the encryption overlaps the reading and
+compressing of the files, and the age header (a passphrase's scrypt) is made
+on a thread while the files are scanned. Then the public ``backup.json``
+(protected.py), signed when a key is set. Afterwards the key is proven: the
+new archive is read back and its payload opened with the passphrase (the
+header and the whole first file), or, for recipients, its header parsed and
+its stanzas counted. No key that cannot open it is ever left behind as a
+backup.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import struct
+import tempfile
+import threading
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
@@ -36,6 +46,7 @@ from .protector import Protector
 from .zipstream import STORED, ZipStream
 
 COPY = 1024 * 1024
+FOLLOW_STEP = 4 * 1024 * 1024  # final plain bytes gathered before they are read back and encrypted
 
 
 class _Hashing:
@@ -62,33 +73,112 @@ class _Hashing:
         self.hasher.close()
 
 
-def write_container(plain: Path, info: BackupInfo, raw: BinaryIO, protector: Protector, mtime_ns: int) -> None:
-    """The container of a protected backup into ``raw`` (a new file), from the plain archive ``plain``."""
-    zs = ZipStream(raw)
-    name = PLAIN_PAYLOAD if protector.encryption == "none" else ENCRYPTED_PAYLOAD
-    plain_size = plain.stat().st_size
-    estimate = plain_size + (plain_size // age.CHUNK + 1) * age.TAG + 64 * 1024
-    zs.begin(name, method=STORED, size=estimate, mode=0o600, mtime_ns=mtime_ns)
-    out = _Hashing(zs)
-    sink: _Hashing | age.Encryptor = out if protector.encryption == "none" else age.Encryptor(out, protector.recipients)
-    try:
-        with open(plain, "rb") as src:
-            while chunk := src.read(COPY):
-                sink.write(chunk)
-        if isinstance(sink, age.Encryptor):
-            sink.close()
-    finally:
-        out.close()  # the hashing thread has seen every byte
-    zs.end(crc=out.crc, size=out.size)
-    protection = Protection(protector.encryption, protector.names, name, out.size, out.sha.hexdigest())
-    metadata = public_json(info, protection)
-    if protector.sign_key is not None:
-        signature = sshsig.sign(protector.sign_key, metadata).encode()
-        zs.add(SIGNATURE_NAME, signature, method=STORED, crc=zlib.crc32(signature), size=len(signature), mode=0o600,
-               mtime_ns=mtime_ns)
-    zs.add(METADATA, metadata, method=STORED, crc=zlib.crc32(metadata), size=len(metadata), mode=0o600,
-           mtime_ns=mtime_ns)
-    zs.close()
+class HeaderThread:
+    """The age header, made on a thread of its own from the moment the backup starts (scrypt lets other threads
+    run, so a passphrase costs the backup no time)."""
+
+    def __init__(self, recipients: tuple[age.Recipient, ...]) -> None:
+        self._header: age.Header | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(recipients,), name="mftui-age-header", daemon=True)
+        self._thread.start()
+
+    def _run(self, recipients: tuple[age.Recipient, ...]) -> None:
+        try:
+            self._header = age.Header.new(recipients)
+        except BaseException as exc:  # given to the caller by result()
+            self._error = exc
+
+    def result(self) -> age.Header:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._header is not None
+        return self._header
+
+
+def start_header(protector: Protector) -> HeaderThread | None:
+    """The age header of the next backup, started now; None when it is not encrypted."""
+    return None if protector.encryption == "none" else HeaderThread(protector.recipients)
+
+
+class ContainerWriter:
+    """The protected archive, in a partial file of its own in ``dest_dir``, made from the plain one as it is
+    written (``plain``: its buffered file). Call :meth:`advance` as its bytes become final, then :meth:`finish`;
+    :meth:`discard` removes the partial file whatever happened."""
+
+    def __init__(self, plain: BinaryIO, dest_dir: Path, protector: Protector, header: HeaderThread | None, *,
+                 estimate: int, mtime_ns: int, prefix: str) -> None:
+        self.plain = plain
+        self.protector = protector
+        self.mtime_ns = mtime_ns
+        self._header = header
+        fd, name = tempfile.mkstemp(prefix=prefix, suffix=".zip", dir=dest_dir)
+        self.path = Path(name)
+        self.raw = os.fdopen(fd, "wb", buffering=COPY)
+        self.zs = ZipStream(self.raw)
+        self.name = PLAIN_PAYLOAD if protector.encryption == "none" else ENCRYPTED_PAYLOAD
+        # an upper bound of the member's size, which decides its ZIP64 local header only
+        upper = estimate + (estimate // age.CHUNK + 1) * age.TAG + 64 * 1024
+        self.zs.begin(self.name, method=STORED, size=upper, mode=0o600, mtime_ns=mtime_ns)
+        self.out = _Hashing(self.zs)
+        self.sink: _Hashing | age.Encryptor | None = None
+        self.done = 0  # plain bytes streamed into the container
+
+    def advance(self, final: int) -> None:
+        """The plain archive's bytes before ``final`` will not change: stream them, a few MiB at a time."""
+        if final - self.done >= FOLLOW_STEP:
+            self._stream(final)
+
+    def _stream(self, upto: int) -> None:
+        if self.sink is None:
+            self.sink = self.out if self._header is None else age.Encryptor(self.out, self._header.result())
+        self.plain.flush()
+        fd = self.plain.fileno()
+        while self.done < upto:
+            data = os.pread(fd, min(COPY, upto - self.done), self.done)
+            if not data:
+                raise OSError(errno.EIO, "the plain archive is shorter than was written")
+            self.sink.write(data)
+            self.done += len(data)
+
+    def finish(self, info: BackupInfo, size: int) -> Path:
+        """The rest of the plain archive (``size`` bytes in all), backup.json and its signature; the file
+        synced and proven to open with its key; its path."""
+        try:
+            self._stream(size)
+            if isinstance(self.sink, age.Encryptor):
+                self.sink.close()
+        finally:
+            self.out.close()  # the hashing thread has seen every byte
+        self.zs.end(crc=self.out.crc, size=self.out.size)
+        protection = Protection(self.protector.encryption, self.protector.names, self.name, self.out.size,
+                                self.out.sha.hexdigest())
+        metadata = public_json(info, protection)
+        if self.protector.sign_key is not None:
+            signature = sshsig.sign(self.protector.sign_key, metadata).encode()
+            self.zs.add(SIGNATURE_NAME, signature, method=STORED, crc=zlib.crc32(signature), size=len(signature),
+                        mode=0o600, mtime_ns=self.mtime_ns)
+        self.zs.add(METADATA, metadata, method=STORED, crc=zlib.crc32(metadata), size=len(metadata), mode=0o600,
+                    mtime_ns=self.mtime_ns)
+        self.zs.close()
+        self.raw.flush()
+        os.fsync(self.raw.fileno())
+        self.raw.close()
+        prove(self.path, self.protector)
+        return self.path
+
+    def discard(self) -> None:
+        """Remove the partial file (after a failure); the hashing thread is stopped."""
+        try:
+            self.out.close()
+        except BaseException:  # noqa: S110 - the failure being handled is the one to report
+            pass
+        try:
+            self.raw.close()
+        except OSError:
+            pass
+        self.path.unlink(missing_ok=True)
 
 
 def prove(path: Path, protector: Protector) -> None:

@@ -126,11 +126,18 @@ def write_backup(
     overwriting anything, so no partial archive ever carries a backup's name.
     Partial archives that a killed backup left behind are removed first (see
     :func:`remove_stale_partials`). With ``protect`` (encryption or a
-    signing key), the plain archive is then written into a protected one
-    (protect_writer.py: format version 2), which is read back with its key
-    before it is given its name; the plain partial file is removed.
+    signing key), the plain archive is written into a protected one as it is
+    written (protect_writer.py: format version 2, in a partial file of its
+    own), which is read back with its key before it is given its name; the
+    plain partial file is removed.
     """
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    protect = protect if protect is not None and protect.active else None
+    header = None
+    if protect is not None:
+        from .protect_writer import start_header
+
+        header = start_header(protect)  # a passphrase's scrypt, on another core while the files are read
     files = instance.scan()
     if not files:
         source = instance.settings.source or "the settings"
@@ -147,9 +154,17 @@ def write_backup(
     except OSError as exc:
         raise BackupError(f"cannot write into the backups folder {dest_dir} ({exc.strerror})") from None
     tmp = Path(tmp_name)
+    container = None
     try:
         with os.fdopen(fd, "wb", buffering=OUT_BUFFER) as raw:
             zs = ZipStream(raw)
+            if protect is not None:
+                from .protect_writer import ContainerWriter
+
+                container = ContainerWriter(raw, dest_dir, protect, header, estimate=_upper_size(files, total),
+                                            mtime_ns=int(now.timestamp()) * 10**9,
+                                            prefix=f"{PARTIAL_PREFIX}{os.getpid()}-")
+                zs.settled = container.advance  # encrypted as it is written
             entries = Packer(zs, instance, total, progress).run(files)
             info = BackupInfo(
                 name=safe_name(name),
@@ -165,15 +180,17 @@ def write_backup(
             )
             _write_metadata(zs, info)
             zs.close()
-            if protect is None or not protect.active:
-                os.fsync(raw.fileno())  # a protected backup's plain partial file is read once, then removed
-        if protect is not None and protect.active:
-            plain, tmp = tmp, _protected_copy(tmp, dest_dir, info, protect, now)
-            plain.unlink()
+            if container is None:
+                os.fsync(raw.fileno())
+            else:  # the plain partial file is read, never synced, and removed
+                plain, tmp = tmp, container.finish(info, zs.offset)
+                plain.unlink()
         final = _link_unique(tmp, dest_dir, name, now)
         fsync_path(dest_dir)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if container is not None:
+            container.discard()
         if isinstance(exc, OSError):
             raise BackupError(_os_reason(exc, dest_dir, total)) from None
         raise
@@ -182,24 +199,10 @@ def write_backup(
     return BackupResult(final, info, final.stat().st_size)
 
 
-def _protected_copy(plain: Path, dest_dir: Path, info: BackupInfo, protect: Protector, now: datetime) -> Path:
-    """The protected archive of the plain one, in a partial file of its own, proven to open; the plain one is kept
-    (the caller removes it)."""
-    from .protect_writer import prove, write_container
-
-    fd, name = tempfile.mkstemp(prefix=f"{PARTIAL_PREFIX}{os.getpid()}-", suffix=".zip", dir=dest_dir)
-    path = Path(name)
-    try:
-        with os.fdopen(fd, "wb", buffering=OUT_BUFFER) as raw:
-            write_container(plain, info, raw, protect, int(now.timestamp()) * 10**9)
-            raw.flush()
-            os.fsync(raw.fileno())
-        prove(path, protect)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        plain.unlink(missing_ok=True)
-        raise
-    return path
+def _upper_size(files: list[ConfigFile], total: int) -> int:
+    """More than the plain archive of ``files`` can be: deflate may grow data a little, and each file's name is
+    written three times (local header, directory, backup.json) with some 200 bytes of records and JSON."""
+    return total + total // 128 + sum(3 * len(f.path.encode("utf-8", "replace")) + 1024 for f in files) + 2**20
 
 
 def remove_stale_partials(dest_dir: Path, *, now: float | None = None) -> list[str]:

@@ -14,6 +14,7 @@ import os
 import stat
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -71,12 +72,15 @@ class ZipStream:
 
     ``add`` takes a member whose CRC and sizes are known; ``begin``/``end``
     frame one written piece by piece (its local header is patched in place at
-    ``end``, so the file must be a real file with a descriptor).
+    ``end``, so the file must be a real file with a descriptor). ``settled``,
+    when set, is told after each member the offset before which no byte will
+    change again (what a protected backup encrypts as it goes).
     """
 
     def __init__(self, out: BinaryIO) -> None:
         self._out = out
         self.offset = out.tell()
+        self.settled: Callable[[int], None] | None = None
         self._directory = bytearray()  # central records, packed as members finish (~100 bytes each)
         self._count = 0
         self._open: Member | None = None
@@ -176,6 +180,8 @@ class ZipStream:
     def _finish(self, member: Member) -> None:
         self._directory += self._central(member)
         self._count += 1
+        if self.settled is not None:
+            self.settled(self.offset)
 
     @staticmethod
     def _local_extra(member: Member) -> int:
