@@ -132,6 +132,10 @@ def keys_for(settings: Settings, args: argparse.Namespace, path: Path) -> tuple[
         identities, passphrase = _keys(settings, args)
         if passphrase is None and not identities and protection.encryption == "passphrase" and _tty():
             passphrase = ask_passphrase(f"Passphrase of {path.name}: ")
+        if passphrase is not None and protection.encryption == "passphrase":
+            from .protection import derive_ahead
+
+            derive_ahead(path, passphrase)  # its scrypt runs while the command goes on
     return identities, passphrase
 
 

@@ -59,18 +59,18 @@ def _checked_info(settings: Settings, args: argparse.Namespace) -> Any:
 
 def verify(settings: Settings, args: argparse.Namespace) -> int:
     from .archive.protected import is_protected
-    from .cli_verify import verify_without_key
     from .protection import KeyNeeded, WrongKey, verify_protected
-    from .restore import verify_backup
 
     noted = _verify_noted(settings, args.file)
     try:
         if is_protected(args.file):  # read where it lies: no decrypted copy written first
-            identities, passphrase = keys_for(settings, args, args.file)
+            identities, passphrase = keys_for(settings, args, args.file)  # first: a passphrase's scrypt starts
             with ProgressBar("verify") as bar:
                 info, described = verify_protected(settings, args.file, identities, passphrase=passphrase,
                                                    progress=bar)
         else:
+            from .restore import verify_backup
+
             with opened(settings, args, args.file) as found, ProgressBar("verify") as bar:
                 info = verify_backup(settings, found.plain, progress=bar)
                 described = found.described

@@ -284,6 +284,23 @@ def verify_protected(settings: Settings, path: Path, identities: Sequence[age.Id
     return archive.backup_info, described
 
 
+def derive_ahead(path: Path, passphrase: bytes) -> None:
+    """Start the scrypt that opening this passphrase-encrypted backup needs, on a thread of its own, so that
+    its tenth of a second overlaps the reading and checking that come before the key is used. Anything wrong
+    with the backup is left for the opening to say."""
+    from .archive import age
+    from .archive.age_keys import ScryptIdentity
+
+    try:
+        backup = read_protected(path)
+        with open(path, "rb") as fh:
+            fh.seek(backup.payload_offset)
+            stanzas, _upto, _mac = age.parse_header(fh)
+    except (ArchiveError, OSError):
+        return
+    ScryptIdentity(passphrase).derive_ahead(stanzas)
+
+
 def _key_needed(protection: Protection) -> str:
     if protection.encryption == "passphrase":
         return ("this backup is encrypted with a passphrase: give it (--passphrase-file FILE, or type it when "

@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -35,18 +37,37 @@ _P = 2**255 - 19
 # --- passphrase ---------------------------------------------------------------------
 
 
-_last_key: tuple[tuple[bytes, bytes, int], bytes] | None = None
+_derived: dict[tuple[bytes, bytes, int], Future[bytes]] = {}  # the last derivation, done or under way
+_derived_lock = threading.Lock()
 
 
 def _scrypt_key(passphrase: bytes, salt: bytes, log_n: int) -> bytes:
-    """scrypt, its last result kept: the proof right after a backup reads the header it wrote back from disk
-    (stanza, MAC, payload), and need not pay for the same derivation twice."""
-    global _last_key
-    if _last_key is not None and _last_key[0] == (passphrase, salt, log_n):
-        return _last_key[1]
-    key = Scrypt(salt=SCRYPT_LABEL + salt, length=32, n=2**log_n, r=8, p=1).derive(passphrase)
-    _last_key = ((passphrase, salt, log_n), key)
-    return key
+    """scrypt, its last result kept: the proof right after a backup reads back the header it wrote, and
+    ``ScryptIdentity.derive_ahead`` may have started it on a thread already; neither pays for it twice."""
+    return _derivation(passphrase, salt, log_n).result()
+
+
+def _derivation(passphrase: bytes, salt: bytes, log_n: int, *, ahead: bool = False) -> Future[bytes]:
+    key = (passphrase, salt, log_n)
+    with _derived_lock:
+        known = _derived.get(key)
+        if known is not None:
+            return known
+        future: Future[bytes] = Future()
+        _derived.clear()
+        _derived[key] = future
+
+    def derive() -> None:
+        try:
+            future.set_result(Scrypt(salt=SCRYPT_LABEL + salt, length=32, n=2**log_n, r=8, p=1).derive(passphrase))
+        except BaseException as exc:  # given to whoever waits for it
+            future.set_exception(exc)
+
+    if ahead:  # scrypt lets other threads run: the caller goes on reading meanwhile
+        threading.Thread(target=derive, name="mftui-scrypt", daemon=True).start()
+    else:
+        derive()
+    return future
 
 
 @dataclass(frozen=True)
@@ -66,6 +87,24 @@ class ScryptIdentity:
     max_log_n: int = MAX_SCRYPT_LOG_N
 
     def unwrap(self, stanzas: Sequence[Stanza]) -> bytes | None:
+        found = self._stanza(stanzas)
+        if found is None:
+            return None
+        stanza, salt, log_n = found
+        return aead_open(_scrypt_key(self.passphrase, salt, log_n), stanza.body)
+
+    def derive_ahead(self, stanzas: Sequence[Stanza]) -> None:
+        """Start the scrypt that :meth:`unwrap` of these stanzas needs, on a thread (a tenth of a second that
+        the caller spends on its other work); a stanza unwrap would refuse starts nothing."""
+        try:
+            found = self._stanza(stanzas)
+        except AgeError:
+            return  # unwrap says so, in its turn
+        if found is not None:
+            _derivation(self.passphrase, found[1], found[2], ahead=True)
+
+    def _stanza(self, stanzas: Sequence[Stanza]) -> tuple[Stanza, bytes, int] | None:
+        """The passphrase stanza, its salt and work factor, checked; None when there is none."""
         for s in stanzas:
             if s.type != "scrypt":
                 continue
@@ -77,7 +116,7 @@ class ScryptIdentity:
             if log_n > self.max_log_n:
                 raise AgeError(f"the encrypted payload asks for a scrypt work factor of 2^{log_n}, more memory "
                                f"than this unit gives it (at most 2^{self.max_log_n}); open it on a computer")
-            return aead_open(_scrypt_key(self.passphrase, salt, log_n), s.body)
+            return s, salt, log_n
         return None
 
 
