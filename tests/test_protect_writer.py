@@ -82,3 +82,23 @@ def test_a_backup_that_runs_out_of_space_leaves_nothing(settings: Settings, tmp_
         assert list(disk.iterdir()) == []
     finally:
         subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_a_payload_near_4_gib_keeps_a_plain_local_header(settings: Settings, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The container is read without ZIP64, so its payload never gets a ZIP64 local header, even where the
+    plain archive's large members do (zipstream's thresholds lowered, as test_validate_hostile does): the
+    backup is made, and it verifies with its key."""
+    from mftui.archive import zipstream
+    from mftui.protection import verify_protected
+
+    monkeypatch.setattr(zipstream, "ZIP64_LOCAL_AT", 64 * 1024)
+    (settings.instance_root / "flows" / "firmware.bin").write_bytes(os.urandom(3 * 1024 * 1024))
+    key, protect = _office_key(tmp_path)
+    from mftui.keys import read_identities
+
+    sealed = create_backup(settings, "b", now=NOW, protect=protect)
+    with zipfile.ZipFile(sealed.path) as zf:
+        assert zf.getinfo("config.zip.age").file_size > zipstream.ZIP64_LOCAL_AT
+    info, _described = verify_protected(settings, sealed.path, read_identities(key))
+    assert any(f.path == "flows/firmware.bin" for f in info.files)

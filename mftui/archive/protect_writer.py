@@ -121,7 +121,7 @@ class ContainerWriter:
     :meth:`discard` removes the partial file whatever happened."""
 
     def __init__(self, plain: BinaryIO, dest_dir: Path, protector: Protector, header: HeaderThread | None, *,
-                 estimate: int, mtime_ns: int, prefix: str) -> None:
+                 mtime_ns: int, prefix: str) -> None:
         self.plain = plain
         self.protector = protector
         self.mtime_ns = mtime_ns
@@ -131,9 +131,10 @@ class ContainerWriter:
         self.raw = os.fdopen(fd, "wb", buffering=COPY)
         self.zs = ZipStream(self.raw)
         self.name = PLAIN_PAYLOAD if protector.encryption == "none" else ENCRYPTED_PAYLOAD
-        # an upper bound of the member's size, which decides its ZIP64 local header only
-        upper = estimate + (estimate // age.CHUNK + 1) * age.TAG + 64 * 1024
-        self.zs.begin(self.name, method=STORED, size=upper, mode=0o600, mtime_ns=mtime_ns)
+        # Never a ZIP64 local header: the container is read without ZIP64 (protected.read_protected), so a
+        # payload of 4 GiB or more fails when it ends (zipstream: "outgrew its header"), leaving nothing
+        # behind; [limits] max_total_mib (4096) keeps a configuration below that.
+        self.zs.begin(self.name, method=STORED, size=0, mode=0o600, mtime_ns=mtime_ns)
         self.out = _Hashing(self.zs)
         self.sink: _Hashing | age.Encryptor | None = None
         self.done = 0  # plain bytes streamed into the container

@@ -161,8 +161,7 @@ def write_backup(
             if protect is not None:
                 from .protect_writer import ContainerWriter
 
-                container = ContainerWriter(raw, dest_dir, protect, header, estimate=_upper_size(files, total),
-                                            mtime_ns=int(now.timestamp()) * 10**9,
+                container = ContainerWriter(raw, dest_dir, protect, header, mtime_ns=int(now.timestamp()) * 10**9,
                                             prefix=f"{PARTIAL_PREFIX}{os.getpid()}-")
                 zs.settled = container.advance  # encrypted as it is written
             entries = Packer(zs, instance, total, progress).run(files)
@@ -197,12 +196,6 @@ def write_backup(
     tmp.unlink(missing_ok=True)
     progress(total, total, "done")
     return BackupResult(final, info, final.stat().st_size)
-
-
-def _upper_size(files: list[ConfigFile], total: int) -> int:
-    """More than the plain archive of ``files`` can be: deflate may grow data a little, and each file's name is
-    written three times (local header, directory, backup.json) with some 200 bytes of records and JSON."""
-    return total + total // 128 + sum(3 * len(f.path.encode("utf-8", "replace")) + 1024 for f in files) + 2**20
 
 
 def remove_stale_partials(dest_dir: Path, *, now: float | None = None) -> list[str]:
