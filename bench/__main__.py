@@ -212,7 +212,7 @@ def bench_protected(args: argparse.Namespace, trees: list[Tree], mftui: str) -> 
               file=sys.stderr)
         for mode in ("passphrase", "recipients"):
             lines += protected.rows(tree, protected.measure(tree, args.runs, mftui, mode), mode)
-    print(protected.table(lines))
+    print(protected.table([*lines, protected.scrypt_row()]))
     return 0
 
 

@@ -28,3 +28,5 @@ def test_bench_protected_prints_every_figure(tmp_path: Path) -> None:
             line = next(x for x in proc.stdout.splitlines() if x.startswith(f"| {figure} ({mode} / plain)"))
             assert " s " in line and "n/a" not in line, line
             assert f"| {figure} peak RSS ({mode} / plain)" in proc.stdout
+    scrypt = next(x for x in proc.stdout.splitlines() if x.startswith("| one scrypt (2^15)"))
+    assert float(scrypt.split("|")[3].strip().removesuffix(" s")) > 0, scrypt
