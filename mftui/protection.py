@@ -275,7 +275,8 @@ def verify_protected(settings: Settings, path: Path, identities: Sequence[age.Id
     except age.NoMatchingKey:
         raise WrongKey(_wrong_key(protection)) from None
     with source, source.checked():
-        with open_payload_archive(backup.path, source.fd, source.size, source.pread, settings.budgets) as archive:
+        with open_payload_archive(backup.path, source.fd, source.size, source.pread, settings.budgets,
+                                  lazy_local=whole) as archive:  # whole: every header is read with its entry
             check_agreement(backup.info, archive.backup_info)
             if whole:
                 check_restorable(settings, archive)

@@ -53,6 +53,7 @@ class ParserBase:
     def __init__(self, archive: Archive, size: int) -> None:
         self.a = archive
         self.size = size
+        self.cd_offset = 0  # where the central directory starts, once the end records are read
 
     def refused(self, reason: str, entry: str | None = None) -> ArchiveError:
         return self.a._refused(reason, entry)

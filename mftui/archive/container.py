@@ -179,13 +179,33 @@ class ContainerParser(CentralDirectory):
                 break
         return False
 
-    def _local_headers(self, records: list[CentralRecord], cd_offset: int) -> list[Member]:
+    def _local_headers(self, records: list[CentralRecord], cd_offset: int, *, lazy: bool = False) -> list[Member]:
         """The members, from the records, which are consumed: each record (and its name) is dropped as its
-        member is made, so the names are never held twice."""
+        member is made, so the names are never held twice.
+
+        ``lazy``: each member is laid out as its local header must be (its length follows from the record),
+        and the header itself is read by :meth:`check_local` just before the member's data is: a payload read
+        where it lies then decrypts each chunk once, not once for the headers and again for the data. Where
+        the record allows two header lengths (a ZIP64 local header is optional), every header is read now.
+        """
+        self.cd_offset = cd_offset
+        lazy = lazy and not any(self._local_length_open(r) for r in records)
         members: list[Member] = []
         records.reverse()
         while records:
-            members.append(self._local(records.pop(), cd_offset))
+            rec = records.pop()
+            members.append(self._expected_local(rec, cd_offset) if lazy else self._local(rec, cd_offset))
+        try:
+            self._check_tiling(members, cd_offset)
+        except ArchiveError:
+            if lazy:  # a header that is wrong says so first, as when every header is read up front
+                for member in members:
+                    self.check_local(member)
+            raise
+        return members
+
+    def _check_tiling(self, members: list[Member], cd_offset: int) -> None:
+        """The members tile the file from byte 0 to the central directory: no junk, gap or overlap."""
         ordered = sorted(members, key=lambda m: m.header_offset)
         if ordered[0].header_offset != 0:
             first = ordered[0].header_offset
@@ -216,7 +236,40 @@ class ContainerParser(CentralDirectory):
             raise self.refused(
                 f"{cd_offset - last.end_offset} unexplained bytes sit between the last entry and the central directory"
             )
-        return members
+
+    @staticmethod
+    def _local_has_zip64(usize: int, csize: int) -> bool:
+        """Whether the writer may have given a member of these sizes a ZIP64 local header (zipstream.begin)."""
+        return usize >= zipstream.ZIP64_LOCAL_AT or max(usize, csize) >= zipstream.ZIP64_AT
+
+    def _local_length_open(self, rec: CentralRecord) -> bool:
+        """Whether _local accepts this record's local header both with a ZIP64 field and without one."""
+        return self._local_has_zip64(rec.file_size, rec.compressed_size) and \
+            max(rec.file_size, rec.compressed_size) < U32
+
+    def _expected_local(self, rec: CentralRecord, cd_offset: int) -> Member:
+        """The member as its local header must lay it out; check_local reads that header before its data."""
+        if rec.header_offset + LOCAL_SIZE > cd_offset:
+            raise self.entry(rec.name, "points outside the archive's data area")
+        name_len = len(rec.raw_name) if rec.raw_name else len(rec.name)
+        data_offset = rec.header_offset + LOCAL_SIZE + name_len + \
+            (20 if self._local_has_zip64(rec.file_size, rec.compressed_size) else 0)
+        end = data_offset + rec.compressed_size
+        if end > cd_offset:
+            raise self.entry(rec.name, "runs into the central directory (sizes are wrong)")
+        config = rec.name.startswith(CONFIG_PREFIX)
+        stored = rec.name[len(CONFIG_PREFIX) :] if config else rec.name
+        return Member(stored, config, rec.method, rec.flags, rec.crc, rec.compressed_size, rec.file_size,
+                      rec.header_offset, data_offset, end, rec.mode)
+
+    def check_local(self, member: Member) -> None:
+        """A member laid out by _expected_local: its local header, as _local checks it, and of that length."""
+        name = member.name
+        raw = name.encode("utf-8")
+        rec = CentralRecord(b"" if raw.isascii() else raw, name, 0, 0, member.flags, member.method, member.crc,
+                            member.compressed_size, member.file_size, member.header_offset, 0, member.mode)
+        if self._local(rec, self.cd_offset).data_offset != member.data_offset:
+            raise self.entry(name, "has a local header of another length than its directory record implies")
 
     def _local(self, rec: CentralRecord, cd_offset: int) -> Member:
         if rec.header_offset + LOCAL_SIZE > cd_offset:

@@ -40,6 +40,9 @@ class Archive:
         self.info: BackupInfo | None = None
         self.files: list[FileEntry] = []  # the manifest entry of each member, in the same order
         self.inflated = 0  # bytes actually inflated so far, across all entries
+        # set when the members' local headers were not all read up front (validate.open_payload_archive):
+        # each is checked by this before its first byte is read
+        self.check_local: Callable[[Member], None] | None = None
 
     # --- life cycle ---------------------------------------------------------
 
@@ -83,18 +86,12 @@ class Archive:
         """
         import hashlib  # here, not at the top: reading an archive's information needs no hashing
 
+        if self.check_local is not None:
+            self.check_local(member)
         digest = hashlib.sha256()
         crc = 0
         size = 0
-        identity: list[bytes] | None = None  # config/instance.json's bytes, to compare with backup.json's identity
-        if member.config and member.stored == IDENTITY_PATH:
-            if member.file_size > MAX_IDENTITY_BYTES:
-                raise self._refused(
-                    f"entry {IDENTITY_NAME} is {member.file_size:,} bytes, more than the {MAX_IDENTITY_BYTES:,} "
-                    "an instance.json may have (the mftui writer refuses to back up a larger one)",
-                    member.name,
-                )
-            identity = []
+        identity = self._identity_bytes(member)
         for chunk in self._inflate(member):
             if identity is not None:
                 identity.append(chunk)
@@ -127,6 +124,19 @@ class Archive:
             )
         if identity is not None:
             self._check_identity(b"".join(identity))
+
+    def _identity_bytes(self, member: Member) -> list[bytes] | None:
+        """Where config/instance.json's bytes are gathered, to compare with backup.json's identity; None for
+        any other entry."""
+        if not (member.config and member.stored == IDENTITY_PATH):
+            return None
+        if member.file_size > MAX_IDENTITY_BYTES:
+            raise self._refused(
+                f"entry {IDENTITY_NAME} is {member.file_size:,} bytes, more than the {MAX_IDENTITY_BYTES:,} "
+                "an instance.json may have (the mftui writer refuses to back up a larger one)",
+                member.name,
+            )
+        return []
 
     def _check_identity(self, data: bytes) -> None:
         """backup.json's identity is its config/instance.json's, as the writer reads it (instance.read_identity)."""

@@ -92,14 +92,17 @@ def open_archive(path: Path, budgets: Budgets | None = None) -> Archive:
 
 
 def open_payload_archive(path: Path, fd: int, size: int, read: Callable[[int, int], bytes],
-                         budgets: Budgets | None = None) -> Archive:
+                         budgets: Budgets | None = None, *, lazy_local: bool = False) -> Archive:
     """:func:`open_archive` for the plain backup inside a protected one, read with ``read(size, offset)``.
 
     ``fd`` (the container, fstat'ed for the archive's identity) is the caller's: a duplicate is kept.
+    ``lazy_local``: each entry's local header is checked just before its data is read (Archive.chunks),
+    not all of them first, so that each age chunk is decrypted once; for a caller that reads every entry
+    (verify), and so checks every header, before it says the archive is good.
     """
     archive = Archive(path, os.dup(fd), budgets or Budgets(), read)
     try:
-        _Parser(archive, size).parse()
+        _Parser(archive, size).parse(lazy_local=lazy_local)
     except BaseException:
         archive.close()
         raise
@@ -169,7 +172,7 @@ def validate_archive(path: Path, budgets: Budgets | None = None, progress: Progr
 
 
 class _Parser(ContainerParser):
-    def parse(self) -> None:
+    def parse(self, *, lazy_local: bool = False) -> None:
         _eocd_at, count, cd_size, cd_offset, _cd_end = self._container()
         try:
             records = self._central_records(cd_offset, cd_size, count)
@@ -178,10 +181,13 @@ class _Parser(ContainerParser):
             raise self._lead_with_not_mftui(exc, cd_offset, cd_size, count) from None
         if records[-1].name != METADATA_NAME:
             raise self._metadata_not_last()
-        members = self._local_headers(records, cd_offset)
+        members = self._local_headers(records, cd_offset, lazy=lazy_local)
         del records  # a restore's largest structure: gone before backup.json is parsed
         meta = [m for m in members if not m.config]  # backup.json: _check_names let nothing else through
         self.a.members = [m for m in members if m.config]
+        if lazy_local:  # (headers already read, where the lazy layout did not apply, are read again: cheap)
+            self.check_local(meta[0])  # backup.json is read now
+            self.a.check_local = self.check_local
         self._check_metadata_member(meta[0])
         self._check_declared_budgets()
         # The manifest's paths become the members' own strings as they are parsed: one string per file.
