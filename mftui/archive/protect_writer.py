@@ -1,24 +1,25 @@
 """Writing a protected backup: the plain backup encrypted and/or signed into its container, as it is written.
 
-writer.py writes the plain format-v1 archive to a partial file; a
-:class:`ContainerWriter` follows it. Each time the zip writer finishes a
-member (zipstream.ZipStream.settled), the bytes before it are final (a large
-member's local header is patched only at its end), and once a few MiB are,
-they are read back from the page cache and streamed through age into
-``config.zip.age`` (or copied into ``config.zip`` when only signed), hashed
-on a thread of their own. So the encryption overlaps the reading and
-compressing of the files, and the age header (a passphrase's scrypt) is made
-on a thread while the files are scanned. Then the public ``backup.json``
-(protected.py), signed when a key is set. Afterwards the key is proven: the
-new archive is read back and its payload opened with the passphrase (the
-header and the whole first file), or, for recipients, its header parsed and
-its stanzas counted. No key that cannot open it is ever left behind as a
-backup.
+writer.py lays out the plain format-v1 archive into a :class:`PlainFollower`,
+not a file: each time the zip writer finishes a member
+(zipstream.ZipStream.settled) its bytes are final, and go through age into
+``config.zip.age`` of the :class:`ContainerWriter` (or are copied into
+``config.zip`` when only signed), hashed on a thread of their own. Only a
+large member, whose local header is patched at its end, waits until then (in
+memory, past a few MiB in an unlinked file). So the plain archive, which
+holds every secret of the unit, is never written out whole, and a backup
+killed half-way leaves only the encrypted partial file. The encryption
+overlaps the reading and compressing of the files, and the age header (a
+passphrase's scrypt) is made on a thread while the files are scanned. Then
+the public ``backup.json`` (protected.py), signed when a key is set.
+Afterwards the key is proven: the new archive is read back and its payload
+opened with the passphrase (the header and the whole first file), or, for
+recipients, its header parsed and its stanzas counted. No key that cannot
+open it is ever left behind as a backup.
 """
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import struct
@@ -27,7 +28,7 @@ import threading
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, Any
 
 from ..errors import BackupError
 from . import age, sshsig
@@ -46,7 +47,7 @@ from .protector import Protector
 from .zipstream import STORED, ZipStream
 
 COPY = 1024 * 1024
-FOLLOW_STEP = 4 * 1024 * 1024  # final plain bytes gathered before they are read back and encrypted
+HOLD = 8 * 1024 * 1024  # bytes of a large member kept in memory until it ends; the rest waits in a file
 
 
 class _Hashing:
@@ -116,13 +117,12 @@ def start_header(protector: Protector) -> HeaderThread | None:
 
 
 class ContainerWriter:
-    """The protected archive, in a partial file of its own in ``dest_dir``, made from the plain one as it is
-    written (``plain``: its buffered file). Call :meth:`advance` as its bytes become final, then :meth:`finish`;
-    :meth:`discard` removes the partial file whatever happened."""
+    """The protected archive, in a partial file of its own in ``dest_dir``: :meth:`write` takes the plain
+    archive's bytes in order (from a :class:`PlainFollower`), then :meth:`finish`; :meth:`discard` removes the
+    partial file whatever happened."""
 
-    def __init__(self, plain: BinaryIO, dest_dir: Path, protector: Protector, header: HeaderThread | None, *,
+    def __init__(self, dest_dir: Path, protector: Protector, header: HeaderThread | None, *,
                  mtime_ns: int, prefix: str) -> None:
-        self.plain = plain
         self.protector = protector
         self.mtime_ns = mtime_ns
         self._header = header
@@ -137,30 +137,18 @@ class ContainerWriter:
         self.zs.begin(self.name, method=STORED, size=0, mode=0o600, mtime_ns=mtime_ns)
         self.out = _Hashing(self.zs)
         self.sink: _Hashing | age.Encryptor | None = None
-        self.done = 0  # plain bytes streamed into the container
 
-    def advance(self, final: int) -> None:
-        """The plain archive's bytes before ``final`` will not change: stream them, a few MiB at a time."""
-        if final - self.done >= FOLLOW_STEP:
-            self._stream(final)
-
-    def _stream(self, upto: int) -> None:
-        if self.sink is None:
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        """The plain archive's next bytes, final: encrypted (or copied) into the payload."""
+        if self.sink is None:  # the age header (a passphrase's scrypt) is waited for only now
             self.sink = self.out if self._header is None else age.Encryptor(self.out, self._header.result())
-        self.plain.flush()
-        fd = self.plain.fileno()
-        while self.done < upto:
-            data = os.pread(fd, min(COPY, upto - self.done), self.done)
-            if not data:
-                raise OSError(errno.EIO, "the plain archive is shorter than was written")
-            self.sink.write(data)
-            self.done += len(data)
+        self.sink.write(data)
 
-    def finish(self, info: BackupInfo, size: int) -> Path:
-        """The rest of the plain archive (``size`` bytes in all), backup.json and its signature; the file
-        synced and proven to open with its key; its path."""
+    def finish(self, info: BackupInfo) -> Path:
+        """The payload ended, backup.json and its signature; the file synced and proven to open with its key;
+        its path."""
         try:
-            self._stream(size)
+            self.write(b"")  # a payload of nothing still has its header
             if isinstance(self.sink, age.Encryptor):
                 self.sink.close()
         finally:
@@ -193,6 +181,91 @@ class ContainerWriter:
         except OSError:
             pass
         self.path.unlink(missing_ok=True)
+
+
+class PlainFollower:
+    """The zip writer's output for a protected backup: the plain archive goes to the container as its bytes
+    become final (ZipStream.settled, after each member), so it is never written out whole.
+
+    Only a member framed piece by piece (a large file: its local header is patched at its end, see
+    :meth:`patch`) waits: in memory, and past HOLD bytes in an unlinked file of its own beside the backups
+    (gone with the process, whatever happens), read back once the member ends.
+    """
+
+    def __init__(self, container: ContainerWriter, spill_dir: Path) -> None:
+        self.container = container
+        self.spill_dir = spill_dir
+        self.held = bytearray()  # the bytes from ``start`` on, while nothing is spilled
+        self.start = 0  # the archive offset of held[0], or of the spill file's first byte
+        self.end = 0  # the archive offset after the last byte written
+        self.spill: IO[Any] | None = None
+        self.spilling = False
+
+    def tell(self) -> int:
+        return self.end
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        if self.spilling:
+            assert self.spill is not None
+            self.spill.write(data)
+        else:
+            self.held += data
+            if len(self.held) > HOLD:
+                self._spill()
+        self.end += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing to flush: what is final has gone to the container."""
+
+    def patch(self, offset: int, data: bytes) -> None:
+        """Rewrite bytes not yet final (a large member's local header, at its end)."""
+        at = offset - self.start
+        if at < 0 or at + len(data) > self.end - self.start:
+            raise ValueError("a patch outside the bytes still held")
+        if self.spilling:
+            assert self.spill is not None
+            self.spill.flush()
+            os.pwrite(self.spill.fileno(), data, at)
+        else:
+            self.held[at : at + len(data)] = data
+
+    def settled(self, final: int) -> None:
+        """Every byte written is final (the zip writer has no member open): on to the container, a MiB or
+        more at a time (a call per small file would cost more than the encryption)."""
+        if final != self.end:
+            raise ValueError("the zip writer settled bytes it has not written")
+        if self.spilling or final - self.start >= COPY:
+            self.finish()
+
+    def finish(self) -> None:
+        """Everything written, to the container (the zip writer has closed, or settled)."""
+        if self.spilling:
+            assert self.spill is not None
+            self.spill.flush()
+            fd = self.spill.fileno()
+            for at in range(0, self.end - self.start, COPY):
+                self.container.write(os.pread(fd, COPY, at))
+            self.spill.seek(0)
+            self.spill.truncate()
+            self.spilling = False
+        elif self.held:
+            with memoryview(self.held) as view:
+                self.container.write(view)
+            del self.held[:]
+        self.start = self.end
+
+    def _spill(self) -> None:
+        if self.spill is None:
+            self.spill = tempfile.TemporaryFile(dir=self.spill_dir, buffering=COPY)  # noqa: SIM115 - kept open
+        spill = self.spill
+        spill.write(self.held)
+        del self.held[:]
+        self.spilling = True
+
+    def close(self) -> None:
+        if self.spill is not None:
+            self.spill.close()
 
 
 def prove(path: Path, protector: Protector) -> None:

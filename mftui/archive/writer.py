@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..durable import fsync_path
@@ -38,6 +38,9 @@ from .packer import Packer
 from .paths import NameSet, config_path_problem
 from .protector import Protector
 from .zipstream import DEFLATED, ZipStream
+
+if TYPE_CHECKING:
+    from .protect_writer import ContainerWriter
 
 OUT_BUFFER = 1024 * 1024
 
@@ -126,10 +129,9 @@ def write_backup(
     overwriting anything, so no partial archive ever carries a backup's name.
     Partial archives that a killed backup left behind are removed first (see
     :func:`remove_stale_partials`). With ``protect`` (encryption or a
-    signing key), the plain archive is written into a protected one as it is
-    written (protect_writer.py: format version 2, in a partial file of its
-    own), which is read back with its key before it is given its name; the
-    plain partial file is removed.
+    signing key), the plain archive goes into a protected one as it is laid
+    out (protect_writer.py: format version 2), never into a file of its own;
+    the protected one is read back with its key before it is given its name.
     """
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     protect = protect if protect is not None and protect.active else None
@@ -147,43 +149,29 @@ def write_backup(
     identity = instance.identity()
     _check_identity(identity, files)
     total = sum(f.size for f in files)
+    container: ContainerWriter | None = None
     try:
         dest_dir.mkdir(parents=True, exist_ok=True)
         remove_stale_partials(dest_dir)
-        fd, tmp_name = tempfile.mkstemp(prefix=f"{PARTIAL_PREFIX}{os.getpid()}-", suffix=".zip", dir=dest_dir)
+        if protect is None:
+            fd, tmp_name = tempfile.mkstemp(prefix=f"{PARTIAL_PREFIX}{os.getpid()}-", suffix=".zip", dir=dest_dir)
+            tmp = Path(tmp_name)
+        else:
+            from .protect_writer import ContainerWriter
+
+            container = ContainerWriter(dest_dir, protect, header, mtime_ns=int(now.timestamp()) * 10**9,
+                                        prefix=f"{PARTIAL_PREFIX}{os.getpid()}-")
+            tmp = container.path
     except OSError as exc:
         raise BackupError(f"cannot write into the backups folder {dest_dir} ({exc.strerror})") from None
-    tmp = Path(tmp_name)
-    container = None
+    facts = _Facts(name, kind, now, identity)
     try:
-        with os.fdopen(fd, "wb", buffering=OUT_BUFFER) as raw:
-            zs = ZipStream(raw)
-            if protect is not None:
-                from .protect_writer import ContainerWriter
-
-                container = ContainerWriter(raw, dest_dir, protect, header, mtime_ns=int(now.timestamp()) * 10**9,
-                                            prefix=f"{PARTIAL_PREFIX}{os.getpid()}-")
-                zs.settled = container.advance  # encrypted as it is written
-            entries = Packer(zs, instance, total, progress).run(files)
-            info = BackupInfo(
-                name=safe_name(name),
-                created_at=now.isoformat(),
-                tool_version=__version__,
-                product=identity.product,
-                product_version=identity.version,
-                instance_id=identity.hub_id,
-                hostname=identity.hostname,
-                files=tuple(entries),
-                kind=kind,
-                components=dict(Counter(e.component for e in entries)),
-            )
-            _write_metadata(zs, info)
-            zs.close()
-            if container is None:
+        if container is None:
+            with os.fdopen(fd, "wb", buffering=OUT_BUFFER) as raw:
+                info = _lay_out(ZipStream(raw), instance, files, total, facts, progress)
                 os.fsync(raw.fileno())
-            else:  # the plain partial file is read, never synced, and removed
-                plain, tmp = tmp, container.finish(info, zs.offset)
-                plain.unlink()
+        else:
+            info = _lay_out_protected(container, dest_dir, instance, files, total, facts, progress)
         final = _link_unique(tmp, dest_dir, name, now)
         fsync_path(dest_dir)
     except BaseException as exc:
@@ -196,6 +184,56 @@ def write_backup(
     tmp.unlink(missing_ok=True)
     progress(total, total, "done")
     return BackupResult(final, info, final.stat().st_size)
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What backup.json says besides the files: the name given, the kind, the time, the unit."""
+
+    name: str
+    kind: str
+    now: datetime
+    identity: Identity
+
+
+def _lay_out(zs: ZipStream, instance: Instance, files: list[ConfigFile], total: int, facts: _Facts,
+             progress: Progress) -> BackupInfo:
+    """The plain archive: every file (packer.py), then backup.json, then the directory; its information."""
+    entries = Packer(zs, instance, total, progress).run(files)
+    identity = facts.identity
+    info = BackupInfo(
+        name=safe_name(facts.name),
+        created_at=facts.now.isoformat(),
+        tool_version=__version__,
+        product=identity.product,
+        product_version=identity.version,
+        instance_id=identity.hub_id,
+        hostname=identity.hostname,
+        files=tuple(entries),
+        kind=facts.kind,
+        components=dict(Counter(e.component for e in entries)),
+    )
+    _write_metadata(zs, info)
+    zs.close()
+    return info
+
+
+def _lay_out_protected(container: ContainerWriter, dest_dir: Path, instance: Instance, files: list[ConfigFile],
+                       total: int, facts: _Facts, progress: Progress) -> BackupInfo:
+    """The plain archive laid out into the container as it is written (protect_writer.PlainFollower), never
+    into a file of its own; the container finished and proven."""
+    from .protect_writer import PlainFollower
+
+    follower = PlainFollower(container, dest_dir)
+    try:
+        zs = ZipStream(follower)
+        zs.settled = follower.settled
+        info = _lay_out(zs, instance, files, total, facts, progress)
+        follower.finish()
+    finally:
+        follower.close()
+    container.finish(info)
+    return info
 
 
 def remove_stale_partials(dest_dir: Path, *, now: float | None = None) -> list[str]:

@@ -16,7 +16,7 @@ import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Protocol
 
 STORED, DEFLATED = 0, 8
 SEE_ZIP64, SEE_ZIP64_COUNT = 0xFFFFFFFF, 0xFFFF  # a field at this value means "see the ZIP64 record"
@@ -38,6 +38,16 @@ _UTF8 = 0x800
 _UNIX = 3
 _VERSION, _VERSION64 = 20, 45  # needed to extract: deflate / ZIP64
 _CRC_OFFSET = 14  # of CRC, compressed size, size in a local header
+
+
+class Output(Protocol):
+    """Where a ZipStream writes: a file opened for writing, or an output that holds what may still be patched."""
+
+    def write(self, data: bytes | bytearray | memoryview, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+    def tell(self) -> int: ...
 
 
 @dataclass
@@ -72,12 +82,13 @@ class ZipStream:
 
     ``add`` takes a member whose CRC and sizes are known; ``begin``/``end``
     frame one written piece by piece (its local header is patched in place at
-    ``end``, so the file must be a real file with a descriptor). ``settled``,
+    ``end``: the output is a real file with a descriptor, or has a ``patch``
+    method, as protect_writer.PlainFollower). ``settled``,
     when set, is told after each member the offset before which no byte will
-    change again (what a protected backup encrypts as it goes).
+    change again, and again at ``close`` (what a protected backup encrypts as it goes).
     """
 
-    def __init__(self, out: BinaryIO) -> None:
+    def __init__(self, out: Output) -> None:
         self._out = out
         self.offset = out.tell()
         self.settled: Callable[[int], None] | None = None
@@ -109,14 +120,21 @@ class ZipStream:
         member.compressed_size = self.offset - data_start
         if not member.zip64_local and max(size, member.compressed_size) >= SEE_ZIP64:
             raise OSError(f"{member.name.decode()} outgrew its header ({size} bytes)")
-        self._out.flush()
-        fd = self._out.fileno()
         if member.zip64_local:
-            os.pwrite(fd, struct.pack("<L", crc), member.offset + _CRC_OFFSET)
-            os.pwrite(fd, struct.pack("<2Q", size, member.compressed_size), data_start - 16)
+            self._patch(member.offset + _CRC_OFFSET, struct.pack("<L", crc))
+            self._patch(data_start - 16, struct.pack("<2Q", size, member.compressed_size))
         else:
-            os.pwrite(fd, struct.pack("<3L", crc, member.compressed_size, size), member.offset + _CRC_OFFSET)
+            self._patch(member.offset + _CRC_OFFSET, struct.pack("<3L", crc, member.compressed_size, size))
         self._finish(member)
+
+    def _patch(self, offset: int, data: bytes) -> None:
+        """Rewrite bytes already written: in place in a file, or by an output that holds them (``patch``)."""
+        patch = getattr(self._out, "patch", None)
+        if patch is not None:
+            patch(offset, data)
+            return
+        self._out.flush()
+        os.pwrite(self._out.fileno(), data, offset)  # type: ignore[attr-defined]  # a file: see Output
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         self._out.write(data)
@@ -160,6 +178,8 @@ class ZipStream:
             )
         )
         self._out.flush()
+        if self.settled is not None:
+            self.settled(self.offset)
 
     # --- records ------------------------------------------------------------
 
