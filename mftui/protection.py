@@ -30,6 +30,7 @@ from .text import show
 
 if TYPE_CHECKING:  # cryptography is imported only when a backup is protected (or a key is used)
     from .archive import age, sshsig
+    from .archive.payload import OpenedPayload
     from .archive.protector import Protector
     from .keys import Recipients
 
@@ -183,21 +184,22 @@ class Opened:
     """
 
     def __init__(self, plain: Path, described: Described, passphrase: bytes | None = None, *,
-                 temporary: bool = False) -> None:
+                 payload: OpenedPayload | None = None) -> None:
         self.plain = plain
         self.described = described
         self.passphrase = passphrase  # the passphrase that opened it, for a safety archive of the same kind
         self._identity: tuple[int, int] | None = None
-        if temporary:
+        self._payload = payload
+        if payload is not None:
             st = os.stat(plain)
             self._identity = (st.st_dev, st.st_ino)
             _OPENED.add(self._identity)
 
     def close(self) -> None:
-        if self._identity is not None:
+        if self._identity is not None and self._payload is not None:
             _OPENED.discard(self._identity)
             self._identity = None
-            self.plain.unlink(missing_ok=True)
+            self._payload.close()
 
     def __enter__(self) -> Opened:
         return self
@@ -233,12 +235,12 @@ def open_backup(settings: Settings, path: Path, identities: Sequence[age.Identit
 
     backup = read_protected(Path(path))
     try:
-        plain = open_payload(backup, keys, settings.backups_dir)
+        payload = open_payload(backup, keys, settings.backups_dir)
     except age.NoMatchingKey:
         raise WrongKey(_wrong_key(protection)) from None
-    opened = Opened(plain, described, passphrase, temporary=True)
+    opened = Opened(payload.path, described, passphrase, payload=payload)
     try:
-        check_agreement(backup.info, read_info(plain))
+        check_agreement(backup.info, read_info(payload.path))
     except BaseException:
         opened.close()
         raise

@@ -3,16 +3,20 @@
 The payload is read from the container (protected.py) through
 payload_source.py: decrypted by age chunk by chunk (each chunk authenticated
 before it is written), hashed meanwhile against the SHA-256 its public
-backup.json pins, and written to ``.partial-<pid>-<random>.zip`` (mode 0600; removed afterwards, or by the
-next backup when a crash left it). The plain backup is then checked like
+backup.json pins, and written to a file without a name (O_TMPFILE, read
+through /proc/self/fd; gone with the process), or where the filesystem has
+none, to ``.partial-<pid>-<random>.zip`` (mode 0600; removed afterwards, or
+by the next backup when a crash left it). The plain backup is then checked like
 any (validate.py), and its backup.json must say what the public one says.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ArchiveError
@@ -25,14 +29,34 @@ from .writer import OUT_BUFFER, PARTIAL_PREFIX
 READ = 1024 * 1024
 
 
-def open_payload(backup: ProtectedBackup, identities: Sequence[age.Identity], dest_dir: Path) -> Path:
-    """The plain backup inside, as a new partial file in ``dest_dir``; ArchiveError (or NoMatchingKey) otherwise."""
+@dataclass(frozen=True)
+class OpenedPayload:
+    """The plain backup a payload was opened into: ``path`` to read it by; ``fd`` when the file has no name
+    (``path`` is /proc/self/fd/N, and closing ``fd`` removes the file), None when it is a partial file."""
+
+    path: Path
+    fd: int | None
+
+    def close(self) -> None:
+        if self.fd is None:
+            self.path.unlink(missing_ok=True)
+        else:
+            os.close(self.fd)
+
+
+def open_payload(backup: ProtectedBackup, identities: Sequence[age.Identity], dest_dir: Path) -> OpenedPayload:
+    """The plain backup inside, in a new file in ``dest_dir``; ArchiveError (or NoMatchingKey) otherwise.
+
+    The file has no name where the filesystem allows it (O_TMPFILE): it holds every secret of the unit, and
+    goes with the process whatever happens, read meanwhile through /proc/self/fd. Elsewhere (a FAT stick) it
+    is a partial file, removed at close or by the next backup.
+    """
     dest_dir.mkdir(parents=True, exist_ok=True)
     with PayloadSource(backup, identities) as source, source.checked():
-        fd, name = tempfile.mkstemp(prefix=f"{PARTIAL_PREFIX}{os.getpid()}-", suffix=".zip", dir=dest_dir)
-        path = Path(name)
+        opened = _new_file(dest_dir)
         try:
-            with os.fdopen(fd, "wb", buffering=0) as out:
+            with os.fdopen(os.dup(opened.fd) if opened.fd is not None else os.open(opened.path, os.O_WRONLY),
+                           "wb", buffering=0) as out:
                 offset = 0
                 while offset < source.size:
                     data = source.pread(OUT_BUFFER, offset)
@@ -40,12 +64,30 @@ def open_payload(backup: ProtectedBackup, identities: Sequence[age.Identity], de
                     offset += len(data)
             source.finish()  # the SHA-256 backup.json pins, computed meanwhile on another core
         except BaseException as exc:
-            path.unlink(missing_ok=True)
+            opened.close()
             if isinstance(exc, OSError):
                 raise ArchiveError(f"the payload could not be written to {dest_dir} "
                                    f"({exc.strerror or exc})") from None
             raise
-    return path
+    return opened
+
+
+def _new_file(dest_dir: Path) -> OpenedPayload:
+    """A file without a name in ``dest_dir`` (mode 0600), else a partial file."""
+    if hasattr(os, "O_TMPFILE") and os.path.isdir("/proc/self/fd"):
+        try:
+            fd = os.open(dest_dir, os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+                raise ArchiveError(f"the payload could not be written to {dest_dir} ({exc.strerror})") from None
+        else:
+            return OpenedPayload(Path(f"/proc/self/fd/{fd}"), fd)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f"{PARTIAL_PREFIX}{os.getpid()}-", suffix=".zip", dir=dest_dir)
+    except OSError as exc:
+        raise ArchiveError(f"the payload could not be written to {dest_dir} ({exc.strerror})") from None
+    os.close(fd)
+    return OpenedPayload(Path(name), None)
 
 
 def check_payload_hash(backup: ProtectedBackup) -> None:
