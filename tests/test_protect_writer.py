@@ -160,3 +160,17 @@ def test_a_killed_encrypted_backup_leaves_no_plain_byte_on_disk(settings: Settin
         assert secret[:64] not in data and secret[-64:] not in data
     create_backup(Settings(instance_root=settings.instance_root, backups_dir=backups), "next", now=NOW)
     assert not any(p.name.startswith(".partial-") for p in backups.iterdir())  # removed by the next backup
+
+
+def test_a_payload_too_large_for_the_container_is_refused_in_words(settings: Settings, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """4 GiB and more do not fit the container's 32-bit payload size (its limit lowered here): one sentence
+    saying what to do, and nothing left behind."""
+    monkeypatch.setattr(protect_writer, "MAX_PAYLOAD", 256 * 1024)
+    (settings.instance_root / "flows" / "firmware.bin").write_bytes(os.urandom(300_000))
+    _key, protect = _office_key(tmp_path)
+    with pytest.raises(BackupError) as err:
+        create_backup(settings, "big", now=NOW, protect=protect)
+    message = str(err.value)
+    assert "holds less than 4 GiB" in message and "[instance] exclude" in message, message
+    assert list(settings.backups_dir.iterdir()) == []

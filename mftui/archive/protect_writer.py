@@ -44,10 +44,11 @@ from .protected import (
     read_protected,
 )
 from .protector import Protector
-from .zipstream import STORED, ZipStream
+from .zipstream import SEE_ZIP64, STORED, ZipStream
 
 COPY = 1024 * 1024
 HOLD = 8 * 1024 * 1024  # bytes of a large member kept in memory until it ends; the rest waits in a file
+MAX_PAYLOAD = SEE_ZIP64  # the container's payload entry has a 32-bit size (protected.read_protected reads no ZIP64)
 
 
 class _Hashing:
@@ -132,8 +133,8 @@ class ContainerWriter:
         self.zs = ZipStream(self.raw)
         self.name = PLAIN_PAYLOAD if protector.encryption == "none" else ENCRYPTED_PAYLOAD
         # Never a ZIP64 local header: the container is read without ZIP64 (protected.read_protected), so a
-        # payload of 4 GiB or more fails when it ends (zipstream: "outgrew its header"), leaving nothing
-        # behind; [limits] max_total_mib (4096) keeps a configuration below that.
+        # payload of 4 GiB or more is refused when it ends (MAX_PAYLOAD), leaving nothing behind;
+        # [limits] max_total_mib (4096) keeps a configuration below that.
         self.zs.begin(self.name, method=STORED, size=0, mode=0o600, mtime_ns=mtime_ns)
         self.out = _Hashing(self.zs)
         self.sink: _Hashing | age.Encryptor | None = None
@@ -153,6 +154,11 @@ class ContainerWriter:
                 self.sink.close()
         finally:
             self.out.close()  # the hashing thread has seen every byte
+        if self.out.size >= MAX_PAYLOAD:
+            raise BackupError(
+                f"the encrypted backup would be {self.out.size / 2**30:.1f} GiB, and one holds less than 4 GiB "
+                "(its container has no ZIP64), so none was made; add what is not configuration (logs, "
+                "databases, caches) to [instance] exclude in the settings")
         self.zs.end(crc=self.out.crc, size=self.out.size)
         protection = Protection(self.protector.encryption, self.protector.names, self.name, self.out.size,
                                 self.out.sha.hexdigest())
