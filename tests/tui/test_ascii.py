@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
 import pytest
+from rich.console import Console
+from textual.widgets._progress_bar import Bar
 
+from mftui.settings import Settings
 from mftui.tui.lowband import ascii_default
 
 from .pty_run import Terminal
@@ -68,3 +72,31 @@ def test_mftui_ascii_0_keeps_box_drawing(config_file: Path) -> None:
     with Terminal(["--config", str(config_file)], env={"MFTUI_ASCII": "0"}, term="vt100") as term:
         _walk(term)
         assert "┌" in term.text()
+
+
+def test_the_progress_bar_is_ascii_in_ascii_mode(settings: Settings) -> None:
+    """Textual's bar is box-drawing, done and to-do told apart by colour only: in ASCII mode it is # and -,
+    on every screen that shows one (a bar drawn only when a backup or a check runs long enough, which made
+    the VT100 walk above fail now and then)."""
+    import asyncio
+
+    from mftui.tui.app import MftuiApp
+    from mftui.tui.widgets.progress import AsciiBar, Progress
+
+    console = Console(width=20, file=io.StringIO(), color_system=None)
+    with console.capture() as captured:
+        console.print(AsciiBar(highlight_range=(0, 7.6), width=20))
+    assert captured.get().rstrip("\n") == "########------------"
+
+    async def bars(ascii_only: bool) -> set[type]:
+        app = MftuiApp(settings, ascii_only=ascii_only)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("b")
+            await pilot.pause()
+            found = {bar.query_one(Bar).bar_renderable for bar in app.screen.query(Progress)}
+            await pilot.press("escape")
+            found |= {bar.query_one(Bar).bar_renderable for bar in app.screen.query(Progress)}
+            return found
+
+    assert asyncio.run(bars(True)) == {AsciiBar}
+    assert AsciiBar not in asyncio.run(bars(False))

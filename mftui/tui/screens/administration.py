@@ -30,6 +30,7 @@ from ..dialogs.message import ErrorDialog, MessageDialog
 from ..failures import ReportsFailures
 from ..progress_bridge import ThreadProgress
 from ..widgets.keybar import KeyBar
+from ..widgets.progress import Progress
 from ..widgets.trial_banner import TrialBanner
 from ..wrap import Wrapped
 from .base import LeanScreen
@@ -84,7 +85,7 @@ class AdministrationScreen(ReportsFailures, LeanScreen[None]):
         yield Static("Menu", classes="heading")
         yield OptionList(*self._menu_options(), id="menu", compact=True)
         with Horizontal(id="put-back-row", classes="row"):
-            yield ProgressBar(total=100, show_eta=False, id="put-back-progress")
+            yield Progress(total=100, show_eta=False, id="put-back-progress")
             yield Static("", id="put-back-status", markup=False)
         yield KeyBar()
 

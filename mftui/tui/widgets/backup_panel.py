@@ -20,6 +20,7 @@ from ..failures import ReportsFailures
 from ..progress_bridge import ThreadProgress
 from ..wrap import Wrapped
 from .hinted import HintedButton, HintedInput
+from .progress import Progress
 
 
 class BackupPanel(ReportsFailures, Vertical):
@@ -45,7 +46,7 @@ class BackupPanel(ReportsFailures, Vertical):
                     yield Static("", id="preview", markup=False)
                 with Horizontal(classes="row"):
                     yield HintedButton("Backup", id="backup", compact=True, key_hints=(("Enter", "Backup"),))
-                    yield ProgressBar(total=100, show_eta=False, id="backup-progress")
+                    yield Progress(total=100, show_eta=False, id="backup-progress")
                     yield Static("", id="backup-status", markup=False)
             with Vertical(id="backup-result"):
                 yield Static("", id="result-path", markup=False)

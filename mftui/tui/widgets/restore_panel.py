@@ -30,6 +30,7 @@ from ..progress_bridge import ThreadProgress
 from ..wrap import shown
 from .backup_details import BackupDetails, Inspection
 from .changed_files import ChangedFiles, changed_heading
+from .progress import Progress
 
 
 class RestorePanel(ReportsFailures, Vertical):
@@ -44,7 +45,7 @@ class RestorePanel(ReportsFailures, Vertical):
         with Horizontal(classes="row"):
             yield Button("Upload Zip (u)", id="upload", compact=True)
             yield Button("Restore (r)", id="restore", compact=True, disabled=True)
-            yield ProgressBar(total=100, show_eta=False, id="restore-progress")
+            yield Progress(total=100, show_eta=False, id="restore-progress")
             yield Static("", id="restore-status", markup=False)
 
     def on_mount(self) -> None:
