@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from mftui.archive.writer import STALE_PARTIAL_SECONDS, create_backup, remove_stale_partials
+from mftui.archive.partials import STALE_PARTIAL_SECONDS, remove_stale_partials
+from mftui.archive.writer import create_backup
 from mftui.restore import restore_backup
 from mftui.restore import steps as restore_steps
 from mftui.settings import Settings, load_settings

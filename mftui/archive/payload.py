@@ -22,9 +22,10 @@ from pathlib import Path
 from ..errors import ArchiveError
 from . import age
 from .format import BackupInfo
+from .partials import partial_prefix
 from .payload_source import NOT_PINNED, PayloadHash, PayloadSource
 from .protected import ProtectedBackup
-from .writer import OUT_BUFFER, PARTIAL_PREFIX
+from .writer import OUT_BUFFER
 
 READ = 1024 * 1024
 
@@ -83,7 +84,7 @@ def _new_file(dest_dir: Path) -> OpenedPayload:
         else:
             return OpenedPayload(Path(f"/proc/self/fd/{fd}"), fd)
     try:
-        fd, name = tempfile.mkstemp(prefix=f"{PARTIAL_PREFIX}{os.getpid()}-", suffix=".zip", dir=dest_dir)
+        fd, name = tempfile.mkstemp(prefix=partial_prefix(), suffix=".zip", dir=dest_dir)
     except OSError as exc:
         raise ArchiveError(f"the payload could not be written to {dest_dir} ({exc.strerror})") from None
     os.close(fd)

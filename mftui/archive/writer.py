@@ -11,10 +11,7 @@ from __future__ import annotations
 import errno
 import json
 import os
-import re
-import stat
 import tempfile
-import time
 import zlib
 from collections import Counter
 from collections.abc import Iterator
@@ -35,6 +32,7 @@ from .compress import LEVEL
 from .format import METADATA_NAME, BackupInfo
 from .names import backup_file_name, safe_name
 from .packer import Packer
+from .partials import partial_prefix, remove_stale_partials
 from .paths import NameSet, config_path_problem
 from .protector import Protector
 from .zipstream import DEFLATED, ZipStream
@@ -44,10 +42,6 @@ if TYPE_CHECKING:
 
 OUT_BUFFER = 1024 * 1024
 
-# The archive being written: ``.partial-<pid>-<random>.zip`` in the backups folder.
-PARTIAL_PREFIX = ".partial-"
-_PARTIAL_PID = re.compile(r"\.partial-(\d+)-[A-Za-z0-9_]+\.zip\Z")
-STALE_PARTIAL_SECONDS = 24 * 3600  # a partial archive this old is stale whatever its pid says
 
 
 @dataclass(frozen=True)
@@ -154,13 +148,13 @@ def write_backup(
         dest_dir.mkdir(parents=True, exist_ok=True)
         remove_stale_partials(dest_dir)
         if protect is None:
-            fd, tmp_name = tempfile.mkstemp(prefix=f"{PARTIAL_PREFIX}{os.getpid()}-", suffix=".zip", dir=dest_dir)
+            fd, tmp_name = tempfile.mkstemp(prefix=partial_prefix(), suffix=".zip", dir=dest_dir)
             tmp = Path(tmp_name)
         else:
             from .protect_writer import ContainerWriter
 
             container = ContainerWriter(dest_dir, protect, header, mtime_ns=int(now.timestamp()) * 10**9,
-                                        prefix=f"{PARTIAL_PREFIX}{os.getpid()}-")
+                                        prefix=partial_prefix())
             tmp = container.path
     except OSError as exc:
         raise BackupError(f"cannot write into the backups folder {dest_dir} ({exc.strerror})") from None
@@ -234,57 +228,6 @@ def _lay_out_protected(container: ContainerWriter, dest_dir: Path, instance: Ins
         follower.close()
     container.finish(info)
     return info
-
-
-def remove_stale_partials(dest_dir: Path, *, now: float | None = None) -> list[str]:
-    """Remove the partial archives of backups that died; return their names.
-
-    A backup killed while writing (SIGKILL, power cut, a safety archive cut
-    short with its restore) leaves its ``.partial-<pid>-*.zip``. One whose
-    process is gone, or that is older than a day (its pid may have been
-    reused), is removed; one whose process is alive may be another backup
-    writing right now (another instance sharing the folder), and is kept.
-    Partial archives named the older way (no pid) are removed after a day.
-    Only regular files are touched; errors are ignored (the next backup
-    tries again). The caller holds the instance lock.
-    """
-    now = time.time() if now is None else now
-    removed: list[str] = []
-    try:
-        names = [n for n in os.listdir(dest_dir) if n.startswith(PARTIAL_PREFIX) and n.endswith(".zip")]
-    except OSError:
-        return removed
-    for name in names:
-        match = _PARTIAL_PID.match(name)
-        path = dest_dir / name
-        try:
-            st = os.lstat(path)
-            if not stat.S_ISREG(st.st_mode):
-                continue
-            old = now - st.st_mtime > STALE_PARTIAL_SECONDS
-            if old or (match is not None and not _alive(int(match.group(1)))):
-                os.unlink(path)
-                removed.append(name)
-        except OSError:
-            continue
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    """Whether a process with this pid exists (this one counts as alive)."""
-    if pid == os.getpid():
-        return True
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process
-    except OSError:
-        return True  # cannot tell: keep its file
-    return True
 
 
 def _check_restorable(files: list[ConfigFile], budgets: Budgets) -> None:

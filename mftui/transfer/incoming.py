@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..archive.partials import process_alive
 from ..durable import fsync_path
 from ..errors import CopyError, MftuiError
 from ..settings import Settings
@@ -91,18 +92,8 @@ def remove_stale(incoming: Path) -> None:
     """Remove the private folders of receives whose mftui is gone (killed, or the power cut)."""
     for entry in incoming.glob(f"{PRIVATE_PREFIX}*"):
         pid = entry.name[len(PRIVATE_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(entry, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def check_name(name: str) -> str:
