@@ -10,11 +10,10 @@ such a file, a partial file is used, and removed at close.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from children import killed_at
 
 from mftui.archive.age_keys import X25519Identity
 from mftui.archive.protector import Protector
@@ -70,14 +69,8 @@ def test_a_restore_killed_while_its_payload_is_open_leaves_no_plain_byte(setting
                                                                         sealed: tuple[Path, bytes]) -> None:
     """As the TUI holds it while the confirmation is shown: a kill -9 then leaves only the backup."""
     path, secret = sealed
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(settings.instance_root), str(path), KEY.secret.hex()],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None and proc.stderr is not None
-        assert proc.stdout.readline().strip() == "opened", proc.stderr.read()
-    finally:
-        proc.kill()
-        proc.communicate(timeout=30)
+    with killed_at(CHILD, str(settings.instance_root), str(path), KEY.secret.hex(), word="opened"):
+        pass
     assert sorted(p.name for p in settings.backups_dir.iterdir()) == [path.name]
     assert secret[:64] not in path.read_bytes()
 

@@ -9,13 +9,13 @@ another backup writing right now, and is kept.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from children import killed_at
 
 from mftui.archive.partials import STALE_PARTIAL_SECONDS, remove_stale_partials
 from mftui.archive.writer import create_backup
@@ -51,27 +51,10 @@ else:
 
 def kill_while_writing(config_file: Path, backups: Path, *args: str) -> Path:
     """Start a child that writes an archive, SIGKILL it mid-write; the partial it leaves behind."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(config_file), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.strip() == "writing", proc.stderr.read() if proc.stderr else ""
+    with killed_at(CHILD, str(config_file), *args, word="writing") as proc:
         partials = list(backups.glob(f".partial-{proc.pid}-*.zip"))
         assert len(partials) == 1, list(backups.iterdir())
         assert partials[0].stat().st_size > 0
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)  # reaped: its pid no longer exists
-        if proc.stdout:
-            proc.stdout.close()
-        if proc.stderr:
-            proc.stderr.close()
-    assert proc.returncode == -signal.SIGKILL
     assert partials[0].exists()  # a kill leaves it behind
     return partials[0]
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from children import killed_at
 
 from mftui.archive import protect_writer
 from mftui.archive.age_keys import X25519Identity
@@ -145,14 +145,8 @@ def test_a_killed_encrypted_backup_leaves_no_plain_byte_on_disk(settings: Settin
     (settings.instance_root / "certs" / "hub.key").write_bytes(secret)
     (settings.instance_root / "flows" / "firmware.bin").write_bytes(os.urandom(3 * 1024 * 1024))  # a large one
     backups = tmp_path / "backups"
-    proc = subprocess.Popen([sys.executable, "-c", KILLED_CHILD, str(settings.instance_root), str(backups)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None and proc.stderr is not None
-        assert proc.stdout.readline().strip() == "writing", proc.stderr.read()
-    finally:
-        proc.kill()
-        proc.communicate(timeout=30)
+    with killed_at(KILLED_CHILD, str(settings.instance_root), str(backups), word="writing") as proc:
+        pass
     left = [p for p in backups.iterdir()]
     assert [p.name.startswith(f".partial-{proc.pid}-") for p in left] == [True], left  # the container only
     for path in left:

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from . import bech32
 from .age import AgeError, Stanza, aead_open, aead_seal, b64decode, b64encode, hkdf
+from .background import in_thread
 
 SCRYPT_LABEL = b"age-encryption.org/v1/scrypt"
 X25519_LABEL = b"age-encryption.org/v1/X25519"
@@ -57,16 +58,15 @@ def _derivation(passphrase: bytes, salt: bytes, log_n: int, *, ahead: bool = Fal
         _derived.clear()
         _derived[key] = future
 
-    def derive() -> None:
-        try:
-            future.set_result(Scrypt(salt=SCRYPT_LABEL + salt, length=32, n=2**log_n, r=8, p=1).derive(passphrase))
-        except BaseException as exc:  # given to whoever waits for it
-            future.set_exception(exc)
+    def derive() -> bytes:
+        return Scrypt(salt=SCRYPT_LABEL + salt, length=32, n=2**log_n, r=8, p=1).derive(passphrase)
 
     if ahead:  # scrypt lets other threads run: the caller goes on reading meanwhile
-        threading.Thread(target=derive, name="mftui-scrypt", daemon=True).start()
-    else:
-        derive()
+        return in_thread(derive, future, name="mftui-scrypt")
+    try:
+        future.set_result(derive())
+    except BaseException as exc:  # given to whoever waits for it too
+        future.set_exception(exc)
     return future
 
 

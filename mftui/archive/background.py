@@ -9,6 +9,10 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
+from typing import TypeVar
+
+T = TypeVar("T")
 
 WRITE_AHEAD = 8 * 1024 * 1024  # bytes waiting for the thread, at most
 
@@ -46,3 +50,18 @@ class Background:
             self.thread.join()
         if self.error is not None:
             raise self.error
+
+
+def in_thread(work: Callable[[], T], future: Future[T] | None = None, *, name: str) -> Future[T]:
+    """``work()`` on a daemon thread of its own; its result, or what it raised, in the returned Future
+    (``future`` when given). For work that lets other threads run meanwhile (scrypt)."""
+    done: Future[T] = future if future is not None else Future()
+
+    def run() -> None:
+        try:
+            done.set_result(work())
+        except BaseException as exc:  # given to whoever waits for it
+            done.set_exception(exc)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return done

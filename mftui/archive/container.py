@@ -254,13 +254,7 @@ class ContainerParser(CentralDirectory):
         name_len = len(rec.raw_name) if rec.raw_name else len(rec.name)
         data_offset = rec.header_offset + LOCAL_SIZE + name_len + \
             (20 if self._local_has_zip64(rec.file_size, rec.compressed_size) else 0)
-        end = data_offset + rec.compressed_size
-        if end > cd_offset:
-            raise self.entry(rec.name, "runs into the central directory (sizes are wrong)")
-        config = rec.name.startswith(CONFIG_PREFIX)
-        stored = rec.name[len(CONFIG_PREFIX) :] if config else rec.name
-        return Member(stored, config, rec.method, rec.flags, rec.crc, rec.compressed_size, rec.file_size,
-                      rec.header_offset, data_offset, end, rec.mode)
+        return self._member(rec, data_offset, cd_offset)
 
     def check_local(self, member: Member) -> None:
         """A member laid out by _expected_local: its local header, as _local checks it, and of that length."""
@@ -294,16 +288,17 @@ class ContainerParser(CentralDirectory):
             # The writer's ZIP64 local header: both sizes "see ZIP64", both in the extra field, and only
             # for a member it framed as large (zipstream.ZipStream.begin / add).
             usize, csize, _o = self._zip64(extra, rec.name, usize, csize, 0, local=True)
-            if (
-                len(extra) != 20
-                or struct.unpack_from("<II", head, 18) != (U32, U32)
-                or not (usize >= zipstream.ZIP64_LOCAL_AT or max(usize, csize) >= zipstream.ZIP64_AT)
-            ):
+            if len(extra) != 20 or struct.unpack_from("<II", head, 18) != (U32, U32) or \
+                    not self._local_has_zip64(usize, csize):
                 raise self.entry(rec.name, "has a ZIP64 local header it does not need (mftui never writes it)")
         elif usize == U32 or csize == U32:
             raise self.entry(rec.name, "needs a ZIP64 extra field it does not have")
         if (crc, csize, usize) != (rec.crc, rec.compressed_size, rec.file_size):
             raise self.entry(rec.name, "has different sizes or CRC in its two headers (headers disagree)")
+        return self._member(rec, data_offset, cd_offset)
+
+    def _member(self, rec: CentralRecord, data_offset: int, cd_offset: int) -> Member:
+        """The member of ``rec`` whose data starts at ``data_offset``; its data must end before the directory."""
         end = data_offset + rec.compressed_size
         if end > cd_offset:
             raise self.entry(rec.name, "runs into the central directory (sizes are wrong)")

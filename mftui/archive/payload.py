@@ -54,10 +54,9 @@ def open_payload(backup: ProtectedBackup, identities: Sequence[age.Identity], de
     """
     dest_dir.mkdir(parents=True, exist_ok=True)
     with PayloadSource(backup, identities) as source, source.checked():
-        opened = _new_file(dest_dir)
+        opened, write_fd = _new_file(dest_dir)
         try:
-            with os.fdopen(os.dup(opened.fd) if opened.fd is not None else os.open(opened.path, os.O_WRONLY),
-                           "wb", buffering=0) as out:
+            with os.fdopen(write_fd, "wb", buffering=0) as out:
                 offset = 0
                 while offset < source.size:
                     data = source.pread(OUT_BUFFER, offset)
@@ -73,8 +72,8 @@ def open_payload(backup: ProtectedBackup, identities: Sequence[age.Identity], de
     return opened
 
 
-def _new_file(dest_dir: Path) -> OpenedPayload:
-    """A file without a name in ``dest_dir`` (mode 0600), else a partial file."""
+def _new_file(dest_dir: Path) -> tuple[OpenedPayload, int]:
+    """A file without a name in ``dest_dir`` (mode 0600), else a partial file; and a descriptor to write it."""
     if hasattr(os, "O_TMPFILE") and os.path.isdir("/proc/self/fd"):
         try:
             fd = os.open(dest_dir, os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o600)
@@ -82,13 +81,12 @@ def _new_file(dest_dir: Path) -> OpenedPayload:
             if exc.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
                 raise ArchiveError(f"the payload could not be written to {dest_dir} ({exc.strerror})") from None
         else:
-            return OpenedPayload(Path(f"/proc/self/fd/{fd}"), fd)
+            return OpenedPayload(Path(f"/proc/self/fd/{fd}"), fd), os.dup(fd)
     try:
         fd, name = tempfile.mkstemp(prefix=partial_prefix(), suffix=".zip", dir=dest_dir)
     except OSError as exc:
         raise ArchiveError(f"the payload could not be written to {dest_dir} ({exc.strerror})") from None
-    os.close(fd)
-    return OpenedPayload(Path(name), None)
+    return OpenedPayload(Path(name), None), fd
 
 
 def check_payload_hash(backup: ProtectedBackup) -> None:

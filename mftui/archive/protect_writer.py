@@ -24,15 +24,15 @@ import hashlib
 import os
 import struct
 import tempfile
-import threading
 import zlib
 from collections.abc import Iterable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import IO, Any
 
 from ..errors import BackupError
 from . import age, sshsig
-from .background import Background
+from .background import Background, in_thread
 from .format import BackupInfo
 from .protected import (
     ENCRYPTED_PAYLOAD,
@@ -88,33 +88,12 @@ class _Hashing:
         self.hasher.close()
 
 
-class HeaderThread:
-    """The age header, made on a thread of its own from the moment the backup starts (scrypt lets other threads
-    run, so a passphrase costs the backup no time)."""
-
-    def __init__(self, recipients: tuple[age.Recipient, ...]) -> None:
-        self._header: age.Header | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(recipients,), name="mftui-age-header", daemon=True)
-        self._thread.start()
-
-    def _run(self, recipients: tuple[age.Recipient, ...]) -> None:
-        try:
-            self._header = age.Header.new(recipients)
-        except BaseException as exc:  # given to the caller by result()
-            self._error = exc
-
-    def result(self) -> age.Header:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._header is not None
-        return self._header
-
-
-def start_header(protector: Protector) -> HeaderThread | None:
-    """The age header of the next backup, started now; None when it is not encrypted."""
-    return None if protector.encryption == "none" else HeaderThread(protector.recipients)
+def start_header(protector: Protector) -> Future[age.Header] | None:
+    """The age header of the next backup, made on a thread from now (scrypt lets other threads run, so a
+    passphrase costs the backup little time); None when it is not encrypted."""
+    if protector.encryption == "none":
+        return None
+    return in_thread(lambda: age.Header.new(protector.recipients), name="mftui-age-header")
 
 
 class ContainerWriter:
@@ -122,7 +101,7 @@ class ContainerWriter:
     archive's bytes in order (from a :class:`PlainFollower`), then :meth:`finish`; :meth:`discard` removes the
     partial file whatever happened."""
 
-    def __init__(self, dest_dir: Path, protector: Protector, header: HeaderThread | None, *,
+    def __init__(self, dest_dir: Path, protector: Protector, header: Future[age.Header] | None, *,
                  mtime_ns: int, prefix: str) -> None:
         self.protector = protector
         self.mtime_ns = mtime_ns

@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 from ..errors import RestoreError
+from ..mounts import unescape
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -123,7 +124,7 @@ def is_mount_point(path: Path) -> bool:
         with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as fh:
             for line in fh:
                 fields = line.split()
-                if len(fields) > 4 and _unescape(fields[4]) == real:
+                if len(fields) > 4 and unescape(fields[4]) == real:
                     return True
     except OSError:
         pass
@@ -139,26 +140,12 @@ def mounts_under(path: Path) -> list[str]:
             for line in fh:
                 fields = line.split()
                 if len(fields) > 4:
-                    point = _unescape(fields[4])
+                    point = unescape(fields[4])
                     if point.startswith(top):
                         found.append(point)
     except OSError:
         pass
     return sorted(set(found))
-
-
-def _unescape(field: str) -> str:
-    r"""mountinfo escapes space, tab, newline and backslash as \ooo."""
-    out = []
-    i = 0
-    while i < len(field):
-        if field[i] == "\\" and field[i + 1 : i + 4].isdigit() and len(field[i + 1 : i + 4]) == 3:
-            out.append(chr(int(field[i + 1 : i + 4], 8)))
-            i += 4
-        else:
-            out.append(field[i])
-            i += 1
-    return "".join(out)
 
 
 # --- trees of ours: size, space, removal -------------------------------------------

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import CopyError
+from ..mounts import unescape
 from ..text import show, show_path
 from ..wording import human_size
 
@@ -44,19 +45,6 @@ class Medium:
         ro = ", read-only" if self.read_only else ""
         return (f"{show(self.label, limit=32)} ({show_path(self.mount)}): {human_size(self.free)} free of "
                 f"{human_size(self.total)}{ro}")
-
-
-def _unescape(field: str) -> str:
-    """A path of /proc/self/mounts: blanks and backslashes are written as octal escapes (``\\040``)."""
-    out, i = [], 0
-    while i < len(field):
-        if field[i] == "\\" and field[i + 1 : i + 4].isdigit() and len(field[i + 1 : i + 4]) == 3:
-            out.append(chr(int(field[i + 1 : i + 4], 8)))
-            i += 4
-        else:
-            out.append(field[i])
-            i += 1
-    return "".join(out)
 
 
 def _matches(mount: str, patterns: Sequence[str]) -> bool:
@@ -100,7 +88,7 @@ def removable_media(patterns: Sequence[str] = MOUNT_PATTERNS, mounts: Path = MOU
         fields = row.split()
         if len(fields) < 4 or fields[2] in _NOT_MEDIA:
             continue
-        mount = _unescape(fields[1])
+        mount = unescape(fields[1])
         if not _matches(mount, patterns) or any(m.mount == Path(mount) for m in found):
             continue
         try:
@@ -110,7 +98,7 @@ def removable_media(patterns: Sequence[str] = MOUNT_PATTERNS, mounts: Path = MOU
         if labels is None:
             labels = _labels()
         label = labels.get(mount) or Path(mount).name
-        found.append(Medium(Path(mount), _unescape(fields[0]), fields[2], label, room.f_bavail * room.f_frsize,
+        found.append(Medium(Path(mount), unescape(fields[0]), fields[2], label, room.f_bavail * room.f_frsize,
                             room.f_blocks * room.f_frsize, "ro" in fields[3].split(",")))
     return found
 

@@ -27,7 +27,7 @@ from mftui.archive.writer import create_backup
 from mftui.demo import write_demo_tree
 from mftui.settings import Settings
 
-from .helpers import FROZEN, settle, type_text
+from .helpers import FROZEN, SIZE, frozen_now, settle, type_text
 
 SNAP_ROOT = Path("/tmp/mftui-snap")
 STAMP = FROZEN.timestamp()
@@ -55,6 +55,20 @@ def scene_instance() -> Iterator[Settings]:
                 os.environ["TZ"] = old_tz
             time.tzset()
             shutil.rmtree(SNAP_ROOT, ignore_errors=True)
+
+
+def snapshot(scene: Scene, snap_compare: Callable[..., bool], monkeypatch: Any, *, low_bandwidth: bool = True,
+             size: tuple[int, int] = SIZE) -> bool:
+    """``snap_compare`` of one scene, on a fresh instance, with its environment (no SSH unless it says so)."""
+    from mftui.tui.app import MftuiApp
+
+    for key, value in scene.env.items():
+        monkeypatch.setenv(key, value)
+    if "SSH_CONNECTION" not in scene.env:
+        monkeypatch.delenv("SSH_CONNECTION", raising=False)
+    with scene_instance() as settings:
+        app = MftuiApp(scene.setup(settings), low_bandwidth=low_bandwidth, now=frozen_now)
+        return snap_compare(app, terminal_size=size, run_before=scene.run_before)
 
 
 def _freeze_times(settings: Settings) -> None:

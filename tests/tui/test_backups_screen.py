@@ -310,18 +310,10 @@ async def test_an_empty_folder_says_so(make_app: Callable[..., MftuiApp], settin
 
 def _picture(name: str, snap_compare: Callable[..., bool], monkeypatch: pytest.MonkeyPatch,
              low_bandwidth: bool = True, size: tuple[int, int] = SIZE) -> bool:
-    from .scenes import scene_instance
+    from .scenes import snapshot
     from .scenes_history import SCENES
 
-    scene = SCENES[name]
-    for key, value in scene.env.items():
-        monkeypatch.setenv(key, value)
-    if "SSH_CONNECTION" not in scene.env:
-        monkeypatch.delenv("SSH_CONNECTION", raising=False)
-    with scene_instance() as settings:
-        settings = scene.setup(settings)
-        app = MftuiApp(settings, low_bandwidth=low_bandwidth, now=frozen_now)
-        return snap_compare(app, terminal_size=size, run_before=scene.run_before)
+    return snapshot(SCENES[name], snap_compare, monkeypatch, low_bandwidth=low_bandwidth, size=size)
 
 
 class TestPictures:

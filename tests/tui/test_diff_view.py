@@ -217,12 +217,7 @@ async def test_encrypted_backup_asks_for_its_passphrase(make_app: Callable[..., 
 @pytest.mark.parametrize("name", ["diff", "diff-file"])
 def test_snapshots(name: str, snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """The pictures of tests/tui/scenes_diff.py at 80x24, low bandwidth (the serial console)."""
-    from .helpers import frozen_now
-    from .scenes import scene_instance
+    from .scenes import snapshot
     from .scenes_diff import SCENES
 
-    monkeypatch.delenv("SSH_CONNECTION", raising=False)
-    scene = SCENES[name]
-    with scene_instance() as scene_settings:
-        app = MftuiApp(scene.setup(scene_settings), low_bandwidth=True, now=frozen_now)
-        assert snap_compare(app, terminal_size=SIZE, run_before=scene.run_before)
+    assert snapshot(SCENES[name], snap_compare, monkeypatch)

@@ -10,24 +10,12 @@ from typing import Any
 
 import pytest
 
-from mftui.tui.app import MftuiApp
-
-from .helpers import SIZE, frozen_now
-from .scenes import SCENES, scene_instance
+from .scenes import SCENES, snapshot
 
 
-def _snapshot(
-    name: str, snap_compare: Callable[..., bool], monkeypatch: pytest.MonkeyPatch, low_bandwidth: bool = True
-) -> bool:
-    scene = SCENES[name]
-    for key, value in scene.env.items():
-        monkeypatch.setenv(key, value)
-    if "SSH_CONNECTION" not in scene.env:
-        monkeypatch.delenv("SSH_CONNECTION", raising=False)
-    with scene_instance() as settings:
-        settings = scene.setup(settings)
-        app = MftuiApp(settings, low_bandwidth=low_bandwidth, now=frozen_now)
-        return snap_compare(app, terminal_size=SIZE, run_before=scene.run_before)
+def _snapshot(name: str, snap_compare: Callable[..., bool], monkeypatch: pytest.MonkeyPatch,
+              low_bandwidth: bool = True) -> bool:
+    return snapshot(SCENES[name], snap_compare, monkeypatch, low_bandwidth=low_bandwidth)
 
 
 class TestAdministration:

@@ -290,14 +290,9 @@ async def test_picker_jumps_to_a_stick(make_app: Callable[..., MftuiApp], backup
 @pytest.mark.parametrize("name", ["download-zip-console", "received-pane"])
 def test_pictures(name: str, snap_compare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """The offers on a serial console (no SSH) and a received backup in the metadata pane, at 80x24."""
-    from .helpers import frozen_now
-    from .scenes import scene_instance
+    from .scenes import snapshot
     from .scenes_transfer import SCENES
 
     if shutil.which("sz") is None:
         pytest.skip("the picture shows F2 (ZMODEM), offered only with lrzsz")
-    monkeypatch.delenv("SSH_CONNECTION", raising=False)
-    scene = SCENES[name]
-    with scene_instance() as settings:
-        app = MftuiApp(scene.setup(settings), low_bandwidth=True, now=frozen_now)
-        assert snap_compare(app, terminal_size=SIZE, run_before=scene.run_before)
+    assert snapshot(SCENES[name], snap_compare, monkeypatch)
